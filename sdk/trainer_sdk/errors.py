@@ -1,0 +1,84 @@
+"""Exceptions of the SDK, each mapped onto an ErrorType and an exit code.
+
+The hierarchy::
+
+    TrainerSDKError                 (UnknownError, exit 1)
+    ├── ConfigError                 (ConfigError, exit 1)   bad env var / CONFIG value
+    ├── DatasetError                (DatasetError, exit 1)  missing, corrupt or unsafe dataset
+    ├── CheckpointError             (CheckpointError, exit 1)
+    ├── ResourceError               (ResourceError, exit 1) out of memory, disk full, no GPU
+    ├── NetworkError                (NetworkError, exit 1)  S3 or endpoint unreachable
+    │   └── CallbackDeliveryError   (NetworkError, exit 2)  the backend could not be reached
+    │                                                       after every retry
+    └── PayloadValidationError      (ValidationError, exit 1) a payload broke its schema;
+                                                            nothing was sent
+
+Every error a user can meet carries the fix in its message. No message ever contains a secret.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from trainer_contract.error_type import ErrorType
+from trainer_contract.exit_codes import ExitCode
+
+__all__ = [
+    "CallbackDeliveryError",
+    "CheckpointError",
+    "ConfigError",
+    "DatasetError",
+    "NetworkError",
+    "PayloadValidationError",
+    "ResourceError",
+    "TrainerSDKError",
+]
+
+
+class TrainerSDKError(Exception):
+    """Base class of every error the SDK raises on purpose."""
+
+    error_type: ClassVar[ErrorType] = ErrorType.UNKNOWN_ERROR
+    exit_code: ClassVar[int] = int(ExitCode.TRAINING_FAILURE)
+
+
+class ConfigError(TrainerSDKError):
+    """A configuration value (env var or `CONFIG` key) is missing, malformed or out of range."""
+
+    error_type = ErrorType.CONFIG_ERROR
+
+
+class DatasetError(TrainerSDKError):
+    """The dataset is missing, corrupt, in the wrong format, or would escape its folder."""
+
+    error_type = ErrorType.DATASET_ERROR
+
+
+class CheckpointError(TrainerSDKError):
+    """A checkpoint is missing, corrupt, or lives in an unexpected bucket."""
+
+    error_type = ErrorType.CHECKPOINT_ERROR
+
+
+class ResourceError(TrainerSDKError):
+    """Out of memory (GPU included), disk full, or no GPU where one is required."""
+
+    error_type = ErrorType.RESOURCE_ERROR
+
+
+class NetworkError(TrainerSDKError):
+    """An S3 endpoint or the backend could not be reached."""
+
+    error_type = ErrorType.NETWORK_ERROR
+
+
+class CallbackDeliveryError(NetworkError):
+    """A callback could not be delivered after every retry; the job must exit with code 2."""
+
+    exit_code = int(ExitCode.CALLBACK_FAILURE)
+
+
+class PayloadValidationError(TrainerSDKError):
+    """A payload (or a call's arguments) broke its schema; nothing was sent."""
+
+    error_type = ErrorType.VALIDATION_ERROR
