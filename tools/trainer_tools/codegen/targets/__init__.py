@@ -1,0 +1,1 @@
+"""Codegen targets: each module defines `generate(ctx) -> {relative path: text}`."""

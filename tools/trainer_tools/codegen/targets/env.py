@@ -1,0 +1,167 @@
+"""`env.py` (the environment-variable table) and `config.py` (CONFIG keys, task names)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from trainer_tools.codegen.context import GenContext
+
+_TRUE = {"true", "1", "yes", "on"}
+
+
+def _typed(raw: str, xtype: str) -> Any:
+    """An env default written as a string, parsed the way the SDK parses the variable."""
+    if xtype == "integer":
+        return int(raw)
+    if xtype == "number":
+        return float(raw)
+    if xtype == "boolean":
+        return raw.lower() in _TRUE
+    if xtype == "json":
+        return json.loads(raw)
+    return raw
+
+
+def _env_rows(ctx: GenContext) -> list[dict[str, Any]]:
+    env = ctx.schemas["env"]
+    config_props: dict[str, Any] = ctx.schemas["config"]["properties"]
+    required = set(env.get("required", []))
+    rows = []
+    for name, prop in env["properties"].items():
+        xtype = prop["x-type"]
+        config_key = prop.get("x-config-key")
+        if config_key is not None:
+            if config_key not in config_props:
+                raise SystemExit(f"env.json {name}: x-config-key {config_key!r} not in config.json")
+            if "default" in prop:
+                raise SystemExit(f"env.json {name}: the default of a config key lives in config.json")
+            default = config_props[config_key].get("default")
+        else:
+            default = _typed(prop["default"], xtype) if "default" in prop else None
+        rows.append(
+            {
+                "name": name,
+                "type": xtype,
+                "default": default,
+                "required": name in required,
+                "secret": bool(prop.get("x-secret", False)),
+                "group": prop["x-group"],
+                "config_key": config_key,
+                "basic_key": prop.get("x-basic-key"),
+                "pattern": prop.get("pattern"),
+                "description": prop["description"],
+            }
+        )
+    return rows
+
+
+def _env_module(ctx: GenContext) -> str:
+    schema = ctx.schemas["env"]
+    rows = _env_rows(ctx)
+    lines = [
+        ctx.header(),
+        f'"""{schema["title"]}: {schema["description"]}"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from dataclasses import dataclass",
+        "from typing import Any",
+        "",
+        '__all__ = ["ENV_VARS", "REQUIRED_ENV_VARS", "SECRET_ENV_VARS", "EnvVar"]',
+        "",
+        "",
+        "@dataclass(frozen=True)",
+        "class EnvVar:",
+        '    """One environment variable of the contract."""',
+        "",
+        "    name: str",
+        '    type: str  # string, integer, number, boolean, json, url, s3_uri or path',
+        "    default: Any  # typed; for a config key, the default of config.json",
+        "    required: bool",
+        "    secret: bool  # never in logs, reprs or messages",
+        "    group: str",
+        "    config_key: str | None  # the key in CONFIG it overrides",
+        "    basic_key: str | None  # the key in get_basic_config()",
+        "    pattern: str | None  # what the raw string must match",
+        "    description: str",
+        "",
+        "",
+        "ENV_VARS: dict[str, EnvVar] = {",
+    ]
+    for r in rows:
+        args = ", ".join(f"{k}={v!r}" for k, v in r.items())
+        lines.append(f"    {r['name']!r}: EnvVar({args}),")
+    lines += [
+        "}",
+        "",
+        "REQUIRED_ENV_VARS: tuple[str, ...] = "
+        + repr(tuple(r["name"] for r in rows if r["required"])),
+        "SECRET_ENV_VARS: frozenset[str] = frozenset("
+        + repr(sorted(r["name"] for r in rows if r["secret"]))
+        + ")",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _config_module(ctx: GenContext) -> str:
+    config = ctx.schemas["config"]
+    basic = config["$defs"]["basic_config"]
+    rows = _env_rows(ctx)
+    basic_to_config = {r["basic_key"]: r["config_key"] for r in rows if r["basic_key"]}
+    basic_to_env = {r["basic_key"]: r["name"] for r in rows if r["basic_key"]}
+    keys = list(basic["properties"])
+    if sorted(keys) != sorted(basic_to_config):
+        raise SystemExit(
+            f"config.json basic_config keys {sorted(keys)} != env.json x-basic-key {sorted(basic_to_config)}"
+        )
+    defaults = {k: v.get("default") for k, v in config["properties"].items()}
+    tasks = ctx.schemas["task-type"]
+    canonical = tasks["$defs"]["canonical"]["enum"]
+    aliases = tasks["x-aliases"]
+    lines = [
+        ctx.header(),
+        '"""CONFIG keys and task names (config.json, env.json, task-type.json)."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import Any",
+        "",
+        "__all__ = [",
+        '    "ADVANCED_CONFIG_KEY",',
+        '    "BASIC_CONFIG_KEYS",',
+        '    "BASIC_KEY_TO_CONFIG_KEY",',
+        '    "BASIC_KEY_TO_ENV_VAR",',
+        '    "CONFIG_DEFAULTS",',
+        '    "TASK_NAMES",',
+        '    "TASK_TYPES",',
+        '    "TASK_TYPE_ALIASES",',
+        "]",
+        "",
+        "# The keys of get_basic_config(), in order.",
+        f"BASIC_CONFIG_KEYS: tuple[str, ...] = {tuple(keys)!r}",
+        "# get_basic_config() key -> CONFIG key (e.g. lr0 -> learning_rate).",
+        f"BASIC_KEY_TO_CONFIG_KEY: dict[str, str] = {dict((k, basic_to_config[k]) for k in keys)!r}",
+        "# get_basic_config() key -> the environment variable that overrides it.",
+        f"BASIC_KEY_TO_ENV_VAR: dict[str, str] = {dict((k, basic_to_env[k]) for k in keys)!r}",
+        "# CONFIG key -> default.",
+        f"CONFIG_DEFAULTS: dict[str, Any] = {defaults!r}",
+        '# The CONFIG key holding framework-specific settings.',
+        'ADVANCED_CONFIG_KEY = "advanced_config"',
+        "# Canonical task names, as callbacks carry them.",
+        f"TASK_TYPES: tuple[str, ...] = {tuple(canonical)!r}",
+        "# Long task names -> canonical names.",
+        f"TASK_TYPE_ALIASES: dict[str, str] = {aliases!r}",
+        "# Every accepted task name.",
+        f"TASK_NAMES: tuple[str, ...] = {tuple(tasks['enum'])!r}",
+        "",
+    ]
+    if "advanced_config" not in config["properties"]:
+        raise SystemExit("config.json must define advanced_config")
+    return "\n".join(lines)
+
+
+def generate(ctx: GenContext) -> dict[str, str]:
+    """Write the env and config tables."""
+    return {"env.py": _env_module(ctx), "config.py": _config_module(ctx)}

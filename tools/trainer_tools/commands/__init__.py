@@ -1,0 +1,1 @@
+"""Subcommands of `trainer-sdk` (see trainer_tools.cli)."""
