@@ -48,9 +48,22 @@ def _format(path: str, text: str) -> str:
     if not path.endswith(".py"):
         return text
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--quiet", "--line-length", "100",
-         "--stdin-filename", path, "-"],
-        input=text, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--quiet",
+            "--line-length",
+            "100",
+            "--stdin-filename",
+            path,
+            "-",
+        ],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"ruff could not format generated {path}:\n{done.stderr}")
@@ -113,7 +126,9 @@ def check(files: dict[str, str], out: Path) -> int:
             )
             sys.stdout.writelines(list(diff)[:60])
     if problems:
-        print(f"\n{problems} generated file(s) differ from schemas/: run `make generate` and commit.")
+        print(
+            f"\n{problems} generated file(s) differ from schemas/: run `make generate` and commit."
+        )
         return 1
     print(f"generated/ is up to date ({len(files)} files).")
     return 0

@@ -12,7 +12,9 @@ def _members(ctx: GenContext, name: str) -> list[dict[str, Any]]:
     members: list[dict[str, Any]] = schema["x-enum-members"]
     values = [m["value"] for m in members]
     if values != schema["enum"]:
-        raise SystemExit(f"schemas/{name}.json: x-enum-members values {values} != enum {schema['enum']}")
+        raise SystemExit(
+            f"schemas/{name}.json: x-enum-members values {values} != enum {schema['enum']}"
+        )
     return members
 
 
@@ -45,7 +47,11 @@ def _error_type(ctx: GenContext) -> str:
     lines += ["", "", "ERROR_TYPE_DESCRIPTIONS: dict[ErrorType, str] = {"]
     for m in members:
         lines.append(f"    ErrorType.{m['name']}: {m['description']!r},")
-    lines += ["}", "", "# Deprecated member names that are aliases of real members (see the schema)."]
+    lines += [
+        "}",
+        "",
+        "# Deprecated member names that are aliases of real members (see the schema).",
+    ]
     lines.append("ERROR_TYPE_ALIASES: dict[str, ErrorType] = {")
     for a in aliases:
         lines.append(f"    {a['name']!r}: ErrorType.{a['target']},")

@@ -35,7 +35,9 @@ def _env_rows(ctx: GenContext) -> list[dict[str, Any]]:
             if config_key not in config_props:
                 raise SystemExit(f"env.json {name}: x-config-key {config_key!r} not in config.json")
             if "default" in prop:
-                raise SystemExit(f"env.json {name}: the default of a config key lives in config.json")
+                raise SystemExit(
+                    f"env.json {name}: the default of a config key lives in config.json"
+                )
             default = config_props[config_key].get("default")
         else:
             default = _typed(prop["default"], xtype) if "default" in prop else None
@@ -76,7 +78,7 @@ def _env_module(ctx: GenContext) -> str:
         '    """One environment variable of the contract."""',
         "",
         "    name: str",
-        '    type: str  # string, integer, number, boolean, json, url, s3_uri or path',
+        "    type: str  # string, integer, number, boolean, json, url, s3_uri or path",
         "    default: Any  # typed; for a config key, the default of config.json",
         "    required: bool",
         "    secret: bool  # never in logs, reprs or messages",
@@ -147,7 +149,7 @@ def _config_module(ctx: GenContext) -> str:
         f"BASIC_KEY_TO_ENV_VAR: dict[str, str] = {dict((k, basic_to_env[k]) for k in keys)!r}",
         "# CONFIG key -> default.",
         f"CONFIG_DEFAULTS: dict[str, Any] = {defaults!r}",
-        '# The CONFIG key holding framework-specific settings.',
+        "# The CONFIG key holding framework-specific settings.",
         'ADVANCED_CONFIG_KEY = "advanced_config"',
         "# Canonical task names, as callbacks carry them.",
         f"TASK_TYPES: tuple[str, ...] = {tuple(canonical)!r}",

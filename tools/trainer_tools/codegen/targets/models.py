@@ -16,16 +16,20 @@ from pathlib import Path
 from trainer_tools.codegen.context import GenContext
 
 OPTIONS = [
-    "--input-file-type", "jsonschema",
-    "--output-model-type", "typing.TypedDict",
-    "--target-python-version", "3.11",
+    "--input-file-type",
+    "jsonschema",
+    "--output-model-type",
+    "typing.TypedDict",
+    "--target-python-version",
+    "3.11",
     "--disable-timestamp",
     "--strict-nullable",
     "--use-title-as-name",
     "--use-schema-description",
     "--use-field-description",
     "--no-use-closed-typed-dict",
-    "--formatters", "builtin",
+    "--formatters",
+    "builtin",
 ]
 
 
@@ -35,9 +39,16 @@ def generate(ctx: GenContext) -> dict[str, str]:
         out = Path(tmp) / "models"
         header = ctx.header().rstrip("\n")
         command = [
-            sys.executable, "-m", "datamodel_code_generator",
-            "--input", str(ctx.schema_dir), "--output", str(out),
-            "--custom-file-header", header, *OPTIONS,
+            sys.executable,
+            "-m",
+            "datamodel_code_generator",
+            "--input",
+            str(ctx.schema_dir),
+            "--output",
+            str(out),
+            "--custom-file-header",
+            header,
+            *OPTIONS,
         ]
         env = {**os.environ, "PYTHONHASHSEED": "0"}
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)

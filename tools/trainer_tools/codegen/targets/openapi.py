@@ -50,7 +50,9 @@ def _rewrite(ctx: GenContext, current: str, node: Any, needed: set[tuple[str, st
             if len(parts) >= 2 and parts[0] == "$defs":
                 needed.add((name, parts[1]))
                 rest = "/".join(parts[2:])
-                out[key] = _PREFIX + _component_name(ctx, name, parts[1]) + (f"/{rest}" if rest else "")
+                out[key] = (
+                    _PREFIX + _component_name(ctx, name, parts[1]) + (f"/{rest}" if rest else "")
+                )
             else:
                 needed.add((name, None))
                 out[key] = _PREFIX + _component_name(ctx, name) + (pointer if pointer else "")
@@ -80,10 +82,16 @@ def document(ctx: GenContext) -> dict[str, Any]:
     info = api["x-api"]
     rows = endpoints(ctx)
     error_schema = info["error_response"]
-    roots = sorted({b for r in rows for b in r["bodies"]} | {r["response"] for r in rows} | {error_schema})
+    roots = sorted(
+        {b for r in rows for b in r["bodies"]} | {r["response"] for r in rows} | {error_schema}
+    )
     problem = {
         "description": "",
-        "content": {"application/problem+json": {"schema": {"$ref": _PREFIX + _component_name(ctx, error_schema)}}},
+        "content": {
+            "application/problem+json": {
+                "schema": {"$ref": _PREFIX + _component_name(ctx, error_schema)}
+            }
+        },
     }
     paths: dict[str, Any] = {}
     for r in rows:
@@ -92,7 +100,11 @@ def document(ctx: GenContext) -> dict[str, Any]:
         responses: dict[str, Any] = {
             "200": {
                 "description": "Accepted.",
-                "content": {"application/json": {"schema": {"$ref": _PREFIX + _component_name(ctx, r["response"])}}},
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": _PREFIX + _component_name(ctx, r["response"])}
+                    }
+                },
             }
         }
         for status, why in (
@@ -123,7 +135,10 @@ def document(ctx: GenContext) -> dict[str, Any]:
                         "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                     },
                 ],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": body_schema}}},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": body_schema}},
+                },
                 "responses": responses,
                 "x-bodies": r["bodies"],
             }
@@ -131,7 +146,11 @@ def document(ctx: GenContext) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
-        "info": {"title": info["title"], "version": info["version"], "description": info["description"]},
+        "info": {
+            "title": info["title"],
+            "version": info["version"],
+            "description": info["description"],
+        },
         "paths": paths,
         "components": {
             "schemas": _components(ctx, roots),

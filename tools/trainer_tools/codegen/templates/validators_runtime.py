@@ -60,7 +60,7 @@ def json_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
         elif _IDENTIFIER.match(part):
             out.append(f".{part}")
         else:
-            out.append("[" + json.dumps(part) .replace('"', "'") + "]")
+            out.append("[" + json.dumps(part).replace('"', "'") + "]")
     return "".join(out)
 
 
@@ -114,7 +114,12 @@ class Validator:
             _non_finite(instance, [], bad)
             for parts in bad:
                 found.append(
-                    SchemaError(json_path(parts), "is not a finite number (NaN or infinity: JSON cannot carry it)", "finite", "")
+                    SchemaError(
+                        json_path(parts),
+                        "is not a finite number (NaN or infinity: JSON cannot carry it)",
+                        "finite",
+                        "",
+                    )
                 )
         if not self._compiled.is_valid(instance):
             for error in self._compiled.iter_errors(instance):
@@ -140,15 +145,29 @@ def _convert(error: Any) -> list[SchemaError]:
     kind_name = type(kind).__name__
     if kind_name == "Required":
         prop = str(kind.property)
-        return [SchemaError(json_path([*parts, prop]), "is a required property", "required", schema_path)]
+        return [
+            SchemaError(
+                json_path([*parts, prop]), "is a required property", "required", schema_path
+            )
+        ]
     if kind_name == "AdditionalProperties":
         return [
-            SchemaError(json_path([*parts, str(p)]), "is not allowed here (no such property in the schema)", "additionalProperties", schema_path)
+            SchemaError(
+                json_path([*parts, str(p)]),
+                "is not allowed here (no such property in the schema)",
+                "additionalProperties",
+                schema_path,
+            )
             for p in kind.unexpected
         ]
     if kind_name == "UnevaluatedProperties":
         return [
-            SchemaError(json_path([*parts, str(p)]), "is not allowed here (unevaluated property)", "unevaluatedProperties", schema_path)
+            SchemaError(
+                json_path([*parts, str(p)]),
+                "is not allowed here (unevaluated property)",
+                "unevaluatedProperties",
+                schema_path,
+            )
             for p in kind.unexpected
         ]
     if kind_name in ("AnyOf", "OneOfNotValid"):
@@ -202,7 +221,9 @@ def _get_registry() -> Any:
 
 
 def _no_network(uri: str) -> Any:
-    raise KeyError(f"{uri} is not a contract schema (validators never fetch schemas over the network)")
+    raise KeyError(
+        f"{uri} is not a contract schema (validators never fetch schemas over the network)"
+    )
 
 
 def validator(name: str) -> Validator:
