@@ -10,8 +10,10 @@ The hierarchy::
     ├── NetworkError                (NetworkError, exit 1)  S3 or endpoint unreachable
     │   └── CallbackDeliveryError   (NetworkError, exit 2)  the backend could not be reached
     │                                                       after every retry
-    └── PayloadValidationError      (ValidationError, exit 1) a payload broke its schema;
-                                                            nothing was sent
+    ├── PayloadValidationError      (ValidationError, exit 1) a payload broke its schema;
+    │                                                       nothing was sent
+    └── CallbackRejectedError       (ValidationError, exit 1) the backend answered a
+                                                            non-retryable 4xx
 
 Every error a user can meet carries the fix in its message. No message ever contains a secret.
 """
@@ -25,6 +27,7 @@ from trainer_contract.exit_codes import ExitCode
 
 __all__ = [
     "CallbackDeliveryError",
+    "CallbackRejectedError",
     "CheckpointError",
     "ConfigError",
     "DatasetError",
@@ -80,5 +83,11 @@ class CallbackDeliveryError(NetworkError):
 
 class PayloadValidationError(TrainerSDKError):
     """A payload (or a call's arguments) broke its schema; nothing was sent."""
+
+    error_type = ErrorType.VALIDATION_ERROR
+
+
+class CallbackRejectedError(TrainerSDKError):
+    """The backend answered a callback with a non-retryable 4xx: the payload or URL is wrong."""
 
     error_type = ErrorType.VALIDATION_ERROR

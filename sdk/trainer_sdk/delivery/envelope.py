@@ -1,0 +1,43 @@
+"""The unit of delivery: one callback request, addressed and serialised once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Envelope", "encode_body"]
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """Serialise a payload as compact UTF-8 JSON; NaN and infinity are refused (JSON has neither)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One callback: where it goes, its body, and the identity that survives retries and restarts.
+
+    `seq` orders callbacks within a job (the outbox and the sender keep that order); `key` is the
+    `Idempotency-Key` header, fixed when the callback is created and reused by every retry and
+    every replay, so the backend can drop duplicates. `coalescable` marks progress updates that
+    a newer one may replace when the queue is full.
+    """
+
+    seq: int
+    key: str
+    endpoint: str
+    method: str
+    path: str
+    content: bytes
+    coalescable: bool = False
+    created_at: str = ""
+
+    def body(self) -> Any:
+        """The decoded JSON body."""
+        return json.loads(self.content)
+
+    def describe(self) -> str:
+        """A short human description: `progress #12 (POST /training/jobs/7/callback/progress)`."""
+        return f"{self.endpoint} #{self.seq} ({self.method} {self.path})"

@@ -1,0 +1,408 @@
+"""The ordered background sender: callbacks leave in order, retried, without blocking training.
+
+One worker thread owns the network. Callers append envelopes and return at once (after one
+append to the outbox file); the worker sends them strictly in order, retrying the head of the
+queue until it is delivered or rejected. Order matters more than speed: the backend must never
+see epoch 7 after epoch 8, or a completion before the last progress.
+
+Synchronous sends (completion, failure) and flushes are *waiters*: they wait for everything up to
+their envelope to be resolved. A waiter gets a full retry budget (`max_retries` retries with
+backoff) counted from its arrival; when the backend stays down for that long, the waiter fails
+with `CallbackDeliveryError` and the undelivered envelopes stay in the outbox. Without waiters,
+the worker keeps retrying the head forever with capped backoff: a backend that is down for a
+minute in the middle of a run costs nothing but a few log lines.
+
+When the queue holds `capacity` envelopes, older progress updates are dropped in favour of the
+newest (marked `superseded` in the outbox). Completion, failure, validation results and log
+lines are never dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from trainer_sdk.delivery.envelope import Envelope
+from trainer_sdk.delivery.outbox import Outbox
+from trainer_sdk.delivery.retry import RetryPolicy
+from trainer_sdk.delivery.transport import Outcome, SendResult, Transport
+from trainer_sdk.errors import CallbackDeliveryError, CallbackRejectedError
+
+__all__ = ["CallbackSender", "SenderStats"]
+
+_log = logging.getLogger("trainer_sdk.delivery")
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+@dataclass(slots=True)
+class SenderStats:
+    """Counters of one sender, for logs, tests and the closing summary."""
+
+    queued: int = 0
+    delivered: int = 0
+    attempts: int = 0
+    retries: int = 0
+    superseded: int = 0
+    rejected: int = 0
+    recovered: int = 0
+    rejections: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False, slots=True)
+class _Waiter:
+    """Someone waiting until every envelope up to `target` is resolved."""
+
+    target: int
+    done: threading.Event = field(default_factory=threading.Event)
+    failures: int = 0
+    error: BaseException | None = None
+
+
+class CallbackSender:
+    """Sends envelopes in order from one background thread; see the module docstring."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        policy: RetryPolicy,
+        outbox: Outbox | None = None,
+        *,
+        capacity: int = 1000,
+        redact: Callable[[str], str] = _identity,
+        rng: random.Random | None = None,
+        name: str = "trainer-sdk-sender",
+    ) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity}")
+        self._transport = transport
+        self._policy = policy
+        self._outbox = outbox
+        self._capacity = capacity
+        self._redact = redact
+        self._rng = rng or random.Random()
+        self._cond = threading.Condition()
+        self._queue: deque[Envelope] = deque()
+        self._head_busy = False
+        self._head_failures = 0
+        self._waiters: list[_Waiter] = []
+        self._kick = False
+        self._stopping = False
+        self._closed = False
+        self._next_seq = 1
+        self._last_detail = ""
+        self._sync_rejections: dict[int, CallbackRejectedError] = {}
+        self._sync_seqs: set[int] = set()
+        self.stats = SenderStats()
+        if outbox is not None:
+            recovered = outbox.recovered
+            self._queue.extend(recovered)
+            self.stats.recovered = len(recovered)
+            self._next_seq = outbox.next_seq
+            if recovered:
+                _log.info(
+                    "redelivering %d callback(s) left undelivered by a previous run, first and in "
+                    "order",
+                    len(recovered),
+                )
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    # ----------------------------------------------------------------------------- public API
+
+    @property
+    def outbox(self) -> Outbox | None:
+        """The spool file, when there is one."""
+        return self._outbox
+
+    @property
+    def pending(self) -> int:
+        """Envelopes not yet delivered (queued or being attempted)."""
+        with self._cond:
+            return len(self._queue)
+
+    def is_worker_thread(self) -> bool:
+        """True when called from the sender's own thread (log forwarding must not loop back)."""
+        return threading.current_thread() is self._thread
+
+    def post(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        content: bytes,
+        *,
+        coalescable: bool = False,
+    ) -> Envelope:
+        """Queue a callback for the background worker and return at once."""
+        with self._cond:
+            envelope = self._enqueue(endpoint, method, path, content, coalescable)
+            self._cond.notify_all()
+        return envelope
+
+    def send(self, endpoint: str, method: str, path: str, content: bytes) -> Envelope:
+        """Deliver a callback after everything queued before it, and wait for it.
+
+        Raises `CallbackDeliveryError` when the backend stayed unreachable through the retry
+        budget (the callback stays in the outbox) and `CallbackRejectedError` when the backend
+        answered with a non-retryable 4xx.
+        """
+        with self._cond:
+            envelope = self._enqueue(endpoint, method, path, content, False)
+            self._sync_seqs.add(envelope.seq)
+            waiter = self._add_waiter(envelope.seq)
+        try:
+            self._wait(waiter, None)
+        finally:
+            with self._cond:
+                self._sync_seqs.discard(envelope.seq)
+                rejection = self._sync_rejections.pop(envelope.seq, None)
+        if rejection is not None:
+            raise rejection
+        return envelope
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far is resolved.
+
+        Returns False when `timeout` seconds passed first; raises `CallbackDeliveryError` when
+        the backend stayed unreachable through the retry budget.
+        """
+        with self._cond:
+            if not self._queue:
+                return True
+            waiter = self._add_waiter(self._queue[-1].seq)
+        return self._wait(waiter, timeout)
+
+    def close(self, *, flush: bool = True, timeout: float | None = None) -> None:
+        """Stop the worker, after flushing when `flush` is true; never raises for delivery.
+
+        Undelivered callbacks stay in the outbox; a warning names it and the replay command.
+        """
+        if self._closed:
+            return
+        if flush:
+            # A delivery failure is reported below, together with the pending count.
+            with contextlib.suppress(CallbackDeliveryError):
+                self.flush(timeout)
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._thread.join(timeout=5.0)
+        self._closed = True
+        with self._cond:
+            for waiter in self._waiters:
+                waiter.error = CallbackDeliveryError(
+                    "the callback sender was closed before this callback was delivered; it is "
+                    "kept in the outbox"
+                )
+                waiter.done.set()
+            self._waiters.clear()
+        left = self.pending
+        if left and self._outbox is not None:
+            _log.warning(
+                "%d callback(s) were not delivered and are kept in the outbox %s; deliver them "
+                "with `trainer-sdk outbox replay %s` (a restart with the same JOB_ID also "
+                "delivers them first)",
+                left,
+                self._outbox.path,
+                self._outbox.path,
+            )
+        if not self._thread.is_alive():
+            self._transport.close()
+            if self._outbox is not None:
+                self._outbox.close()
+
+    # ------------------------------------------------------------------------------ internals
+
+    def _enqueue(
+        self, endpoint: str, method: str, path: str, content: bytes, coalescable: bool
+    ) -> Envelope:
+        """Create, spool and queue an envelope; the caller holds the condition."""
+        if self._stopping:
+            raise RuntimeError("the callback sender is closed; create a new TrainerSDK to send")
+        envelope = Envelope(
+            seq=self._next_seq,
+            key=str(uuid.uuid4()),
+            endpoint=endpoint,
+            method=method,
+            path=path,
+            content=content,
+            coalescable=coalescable,
+            created_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        )
+        self._next_seq += 1
+        if self._outbox is not None:
+            # Written before the first attempt: if the process dies from here on, the callback
+            # is still on disk for the next process or `outbox replay`.
+            self._outbox.put(envelope)
+        if len(self._queue) >= self._capacity:
+            self._coalesce()
+        self._queue.append(envelope)
+        self.stats.queued += 1
+        return envelope
+
+    def _coalesce(self) -> None:
+        """Drop queued progress updates (never the one being sent) to make room for a newer one."""
+        keep: deque[Envelope] = deque()
+        dropped = 0
+        for index, envelope in enumerate(self._queue):
+            busy = index == 0 and self._head_busy
+            if envelope.coalescable and not busy:
+                dropped += 1
+                if self._outbox is not None:
+                    self._outbox.mark(envelope.seq, "superseded")
+            else:
+                keep.append(envelope)
+        if dropped:
+            self._queue = keep
+            self.stats.superseded += dropped
+            _log.debug("queue full: %d older progress update(s) superseded by newer ones", dropped)
+
+    def _add_waiter(self, target: int) -> _Waiter:
+        waiter = _Waiter(target)
+        self._waiters.append(waiter)
+        # Wake the worker from a long background backoff: someone is waiting now, so the
+        # waiter's own retry budget starts immediately.
+        self._kick = True
+        self._cond.notify_all()
+        return waiter
+
+    def _wait(self, waiter: _Waiter, timeout: float | None) -> bool:
+        finished = waiter.done.wait(timeout)
+        with self._cond:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+        if waiter.error is not None:
+            raise waiter.error
+        return finished
+
+    def _resolved(self, target: int) -> bool:
+        return not self._queue or self._queue[0].seq > target
+
+    def _settle_waiters(self) -> None:
+        """Release the waiters whose envelopes are all resolved; the caller holds the condition."""
+        for waiter in list(self._waiters):
+            if self._resolved(waiter.target):
+                self._waiters.remove(waiter)
+                waiter.done.set()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                envelope = self._queue[0]
+                self._head_busy = True
+            result = self._attempt(envelope)
+            with self._cond:
+                self._head_busy = False
+                self._after_attempt(envelope, result)
+
+    def _attempt(self, envelope: Envelope) -> SendResult:
+        self.stats.attempts += 1
+        try:
+            return self._transport.send(envelope)
+        except Exception as exc:  # a transport bug must not kill the only sending thread
+            return SendResult(Outcome.RETRY, detail=f"{type(exc).__name__}: {exc}")
+
+    def _after_attempt(self, envelope: Envelope, result: SendResult) -> None:
+        """Book-keep one attempt; the caller holds the condition."""
+        if result.outcome is Outcome.RETRY:
+            self._retry_later(envelope, result)
+            return
+        self._queue.popleft()
+        if self._head_failures:
+            _log.info(
+                "callback %s went through after %d failed attempt(s)",
+                envelope.describe(),
+                self._head_failures,
+            )
+        self._head_failures = 0
+        for waiter in self._waiters:
+            waiter.failures = 0  # progress was made: the backend is back
+        if result.outcome is Outcome.DELIVERED:
+            self.stats.delivered += 1
+            if self._outbox is not None:
+                self._outbox.mark(envelope.seq, "delivered")
+        else:
+            self.stats.rejected += 1
+            if self._outbox is not None:
+                self._outbox.mark(envelope.seq, "rejected")
+            error = CallbackRejectedError(
+                self._redact(
+                    f"the backend rejected the {envelope.endpoint} callback "
+                    f"({envelope.method} {envelope.path}) with {result.detail}. A 4xx answer "
+                    f"means the payload or the URL is wrong, so it is not retried; check "
+                    f"CALLBACK_URL and JOB_ID, and that this SDK matches the backend's contract."
+                )
+            )
+            self.stats.rejections.append(str(error))
+            if envelope.seq in self._sync_seqs:
+                self._sync_rejections[envelope.seq] = error
+            else:
+                _log.error("%s", error)
+        self._settle_waiters()
+
+    def _retry_later(self, envelope: Envelope, result: SendResult) -> None:
+        self._head_failures += 1
+        self._last_detail = result.detail
+        for waiter in list(self._waiters):
+            waiter.failures += 1
+            if waiter.failures > self._policy.max_retries:
+                self._waiters.remove(waiter)
+                waiter.error = self._delivery_error(envelope, waiter.failures, result)
+                waiter.done.set()
+        if self._waiters:
+            retry_index = min(w.failures for w in self._waiters) - 1
+        else:
+            retry_index = self._head_failures - 1
+        delay = self._policy.delay(retry_index, result.retry_after, self._rng)
+        self.stats.retries += 1
+        level = logging.WARNING if self._head_failures == 1 else logging.DEBUG
+        _log.log(
+            level,
+            "callback %s failed (%s); retrying in %.2f s",
+            envelope.describe(),
+            self._redact(result.detail),
+            delay,
+        )
+        self._kick = False
+        deadline = time.monotonic() + delay
+        while not self._kick and not self._stopping:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._cond.wait(remaining)
+
+    def _delivery_error(
+        self, envelope: Envelope, attempts: int, result: SendResult
+    ) -> CallbackDeliveryError:
+        where = self._transport.describe()
+        spool = (
+            f" {len(self._queue)} undelivered callback(s) are kept in the outbox "
+            f"{self._outbox.path}; deliver them with `trainer-sdk outbox replay "
+            f"{self._outbox.path}` once the backend is reachable (a restart with the same JOB_ID "
+            f"also sends them first)."
+            if self._outbox is not None
+            else ""
+        )
+        return CallbackDeliveryError(
+            self._redact(
+                f"could not deliver the {envelope.endpoint} callback ({envelope.method} "
+                f"{envelope.path}) to {where} after {attempts} attempt(s): {result.detail}. "
+                f"Check that the backend is up and that CALLBACK_URL is right; raise "
+                f"CALLBACK_MAX_RETRIES / CALLBACK_RETRY_DELAY to ride out longer outages.{spool}"
+            )
+        )

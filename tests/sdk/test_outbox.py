@@ -1,0 +1,83 @@
+"""The spool file: pending envelopes survive a restart, in order, with their keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from trainer_sdk.delivery.envelope import Envelope, encode_body
+from trainer_sdk.delivery.outbox import Outbox, outbox_path, read_outbox
+
+
+def _envelope(seq: int, *, coalescable: bool = False) -> Envelope:
+    return Envelope(
+        seq=seq,
+        key=f"k{seq}",
+        endpoint="progress",
+        method="POST",
+        path="/training/jobs/3/callback/progress",
+        content=encode_body({"epoch": seq, "name": "é"}),
+        coalescable=coalescable,
+        created_at="2026-01-01T00:00:00.000Z",
+    )
+
+
+def test_path_is_per_job_and_rank(tmp_path: Path) -> None:
+    assert outbox_path(tmp_path, 42) == tmp_path / ".trainer-sdk" / "outbox" / "job-42.jsonl"
+    assert outbox_path(tmp_path, 42, rank=0).name == "job-42.jsonl"
+    assert outbox_path(tmp_path, 42, rank=3).name == "job-42-rank3.jsonl"
+
+
+def test_pending_envelopes_survive_and_come_back_in_order(tmp_path: Path) -> None:
+    path = outbox_path(tmp_path, 3)
+    box = Outbox(path)
+    assert box.recovered == () and box.next_seq == 1
+    for seq in (1, 2, 3, 4, 5):
+        box.put(_envelope(seq, coalescable=seq == 2))
+    box.mark(1, "delivered")
+    box.mark(3, "superseded")
+    box.mark(5, "rejected")
+    box.close()
+
+    state = read_outbox(path)
+    assert [e.seq for e in state.pending] == [2, 4]
+    assert state.done == {"delivered": 1, "superseded": 1, "rejected": 1}
+    assert state.pending[0] == _envelope(2, coalescable=True)  # key, body bytes, flags intact
+
+    again = Outbox(path)
+    assert [e.key for e in again.recovered] == ["k2", "k4"]
+    assert again.next_seq == 6
+    again.close()
+    # Compaction on open keeps only what is pending, plus the numbering watermark.
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["op"] for r in records] == ["base", "put", "put"]
+
+
+def test_numbering_continues_after_everything_was_delivered(tmp_path: Path) -> None:
+    path = outbox_path(tmp_path, 3)
+    box = Outbox(path)
+    box.put(_envelope(1))
+    box.mark(1, "delivered")
+    box.close()
+    assert Outbox(path).next_seq == 2
+    assert Outbox(path).next_seq == 2  # compaction twice keeps the watermark
+
+
+def test_a_torn_last_line_is_skipped_not_fatal(tmp_path: Path) -> None:
+    path = outbox_path(tmp_path, 3)
+    box = Outbox(path)
+    box.put(_envelope(1))
+    box.close()
+    with path.open("ab") as handle:
+        handle.write(b'{"v":1,"op":"put","seq":2,"key":"k2","endpo')  # killed mid-write
+    state = read_outbox(path)
+    assert [e.seq for e in state.pending] == [1] and state.torn_lines == 1
+
+
+def test_unknown_state_is_refused(tmp_path: Path) -> None:
+    box = Outbox(outbox_path(tmp_path, 1))
+    with pytest.raises(ValueError, match="unknown outbox state"):
+        box.mark(1, "lost")
+    box.close()
