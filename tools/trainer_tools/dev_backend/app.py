@@ -1,0 +1,426 @@
+"""The reference backend: a Starlette app serving every callback endpoint of the generated contract.
+
+Routes, request schemas, answer schemas and the OpenAPI document all come from `trainer_contract`;
+the app adds what a real backend does with them:
+
+- validation of each body against its schema(s), answering 422 `application/problem+json` with
+  every failing JSON path (RFC 9457);
+- the per-job lifecycle (`lifecycle.advance`): 409 with the reason when a callback is out of order;
+- `Idempotency-Key`: a repeat gets the first answer (header `Idempotent-Replayed: true`) and is
+  stored once; the same key with a different request is refused;
+- an optional bearer token (401 without it);
+- a record of everything in SQLite, served at `GET /jobs/{job_id}/timeline`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from trainer_contract.callbacks import ENDPOINTS, Endpoint
+from trainer_contract.models.callbacks.response import CallbackResponse
+from trainer_contract.openapi import load as load_openapi
+from trainer_contract.validators import SchemaError, validator
+from trainer_tools.dev_backend.lifecycle import (
+    EventKind,
+    JobState,
+    LifecycleConflict,
+    advance,
+)
+from trainer_tools.dev_backend.problems import ProblemResponse, problem, schema_errors
+from trainer_tools.dev_backend.roles import event_for
+from trainer_tools.dev_backend.store import Decision, IdempotencyKeyReused, Store
+
+__all__ = ["OPENAPI_PATH", "TIMELINE_PATH", "create_app"]
+
+OPENAPI_PATH = "/openapi.json"
+# The timeline is the reference backend's own read API, not part of the trainer contract.
+TIMELINE_PATH = "/jobs/{job_id}/timeline"
+HEALTH_PATH = "/healthz"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_BODY_BYTES = 8 * 1024 * 1024
+_TEMPLATE_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
+
+
+@dataclass(frozen=True)
+class _Route:
+    """An endpoint with what the app precomputes for it."""
+
+    endpoint: Endpoint
+    path_params: tuple[str, ...]
+    param_validators: dict[str, Any]  # path parameter -> compiled schema
+    header_validator: Any | None
+
+
+def _operation(document: dict[str, Any], endpoint: Endpoint) -> dict[str, Any]:
+    operation: dict[str, Any] = document["paths"][endpoint.path][endpoint.method.lower()]
+    return operation
+
+
+def _routes(document: dict[str, Any]) -> list[_Route]:
+    routes = []
+    for endpoint in ENDPOINTS.values():
+        params = {
+            p["name"]: p
+            for p in _operation(document, endpoint).get("parameters", [])
+            if "name" in p
+        }
+        names = tuple(_TEMPLATE_PARAM.findall(endpoint.path))
+        header = params.get(IDEMPOTENCY_HEADER)
+        routes.append(
+            _Route(
+                endpoint=endpoint,
+                path_params=names,
+                param_validators={
+                    n: jsonschema_rs.validator_for(params[n]["schema"])
+                    for n in names
+                    if n in params and "schema" in params[n]
+                },
+                header_validator=(
+                    jsonschema_rs.validator_for(header["schema"])
+                    if header and "schema" in header
+                    else None
+                ),
+            )
+        )
+    return routes
+
+
+def _fingerprint(method: str, path: str, raw: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (method.encode(), b"\0", path.encode(), b"\0", raw):
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _strict_json(raw: bytes) -> Any:
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON (send null, or a finite number)")
+
+    return json.loads(raw, parse_constant=refuse)
+
+
+def _match(bodies: tuple[str, ...], body: Any) -> tuple[str, list[SchemaError]]:
+    """The body schema `body` matches (no errors), or the closest one with its errors."""
+    best: tuple[str, list[SchemaError]] | None = None
+    for name in bodies:
+        errors = validator(name).errors(body)
+        if not errors:
+            return name, []
+        if best is None or len(errors) < len(best[1]):
+            best = (name, errors)
+    assert best is not None  # every endpoint has at least one body (schema: minItems 1)
+    return best
+
+
+def _accepted(message: str, state: JobState) -> dict[str, Any]:
+    answer: CallbackResponse = {
+        "success": True,
+        "message": message,
+        "job_status": state.phase.value,
+    }
+    return dict(answer)
+
+
+def _accept_message(kind: EventKind, state: JobState, endpoint: Endpoint) -> str:
+    if kind in (EventKind.PROGRESS, EventKind.STARTED) and state.last_epoch is not None:
+        return f"{endpoint.summary} Recorded epoch {state.last_epoch}/{state.total_epochs}."
+    if kind is EventKind.COMPLETED:
+        return f"{endpoint.summary} Job {state.phase}."
+    if kind is EventKind.FAILED:
+        return f"{endpoint.summary} Job {state.phase}."
+    return f"{endpoint.summary} Recorded."
+
+
+class _BearerAuth(BaseHTTPMiddleware):
+    """401 for callback and timeline requests without the bearer token (constant-time compare)."""
+
+    def __init__(self, app: Any, token: str, public: frozenset[str]) -> None:
+        super().__init__(app)
+        self._expected = f"Bearer {token}".encode()
+        self._public = public
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.url.path in self._public:
+            return await call_next(request)
+        given = request.headers.get("authorization", "").encode()
+        if hmac.compare_digest(given, self._expected):
+            return await call_next(request)
+        reason = "no Authorization header" if not given else "the bearer token does not match"
+        return ProblemResponse(
+            problem(
+                401,
+                f"{reason}; send `Authorization: Bearer <token>` with the backend's token "
+                "(the SDK sends CALLBACK_TOKEN)",
+                kind="unauthorized",
+                instance=request.url.path,
+            ),
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="trainer-callbacks"'},
+        )
+
+
+def create_app(store: Store, *, token: str | None = None) -> Starlette:
+    """Build the reference backend over `store`; with `token`, require `Authorization: Bearer`."""
+    document = load_openapi()
+
+    def handler(route: _Route) -> Callable[[Request], Awaitable[Response]]:
+        endpoint = route.endpoint
+
+        async def receive(request: Request) -> Response:
+            path = request.url.path
+            values: dict[str, int] = {}
+            for name in route.path_params:
+                raw_value = request.path_params.get(name, "")
+                number = _as_int(raw_value)
+                check = route.param_validators.get(name)
+                if number is None or (check is not None and not check.is_valid(number)):
+                    return ProblemResponse(
+                        problem(
+                            404,
+                            f"no job {raw_value!r}: the {name} path parameter must be a "
+                            "non-negative integer (the value of JOB_ID)",
+                            kind="not-found",
+                            instance=path,
+                        ),
+                        status_code=404,
+                    )
+                values[name] = number
+            key = request.headers.get(IDEMPOTENCY_HEADER)
+            if (
+                key is not None
+                and route.header_validator is not None
+                and not route.header_validator.is_valid(key)
+            ):
+                return _unprocessable(
+                    path,
+                    f"the {IDEMPOTENCY_HEADER} header is malformed; send one key of 1 to 200 "
+                    "characters per callback and reuse it on every retry",
+                    [{"path": f"header:{IDEMPOTENCY_HEADER}", "message": "invalid length"}],
+                    kind="invalid-idempotency-key",
+                )
+            content_type = request.headers.get("content-type", "application/json")
+            media = content_type.split(";")[0].strip().lower()
+            if not _JSON_TYPES.match(media):
+                return ProblemResponse(
+                    problem(
+                        415,
+                        f"the body must be JSON (Content-Type: application/json), not {media!r}",
+                        kind="unsupported-media-type",
+                        instance=path,
+                    ),
+                    status_code=415,
+                )
+            raw = await request.body()
+            if len(raw) > MAX_BODY_BYTES:
+                return ProblemResponse(
+                    problem(
+                        413,
+                        f"the body has {len(raw)} bytes, more than the {MAX_BODY_BYTES} allowed; "
+                        "send large results to S3 and report their URIs",
+                        kind="too-large",
+                        instance=path,
+                    ),
+                    status_code=413,
+                )
+            job_id = next(iter(values.values()), 0)
+            fingerprint = _fingerprint(endpoint.method, path, raw)
+            try:
+                body: Any = _strict_json(raw)
+                parse_error: str | None = None
+            except (ValueError, UnicodeDecodeError) as exc:
+                body = raw.decode("utf-8", errors="replace")
+                parse_error = str(exc)
+
+            def decide(state: JobState, seq: int) -> Decision:
+                return _decide(route, values, body, parse_error, state, seq, path)
+
+            try:
+                answer = await run_in_threadpool(
+                    store.record,
+                    job_id=job_id,
+                    scope=endpoint.operation,
+                    endpoint=endpoint.name,
+                    method=endpoint.method,
+                    path=path,
+                    idempotency_key=key,
+                    fingerprint=fingerprint,
+                    body=body,
+                    decide=decide,
+                )
+            except IdempotencyKeyReused as exc:
+                return _unprocessable(
+                    path,
+                    f"{IDEMPOTENCY_HEADER} {exc.key!r} was already used for a different request "
+                    f"(timeline #{exc.first_seq}); use a new key for each callback and the same "
+                    "key only for retries of the same one",
+                    [],
+                    kind="idempotency-key-reused",
+                )
+            headers = {REPLAYED_HEADER: "true"} if answer.replayed else {}
+            response_class = JSONResponse if answer.status_code < 400 else ProblemResponse
+            return response_class(answer.response, status_code=answer.status_code, headers=headers)
+
+        return receive
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(document)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def timeline(request: Request) -> Response:
+        raw_value = request.path_params.get("job_id", "")
+        job_id = _as_int(raw_value)
+        if job_id is None or job_id < 0:
+            return ProblemResponse(
+                problem(404, f"no job {raw_value!r}", kind="not-found", instance=request.url.path),
+                status_code=404,
+            )
+        entries, states = await run_in_threadpool(
+            lambda: (store.timeline(job_id), store.job_states(job_id))
+        )
+        return JSONResponse(
+            {
+                "job_id": job_id,
+                "states": {scope: state.to_json() for scope, state in states.items()},
+                "callbacks": [entry.to_json() for entry in entries],
+            }
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        detail = (
+            f"no such endpoint: {request.method} {request.url.path}; the callback endpoints are "
+            f"listed in {OPENAPI_PATH}"
+            if status in (404, 405)
+            else "internal error"
+        )
+        return ProblemResponse(
+            problem(status, detail, instance=request.url.path), status_code=status
+        )
+
+    routes = [
+        Route(r.endpoint.path, handler(r), methods=[r.endpoint.method], name=r.endpoint.name)
+        for r in _routes(document)
+    ]
+    routes += [
+        Route(OPENAPI_PATH, openapi, methods=["GET"]),
+        Route(HEALTH_PATH, health, methods=["GET"]),
+        Route(TIMELINE_PATH, timeline, methods=["GET"]),
+    ]
+    middleware = (
+        [Middleware(_BearerAuth, token=token, public=frozenset({OPENAPI_PATH, HEALTH_PATH}))]
+        if token
+        else []
+    )
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={HTTPException: http_error, Exception: http_error},
+    )
+    app.state.store = store
+    return app
+
+
+def _as_int(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _unprocessable(
+    path: str, detail: str, errors: list[dict[str, str]], *, kind: str
+) -> ProblemResponse:
+    return ProblemResponse(
+        problem(422, detail, kind=kind, instance=path, errors=errors), status_code=422
+    )
+
+
+def _decide(
+    route: _Route,
+    values: dict[str, int],
+    body: Any,
+    parse_error: str | None,
+    state: JobState,
+    seq: int,
+    path: str,
+) -> Decision:
+    """Validate, apply the lifecycle, and build the answer (runs inside the store transaction)."""
+    endpoint = route.endpoint
+    if parse_error is not None:
+        return _problem_decision(
+            422,
+            f"the body is not valid JSON ({parse_error}); send a JSON object",
+            path,
+            [{"path": "$", "message": parse_error, "keyword": "json"}],
+            kind="invalid-json",
+        )
+    schema, errors = _match(endpoint.bodies, body)
+    found = schema_errors(errors)
+    # A body field named like a path parameter must agree with the URL (the job id).
+    if isinstance(body, dict):
+        for name, value in values.items():
+            if name in body and isinstance(body[name], int) and body[name] != value:
+                found.append(
+                    {
+                        "path": f"$.{name}",
+                        "message": f"{body[name]} differs from {name} {value} in the URL",
+                        "keyword": "path-parameter",
+                    }
+                )
+    if found:
+        shown = " or ".join(endpoint.bodies)
+        return _problem_decision(
+            422,
+            f"the body does not match {shown}: {len(found)} error(s); fix every listed path",
+            path,
+            found,
+            kind="invalid-body",
+            extra={"schema": schema},
+        )
+    event = event_for(schema, body)
+    try:
+        new_state = advance(state, event, seq)
+    except LifecycleConflict as conflict:
+        return _problem_decision(
+            conflict.status,
+            conflict.reason,
+            path,
+            [{"path": conflict.path, "message": conflict.reason, "keyword": "lifecycle"}],
+            kind="lifecycle-conflict" if conflict.status == 409 else "invalid-body",
+            extra={"job_status": state.phase.value},
+        )
+    message = _accept_message(event.kind, new_state, endpoint)
+    return Decision(200, "application/json", _accepted(message, new_state), new_state)
+
+
+def _problem_decision(
+    status: int,
+    detail: str,
+    path: str,
+    errors: list[dict[str, str]],
+    *,
+    kind: str,
+    extra: dict[str, Any] | None = None,
+) -> Decision:
+    return Decision(
+        status,
+        "application/problem+json",
+        problem(status, detail, kind=kind, instance=path, errors=errors, extra=extra),
+    )

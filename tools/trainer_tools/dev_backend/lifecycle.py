@@ -1,0 +1,147 @@
+"""The per-job lifecycle as a state machine: what the reference backend accepts, and in which order.
+
+The rules a platform backend needs, and a trainer must therefore keep::
+
+    pending --started/progress--> running --progress (epoch never decreasing)--> running
+    pending|running --completed--> completed        (terminal)
+    pending|running --failed-----> failed           (terminal)
+
+A lifecycle callback after a terminal one, or an epoch lower than the last one reported, is a
+conflict (HTTP 409) whose reason says what happened and what to do instead. Callbacks that are
+not part of the lifecycle (logs, validation results) are accepted in every state.
+
+The module is pure: states in, states out. The store persists the state; `events` maps a request
+onto an `Event`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+__all__ = ["Event", "EventKind", "JobState", "LifecycleConflict", "Phase", "advance"]
+
+
+class Phase(enum.StrEnum):
+    """Where a job is in its lifecycle."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        """True once the job has reported its end."""
+        return self in (Phase.COMPLETED, Phase.FAILED)
+
+
+class EventKind(enum.StrEnum):
+    """What a callback means for the lifecycle."""
+
+    STARTED = "started"
+    PROGRESS = "progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    OTHER = "other"  # logs, validation results: accepted in any state
+
+
+@dataclass(frozen=True)
+class Event:
+    """One callback, as the lifecycle sees it.
+
+    `epoch_path` / `total_path` are the JSON paths of the epoch fields in the request body, so that
+    a conflict can point at the field that caused it.
+    """
+
+    kind: EventKind
+    epoch: int | None = None
+    total_epochs: int | None = None
+    epoch_path: str = "$"
+    total_path: str = "$"
+
+
+@dataclass(frozen=True)
+class JobState:
+    """The lifecycle state of one job, as stored between requests."""
+
+    phase: Phase = Phase.PENDING
+    last_epoch: int | None = None
+    total_epochs: int | None = None
+    terminal_seq: int | None = None  # the timeline sequence number of the terminal callback
+
+    def to_json(self) -> dict[str, object]:
+        """The state as a JSON object (stored in SQLite, shown in the timeline)."""
+        return {
+            "phase": self.phase.value,
+            "last_epoch": self.last_epoch,
+            "total_epochs": self.total_epochs,
+            "terminal_seq": self.terminal_seq,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> JobState:
+        """Rebuild a state written by `to_json`."""
+        last = data.get("last_epoch")
+        total = data.get("total_epochs")
+        seq = data.get("terminal_seq")
+        return cls(
+            phase=Phase(str(data.get("phase", Phase.PENDING.value))),
+            last_epoch=last if isinstance(last, int) else None,
+            total_epochs=total if isinstance(total, int) else None,
+            terminal_seq=seq if isinstance(seq, int) else None,
+        )
+
+
+class LifecycleConflict(Exception):
+    """A callback that breaks the lifecycle; `status` is the HTTP status to answer with.
+
+    409 for an order problem (the request may be valid on its own, but not now), 422 for a payload
+    that contradicts itself (epoch beyond the total).
+    """
+
+    def __init__(self, reason: str, path: str, status: int = 409) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+        self.status = status
+
+
+def advance(state: JobState, event: Event, seq: int) -> JobState:
+    """Return the state after `event` (timeline number `seq`), or raise `LifecycleConflict`."""
+    if event.kind is EventKind.OTHER:
+        return state
+    if (
+        event.epoch is not None
+        and event.total_epochs is not None
+        and event.kind in (EventKind.STARTED, EventKind.PROGRESS)
+        and event.epoch > event.total_epochs
+    ):
+        raise LifecycleConflict(
+            f"epoch {event.epoch} is beyond total_epochs {event.total_epochs}; report epochs "
+            f"from 0 to the total, or raise the total first",
+            event.epoch_path,
+            status=422,
+        )
+    if state.phase.terminal:
+        raise LifecycleConflict(
+            f"the job already reported '{state.phase.value}' (timeline #{state.terminal_seq}); "
+            f"a '{event.kind.value}' callback after the end of a job is refused. Report the end "
+            f"exactly once, as the last lifecycle callback",
+            "$",
+        )
+    if event.kind in (EventKind.COMPLETED, EventKind.FAILED):
+        phase = Phase.COMPLETED if event.kind is EventKind.COMPLETED else Phase.FAILED
+        return replace(state, phase=phase, terminal_seq=seq)
+    if event.epoch is not None and state.last_epoch is not None and event.epoch < state.last_epoch:
+        raise LifecycleConflict(
+            f"epoch went backwards: {event.epoch} after {state.last_epoch}; epochs must never "
+            f"decrease within a job",
+            event.epoch_path,
+        )
+    return replace(
+        state,
+        phase=Phase.RUNNING,
+        last_epoch=event.epoch if event.epoch is not None else state.last_epoch,
+        total_epochs=event.total_epochs if event.total_epochs is not None else state.total_epochs,
+    )
