@@ -23,6 +23,7 @@ __all__ = [
     "GPU_DEVICE_PREFIX",
     "LIFECYCLE_METHODS",
     "LINT_RULES",
+    "OOM_ERROR_TYPE",
     "OOM_EXCEPTIONS",
     "OOM_MESSAGES",
     "PATH_DEFAULT_READERS",
@@ -485,6 +486,7 @@ OOM_EXCEPTIONS: Final[tuple[str, ...]] = (
     "ResourceExhaustedError",
 )
 OOM_MESSAGES: Final[tuple[str, ...]] = ("out of memory",)
+OOM_ERROR_TYPE: Final[str] = "RESOURCE_ERROR"
 EXIT_CALLS: Final[tuple[str, ...]] = (
     "exit",
     "os._exit",

@@ -8,6 +8,7 @@ decide validity (pydantic's lax mode disagrees with the schemas, see DEPENDENCY_
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,13 +38,19 @@ def generate(ctx: GenContext) -> dict[str, str]:
     """Run datamodel-code-generator on the whole schema folder."""
     with tempfile.TemporaryDirectory(prefix="models-") as tmp:
         out = Path(tmp) / "models"
+        # Only the schema files: the generator would also try to parse README.md.
+        source = Path(tmp) / "schemas"
+        for path in sorted(ctx.schema_dir.rglob("*.json")):
+            target = source / path.relative_to(ctx.schema_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
         header = ctx.header().rstrip("\n")
         command = [
             sys.executable,
             "-m",
             "datamodel_code_generator",
             "--input",
-            str(ctx.schema_dir),
+            str(source),
             "--output",
             str(out),
             "--custom-file-header",
