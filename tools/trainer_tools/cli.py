@@ -37,14 +37,16 @@ def discover() -> list[Command]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every discovered subcommand."""
-    from trainer_sdk import __version__
+    from importlib.metadata import version
 
     parser = argparse.ArgumentParser(
         prog="trainer-sdk",
         description="Contract toolkit for custom training containers: convert datasets, run the "
         "reference backend, dry-run a trainer end to end, verify a backend, replay an outbox.",
     )
-    parser.add_argument("--version", action="version", version=f"trainer-sdk {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"trainer-sdk {version('trainer-sdk')}"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in discover():
         child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP)
