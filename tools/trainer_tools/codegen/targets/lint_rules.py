@@ -81,6 +81,21 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid Python literal
 
 
+def _cross_check(ctx: GenContext, rules: list[dict[str, Any]], vocabulary: dict[str, Any]) -> None:
+    """Names the rules use must exist in the schemas that define them (sdk-api, error-type)."""
+    methods = set(ctx.schemas.get("sdk-api", {}).get("$defs", {}))
+    named = [(f"x-rules {r['code']}", m) for r in rules for m in r["contract"]["sdk_methods"]]
+    lifecycle = vocabulary.get("lifecycle_methods", {})
+    named += [(f"x-lint-vocabulary.lifecycle_methods.{k}", m) for k, m in lifecycle.items()]
+    for where, method in named:
+        if methods and method not in methods:
+            raise _fail(f"{where}: {method!r} is not a method in schemas/sdk-api.json $defs")
+    members = {m["name"] for m in ctx.schemas.get("error-type", {}).get("x-enum-members", [])}
+    oom = vocabulary.get("oom_error_type")
+    if members and oom is not None and oom not in members:
+        raise _fail(f"x-lint-vocabulary.oom_error_type: {oom!r} is not an ErrorType member")
+
+
 def _camel(key: str) -> str:
     return "".join(part.capitalize() for part in key.split("_"))
 
@@ -119,6 +134,7 @@ def _render(ctx: GenContext) -> str:
     schema = ctx.schemas[SCHEMA]
     rules = _rules(schema)
     vocabulary = _vocabulary(schema)
+    _cross_check(ctx, rules, vocabulary)
     placement_enum = schema["properties"]["contract"]["properties"]["placement"]["enum"]
     severity_enum = schema["properties"]["severity"]["enum"]
     exported = ["LINT_RULES", "LintRule", "LintRuleContract", "Placement", "Severity"]

@@ -145,6 +145,7 @@ def document(ctx: GenContext) -> dict[str, Any]:
         }
     return {
         "openapi": "3.1.0",
+        "x-generated": ctx.header("").replace("\n ", " ").strip(),
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": info["title"],

@@ -12,7 +12,11 @@ _RUNTIME = Path(__file__).resolve().parent.parent / "templates" / "validators_ru
 
 def generate(ctx: GenContext) -> dict[str, str]:
     """Write the schema copies, the embedded schema data and the validator runtime."""
-    files = {f"schemas/{name}.json": dump_json(doc) for name, doc in ctx.schemas.items()}
+    note = ctx.header("").replace("\n ", " ").strip()
+    files = {
+        f"schemas/{name}.json": dump_json({"$comment": note, **doc})
+        for name, doc in ctx.schemas.items()
+    }
     ids = {name: ctx.schema_id(name) for name in ctx.schemas}
     compact = json.dumps(ctx.schemas, separators=(",", ":"), ensure_ascii=True, sort_keys=True)
     files["_schema_data.py"] = (
