@@ -1,0 +1,115 @@
+"""Turn botocore and httpx failures into the SDK's errors, naming endpoint and bucket, no secret.
+
+A trainer never sees a bare botocore exception: wrong credentials and unreachable endpoints become
+`NetworkError`, a missing object the caller's "not found" error (`DatasetError` for datasets,
+`CheckpointError` for checkpoints), a missing bucket a `ConfigError` naming the variable to fix.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import httpx
+from botocore.exceptions import BotoCoreError, ClientError
+
+from trainer_sdk.errors import ConfigError, NetworkError, ResourceError, TrainerSDKError
+
+if TYPE_CHECKING:
+    from trainer_sdk.storage.settings import EndpointSettings
+
+__all__ = [
+    "AUTH_ERROR_CODES",
+    "NOT_FOUND_CODES",
+    "auth_error",
+    "scrub",
+    "translate",
+    "unreachable_error",
+]
+
+AUTH_ERROR_CODES = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "403"}
+)
+NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+_MASK = "***"
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every occurrence of a secret value in `text` by `***`."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, _MASK)
+    return text
+
+
+def auth_error(settings: EndpointSettings, code: str, action: str) -> NetworkError:
+    """The error for credentials the endpoint rejected (the message names no credential)."""
+    access_var, secret_var = settings.credential_vars
+    return NetworkError(
+        f"S3 at {settings.endpoint} rejected the credentials for bucket {settings.bucket!r} "
+        f"({code}) while {action}; check {access_var} and {secret_var}"
+    )
+
+
+def unreachable_error(settings: EndpointSettings, detail: str, action: str) -> NetworkError:
+    """The error for an endpoint that cannot be reached or keeps failing."""
+    return NetworkError(
+        scrub(
+            f"cannot reach S3 at {settings.endpoint} (bucket {settings.bucket!r}) while {action}: "
+            f"{detail}; check {settings.endpoint_var} and that the storage service is up",
+            settings.secrets,
+        )
+    )
+
+
+def translate(
+    error: BaseException,
+    settings: EndpointSettings,
+    *,
+    action: str,
+    bucket: str | None = None,
+    key: str | None = None,
+    not_found: type[TrainerSDKError] = TrainerSDKError,
+) -> TrainerSDKError:
+    """Map a botocore/httpx/OS error raised while `action` onto an SDK error.
+
+    `not_found` is the class raised for a missing object; `bucket` defaults to the configured one.
+    """
+    if isinstance(error, TrainerSDKError):
+        return error
+    bucket = bucket or settings.bucket
+    where = f"s3://{bucket}/{key}" if key else f"bucket {bucket!r}"
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = str(details.get("Code", ""))
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in AUTH_ERROR_CODES or status == 403:
+            return auth_error(settings, code or "HTTP 403", action)
+        if code == "NoSuchBucket":
+            return ConfigError(
+                f"bucket {bucket!r} does not exist at {settings.endpoint} ({action}); "
+                f"check {settings.bucket_var} or create the bucket"
+            )
+        if code in NOT_FOUND_CODES or status == 404:
+            return not_found(f"{where} does not exist ({action}); check the key or URI")
+        message = scrub(str(details.get("Message", error)), settings.secrets)
+        return NetworkError(
+            f"S3 at {settings.endpoint} answered {code or status} for {where} while {action}: "
+            f"{message}"
+        )
+    if isinstance(error, BotoCoreError | httpx.TransportError):
+        return unreachable_error(settings, f"{type(error).__name__}: {error}", action)
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ResourceError(
+            f"the disk is full while {action} ({where}): {error}; free space or point the "
+            "destination (TMP_DIR, DATASET_CACHE_DIR) at a larger volume"
+        )
+    if isinstance(error, OSError):
+        return TrainerSDKError(
+            scrub(f"local file error while {action} ({where}): {error}", settings.secrets)
+        )
+    return TrainerSDKError(
+        scrub(
+            f"unexpected {type(error).__name__} while {action} ({where}): {error}", settings.secrets
+        )
+    )

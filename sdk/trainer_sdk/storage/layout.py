@@ -1,0 +1,56 @@
+"""Where things live in the two buckets (PLATFORM_CONTRACT.md section 5).
+
+These key templates are contract facts that the schemas do not carry yet (no schema describes the
+bucket layout); they are kept here, in one place, until a `schemas/storage.json` and its generated
+module exist, and every other storage module asks this one.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+__all__ = [
+    "ANNOTATION_FILE_PATTERN",
+    "CHECKPOINT_SUFFIX",
+    "METADATA_FILE",
+    "checkpoint_key",
+    "dataset_prefix",
+    "default_image_root",
+    "is_dataset_side_file",
+    "local_image_folder",
+]
+
+# `annotations_{task}.json`, or the single `annotations.json` of older datasets.
+ANNOTATION_FILE_PATTERN = re.compile(r"^annotations(?:_[A-Za-z0-9-]+)?\.json$")
+METADATA_FILE = "metadata.json"
+CHECKPOINT_SUFFIX = ".pt"
+_DATASETS_ROOT = "datasets"
+_CHECKPOINTS_ROOT = "checkpoints"
+# `file_name` in an annotation file is relative to the dataset's images folder.
+_IMAGES_FOLDER = "images"
+
+
+def dataset_prefix(dataset_id: str) -> str:
+    """The key prefix of a dataset in the external bucket: `datasets/{dataset_id}/`."""
+    return f"{_DATASETS_ROOT}/{dataset_id}/"
+
+
+def default_image_root(dataset_id: str) -> str:
+    """The images' key prefix when an annotation file has no `storage_info.image_root`."""
+    return f"{dataset_prefix(dataset_id)}{_IMAGES_FOLDER}/"
+
+
+def local_image_folder() -> PurePosixPath:
+    """Where images land under the destination folder (what the converters read)."""
+    return PurePosixPath(_IMAGES_FOLDER)
+
+
+def is_dataset_side_file(name: str) -> bool:
+    """True for the top-level files selective download fetches besides the images."""
+    return name == METADATA_FILE or ANNOTATION_FILE_PATTERN.match(name) is not None
+
+
+def checkpoint_key(job_id: int, name: str) -> str:
+    """The internal-bucket key of checkpoint `name` of job `job_id`: `checkpoints/{id}/{name}.pt`."""
+    return f"{_CHECKPOINTS_ROOT}/{job_id}/{name}{CHECKPOINT_SUFFIX}"

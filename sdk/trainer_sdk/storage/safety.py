@@ -1,0 +1,62 @@
+"""Keep every downloaded file inside its destination folder.
+
+Object keys and annotation `file_name`s come from outside the job. One that is absolute, climbs
+with `..`, or walks through a symbolic link would write anywhere the job can; each is refused with
+a `DatasetError` naming the offending value and where it came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path, PurePosixPath
+
+from trainer_sdk.errors import DatasetError
+
+__all__ = ["ensure_no_links", "safe_relative_path"]
+
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def safe_relative_path(name: object, *, what: str) -> PurePosixPath:
+    """Validate `name` as a relative POSIX path that stays inside its folder.
+
+    `what` says where the name came from (e.g. `file_name of images[3] in annotations.json`) and
+    is part of the error message.
+    """
+    if not isinstance(name, str) or name == "":
+        raise DatasetError(f"{what} is {name!r}; it must be a non-empty relative path")
+    problem = None
+    if "\x00" in name:
+        problem = "contains a NUL character"
+    elif "\\" in name:
+        problem = "contains a backslash; use '/' between folders"
+    elif name.startswith("/") or _WINDOWS_DRIVE.match(name):
+        problem = "is absolute; it must be relative to the dataset folder"
+    elif ".." in PurePosixPath(name).parts:
+        problem = "climbs out of the dataset folder with '..'"
+    if problem is not None:
+        raise DatasetError(f"{what} {name!r} {problem}; the dataset was refused")
+    path = PurePosixPath(*(part for part in PurePosixPath(name).parts if part != "."))
+    if not path.parts:
+        raise DatasetError(f"{what} {name!r} names no file; it must be a relative file path")
+    return path
+
+
+def ensure_no_links(root: Path, relative: PurePosixPath, *, what: str) -> Path:
+    """Return `root / relative` after checking that no existing part of it below `root` is a link.
+
+    A link planted in the destination (by an earlier job or a hostile archive) would redirect the
+    write outside `root`.
+    """
+    current = root
+    for part in relative.parts:
+        current = current / part
+        if os.path.islink(current):
+            raise DatasetError(
+                f"{what} {relative.as_posix()!r} would be written through the link {current}; "
+                "remove the link or choose an empty destination folder"
+            )
+        if not os.path.lexists(current):
+            break
+    return root.joinpath(*relative.parts)
