@@ -393,6 +393,7 @@ def _decide(
             found,
             kind="invalid-body",
             extra={"schema": schema},
+            schema=schema,
         )
     event = event_for(schema, body)
     try:
@@ -405,9 +406,10 @@ def _decide(
             [{"path": conflict.path, "message": conflict.reason, "keyword": "lifecycle"}],
             kind="lifecycle-conflict" if conflict.status == 409 else "invalid-body",
             extra={"job_status": state.phase.value},
+            schema=schema,
         )
     message = _accept_message(event.kind, new_state, endpoint)
-    return Decision(200, "application/json", _accepted(message, new_state), new_state)
+    return Decision(200, "application/json", _accepted(message, new_state), new_state, schema)
 
 
 def _problem_decision(
@@ -418,9 +420,11 @@ def _problem_decision(
     *,
     kind: str,
     extra: dict[str, Any] | None = None,
+    schema: str | None = None,
 ) -> Decision:
     return Decision(
         status,
         "application/problem+json",
         problem(status, detail, kind=kind, instance=path, errors=errors, extra=extra),
+        schema=schema,
     )

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS callbacks (
     job_id INTEGER NOT NULL,
     scope TEXT NOT NULL,
     endpoint TEXT NOT NULL,
+    schema TEXT,
     method TEXT NOT NULL,
     path TEXT NOT NULL,
     idempotency_key TEXT,
@@ -66,6 +67,7 @@ class Decision:
     content_type: str
     response: dict[str, Any]
     new_state: JobState | None = None
+    schema: str | None = None  # the body schema the request matched (or came closest to)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class TimelineEntry:
     seq: int
     job_id: int
     endpoint: str
+    schema: str | None
     method: str
     path: str
     idempotency_key: str | None
@@ -107,6 +110,7 @@ class TimelineEntry:
             "seq": self.seq,
             "job_id": self.job_id,
             "endpoint": self.endpoint,
+            "schema": self.schema,
             "method": self.method,
             "path": self.path,
             "idempotency_key": self.idempotency_key,
@@ -126,6 +130,7 @@ class TimelineEntry:
             seq=int(data["seq"]),
             job_id=int(data["job_id"]),
             endpoint=str(data["endpoint"]),
+            schema=data.get("schema"),
             method=str(data["method"]),
             path=str(data["path"]),
             idempotency_key=data.get("idempotency_key"),
@@ -256,14 +261,15 @@ class Store:
         now_ns = time.time_ns()
         received_at = datetime.fromtimestamp(now_ns / 1e9, UTC).isoformat(timespec="milliseconds")
         db.execute(
-            "INSERT INTO callbacks (seq, job_id, scope, endpoint, method, path, idempotency_key, "
-            "fingerprint, received_at, received_ns, body, status_code, content_type, response) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO callbacks (seq, job_id, scope, endpoint, schema, method, path, "
+            "idempotency_key, fingerprint, received_at, received_ns, body, status_code, "
+            "content_type, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 seq,
                 job_id,
                 scope,
                 endpoint,
+                decision.schema,
                 method,
                 path,
                 idempotency_key,
@@ -291,8 +297,8 @@ class Store:
         """Every recorded callback of `job_id`, in the order received."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, job_id, endpoint, method, path, idempotency_key, received_at, "
-                "received_ns, body, status_code, response, replays FROM callbacks "
+                "SELECT seq, job_id, endpoint, schema, method, path, idempotency_key, "
+                "received_at, received_ns, body, status_code, response, replays FROM callbacks "
                 "WHERE job_id = ? ORDER BY seq",
                 (job_id,),
             ).fetchall()
@@ -301,15 +307,16 @@ class Store:
                 seq=int(r[0]),
                 job_id=int(r[1]),
                 endpoint=str(r[2]),
-                method=str(r[3]),
-                path=str(r[4]),
-                idempotency_key=r[5],
-                received_at=str(r[6]),
-                received_ns=int(r[7]),
-                body=None if r[8] is None else json.loads(r[8]),
-                status_code=int(r[9]),
-                response=json.loads(r[10]),
-                replays=int(r[11]),
+                schema=r[3],
+                method=str(r[4]),
+                path=str(r[5]),
+                idempotency_key=r[6],
+                received_at=str(r[7]),
+                received_ns=int(r[8]),
+                body=None if r[9] is None else json.loads(r[9]),
+                status_code=int(r[10]),
+                response=json.loads(r[11]),
+                replays=int(r[12]),
             )
             for r in rows
         ]

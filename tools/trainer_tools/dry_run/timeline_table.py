@@ -9,30 +9,46 @@ the schemas change; a rejected callback shows the backend's reason and first fai
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from trainer_contract.callbacks import ENDPOINTS
 from trainer_tools.dev_backend.store import TimelineEntry
 
-__all__ = ["format_timeline", "summarize_body"]
+__all__ = ["format_timeline", "path_parameters", "summarize_body"]
 
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SUMMARY_WIDTH = 86
 _HEADERS = ("#", "t+s", "endpoint", "answer", "summary")
 
 
-def _scalars(value: Any, prefix: str, skip: frozenset[str]) -> Iterable[str]:
+def _scalars(
+    value: Any, prefix: str, leaf: str, skip: frozenset[str], seen: set[tuple[str, str]]
+) -> Iterable[str]:
     if isinstance(value, dict):
         for key, item in value.items():
-            if key in skip:
-                continue
-            yield from _scalars(item, f"{prefix}{key}.", skip)
-    elif value is None or isinstance(value, list):
+            if key not in skip:
+                yield from _scalars(item, f"{prefix}{key}.", str(key), skip, seen)
         return
-    elif isinstance(value, float):
-        yield f"{prefix[:-1]}={value:.4g}"
+    if value is None or isinstance(value, list):
+        return
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+    elif isinstance(value, str) and " " in value:
+        text = json.dumps(value)
     else:
-        text = json.dumps(value) if isinstance(value, str) and " " in value else str(value)
-        yield f"{prefix[:-1]}={text}"
+        text = str(value)
+    # A value repeated under the same name deeper down (a metrics mirror) is shown once.
+    if (leaf, text) in seen:
+        return
+    seen.add((leaf, text))
+    yield f"{prefix[:-1]}={text}"
+
+
+def path_parameters() -> frozenset[str]:
+    """The names of the endpoints' path parameters (the job id), which every body repeats."""
+    return frozenset(name for e in ENDPOINTS.values() for name in _PARAM.findall(e.path))
 
 
 def summarize_body(body: Any, skip: Iterable[str] = (), width: int = _SUMMARY_WIDTH) -> str:
@@ -41,7 +57,7 @@ def summarize_body(body: Any, skip: Iterable[str] = (), width: int = _SUMMARY_WI
     `skip` names keys left out at every depth (the job id, which every row would repeat, and
     duplicates such as a metrics mirror).
     """
-    parts = list(_scalars(body, "", frozenset(skip))) if isinstance(body, dict) else []
+    parts = list(_scalars(body, "", "", frozenset(skip), set())) if isinstance(body, dict) else []
     line = " ".join(parts) if parts else ("(no body)" if body is None else json.dumps(body))
     return line if len(line) <= width else line[: width - 1] + "…"
 
@@ -56,12 +72,15 @@ def _rejection(entry: TimelineEntry) -> str:
     return detail
 
 
-def format_timeline(entries: Sequence[TimelineEntry], skip: Iterable[str] = ()) -> str:
-    """Render `entries` as an aligned table (empty timeline: a one-line notice)."""
+def format_timeline(entries: Sequence[TimelineEntry], skip: Iterable[str] | None = None) -> str:
+    """Render `entries` as an aligned table (empty timeline: a one-line notice).
+
+    `skip` names body keys left out of the summaries (default: the path parameters).
+    """
     if not entries:
         return "(the backend received no callback)"
     start = entries[0].received_ns
-    skipped = tuple(skip)
+    skipped = tuple(path_parameters() if skip is None else skip)
     rows = []
     for entry in entries:
         answer = str(entry.status_code) + (f" x{entry.replays + 1}" if entry.replays else "")

@@ -1,0 +1,120 @@
+"""`trainer-sdk dry-run TRAIN_PY`: run a trainer end to end on loopback servers and judge it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+NAME = "dry-run"
+HELP = (
+    "Run a train.py end to end against the reference backend and a real S3 server on loopback, "
+    "print its callback timeline and a verdict; exit 0 only when the trainer kept the contract."
+)
+DEFAULT_EPOCHS = 5
+# A dry-run that cannot even start (bad arguments, a server that did not start) exits with this
+# code, distinct from a failed verdict (1).
+SETUP_FAILURE = 2
+
+
+def _env_pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not name.replace("_", "").isalnum():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=VALUE, e.g. --env BATCH_SIZE=8")
+    return name, value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be at least 1")
+    return value
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the dry-run arguments."""
+    parser.add_argument("train_py", type=Path, metavar="TRAIN_PY", help="the trainer to run")
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        metavar="DIR_OR_JSON",
+        help="a DICE dataset folder (annotations_<task>.json, metadata.json, images/) or an "
+        "annotation JSON file; uploaded to the external bucket under datasets/{dataset_id}/",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=_positive,
+        default=DEFAULT_EPOCHS,
+        help=f"EPOCHS given to the trainer (default: {DEFAULT_EPOCHS}; a dry-run is a smoke test)",
+    )
+    parser.add_argument(
+        "--env",
+        type=_env_pair,
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="set or override an environment variable of the trainer (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="stop the trainer after this many seconds (default: 600)",
+    )
+    parser.add_argument(
+        "--no-token",
+        action="store_true",
+        help="run the backend without a bearer token (default: a random token in CALLBACK_TOKEN)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the verdict (with the timeline) as JSON on stdout; everything else on stderr",
+    )
+
+
+def _interrupt_on_sigterm() -> None:
+    # SIGTERM (a CI runner cancelling the job) unwinds like Ctrl-C, so every server is stopped.
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the dry-run; 0 when every check passed, 1 when one failed, 2 when it could not run."""
+    from trainer_tools.dry_run import DryRunError, DryRunOptions, dry_run
+    from trainer_tools.dry_run.dataset_upload import DatasetError
+    from trainer_tools.services.seaweed import SeaweedStartError
+
+    _interrupt_on_sigterm()
+
+    def human(line: str) -> None:
+        target = sys.stderr if args.json else sys.stdout
+        target.write(line + "\n")
+        target.flush()
+
+    options = DryRunOptions(
+        train_py=args.train_py,
+        dataset=args.dataset,
+        epochs=args.epochs,
+        env=dict(args.env),
+        timeout=args.timeout,
+        require_token=not args.no_token,
+    )
+    try:
+        result = dry_run(options, say=human, stream=human)
+    except (DryRunError, DatasetError, SeaweedStartError) as exc:
+        print(f"dry-run: {exc}", file=sys.stderr)
+        return SETUP_FAILURE
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    return 0 if result.verdict.ok else 1

