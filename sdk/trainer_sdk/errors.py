@@ -20,10 +20,12 @@ Every error a user can meet carries the fix in its message. No message ever cont
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from trainer_contract.error_type import ErrorType
 from trainer_contract.exit_codes import ExitCode
+from trainer_contract.validators import SchemaError
 
 __all__ = [
     "CallbackDeliveryError",
@@ -82,9 +84,39 @@ class CallbackDeliveryError(NetworkError):
 
 
 class PayloadValidationError(TrainerSDKError):
-    """A payload (or a call's arguments) broke its schema; nothing was sent."""
+    """A payload (or a call's arguments) broke its schema; nothing was sent.
+
+    `errors` lists every violation (`SchemaError`: JSON path, message, keyword) and `schema`
+    names the contract schema that was broken.
+    """
 
     error_type = ErrorType.VALIDATION_ERROR
+    # Violations shown in the message; `errors` always has all of them.
+    SHOWN: ClassVar[int] = 25
+
+    def __init__(
+        self, message: str, *, schema: str = "", errors: Sequence[SchemaError] = ()
+    ) -> None:
+        super().__init__(message)
+        self.schema = schema
+        self.errors: list[SchemaError] = list(errors)
+
+    @classmethod
+    def from_errors(
+        cls, what: str, schema: str, errors: Sequence[SchemaError]
+    ) -> PayloadValidationError:
+        """Build the error for `what` (e.g. "report_progress arguments") from schema errors."""
+        lines = "\n".join(
+            f"  {error.path}: {error.message} [{error.keyword}]" for error in errors[: cls.SHOWN]
+        )
+        if len(errors) > cls.SHOWN:
+            lines += f"\n  ... and {len(errors) - cls.SHOWN} more"
+        return cls(
+            f"{what}: {len(errors)} invalid field(s); nothing was sent.\n{lines}\n"
+            f"Fix the values at the paths above (the rule is the contract schema {schema!r}).",
+            schema=schema,
+            errors=errors,
+        )
 
 
 class CallbackRejectedError(TrainerSDKError):

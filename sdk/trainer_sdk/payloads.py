@@ -1,0 +1,337 @@
+"""Callback bodies, built from the generated models and validated before they leave the process.
+
+Each builder returns a generated TypedDict (so mypy checks field names and types against the
+schema); `check` validates an instance with the generated validator and raises
+`PayloadValidationError` listing every failing field with its JSON path and the broken rule.
+Nothing here knows a field rule by heart: ranges, enums, required fields and formats are the
+schema's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from trainer_contract.models.callbacks.export_completed import ExportCompleted, ExportMetadata
+from trainer_contract.models.callbacks.failed import JobFailed
+from trainer_contract.models.callbacks.inference_completed import InferenceCompleted
+from trainer_contract.models.callbacks.log import LogEvent
+from trainer_contract.models.callbacks.progress import TrainingProgress
+from trainer_contract.models.callbacks.started import OperationStarted
+from trainer_contract.models.callbacks.training_completed import TrainingCompleted
+from trainer_contract.models.callbacks.validation import ValidationResult
+from trainer_contract.models.metrics import Metrics
+from trainer_contract.validators import validator
+from trainer_sdk.errors import PayloadValidationError
+
+__all__ = [
+    "check",
+    "completed_payload",
+    "export_completed_payload",
+    "export_metadata",
+    "failed_payload",
+    "inference_completed_payload",
+    "log_payload",
+    "metrics_payload",
+    "plain",
+    "progress_payload",
+    "started_payload",
+    "utc_now",
+    "validation_payload",
+]
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 in UTC with a `Z` suffix."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def plain(value: Any) -> Any:
+    """Turn framework values into JSON values: numpy/torch scalars and arrays, tuples, Paths.
+
+    Trainers pass `metrics['loss']` as a numpy float32 or a 0-d tensor more often than as a
+    float; both have `.item()`, and arrays have `.tolist()`. Anything else is returned as is and
+    judged by the schema.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        try:
+            return plain(tolist())
+        except (TypeError, ValueError):
+            pass
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            return plain(item())
+        except (TypeError, ValueError):
+            pass
+    if hasattr(value, "__fspath__"):
+        return str(value)
+    return value
+
+
+def check(schema: str, instance: object, what: str) -> None:
+    """Validate `instance` against the contract schema `schema`; raise listing every error.
+
+    `what` names the thing checked for the message: "report_progress arguments",
+    "progress callback body", ...
+    """
+    compiled = validator(schema)
+    if compiled.is_valid(instance):
+        return
+    errors = compiled.errors(instance)
+    raise PayloadValidationError.from_errors(what, schema, errors)
+
+
+def metrics_payload(metrics: Mapping[str, Any] | None) -> Metrics | None:
+    """The contract's metrics object: the well-known metrics on top, every metric in extra_metrics.
+
+    `learning_rate` falls back to `lr`, which the schema's `user_metrics` documents as a synonym.
+    """
+    if metrics is None:
+        return None
+    values = {str(name): plain(value) for name, value in metrics.items()}
+    learning_rate = values.get("learning_rate", values.get("lr"))
+    return {
+        "loss": values.get("loss"),
+        "accuracy": values.get("accuracy"),
+        "learning_rate": learning_rate,
+        "extra_metrics": values,
+    }
+
+
+def progress_payload(
+    job_id: int,
+    epoch: int,
+    total_epochs: int,
+    metrics: Mapping[str, Any] | None,
+    *,
+    extra_data: Mapping[str, Any] | None = None,
+    checkpoint_path: str | None = None,
+    best_checkpoint_path: str | None = None,
+    epoch_duration_seconds: float | None = None,
+    estimated_time_remaining: float | None = None,
+) -> TrainingProgress:
+    """The progress callback body (epoch 0 with `metrics=None` is the training start report)."""
+    percent = 0.0
+    if isinstance(total_epochs, int) and total_epochs > 0 and isinstance(epoch, int):
+        # The schema documents the percentage as capped at 100 (a trainer may run one extra
+        # epoch, e.g. a final evaluation pass numbered total+1).
+        percent = round(min(100.0, max(0.0, 100.0 * epoch / total_epochs)), 4)
+    payload: TrainingProgress = {
+        "job_id": job_id,
+        "status": "running",
+        "current_epoch": epoch,
+        "total_epochs": total_epochs,
+        "progress_percent": percent,
+        "metrics": metrics_payload(metrics),
+    }
+    if checkpoint_path is not None:
+        payload["checkpoint_path"] = checkpoint_path
+    if best_checkpoint_path is not None:
+        payload["best_checkpoint_path"] = best_checkpoint_path
+    if epoch_duration_seconds is not None:
+        payload["epoch_duration_seconds"] = epoch_duration_seconds
+    if estimated_time_remaining is not None:
+        payload["estimated_time_remaining"] = estimated_time_remaining
+    if extra_data is not None:
+        payload["extra_data"] = cast(dict[str, Any], plain(extra_data))
+    return payload
+
+
+def started_payload(job_id: int, operation_type: str) -> OperationStarted:
+    """The started callback body of inference and export jobs."""
+    return {
+        "type": "started",
+        "job_id": job_id,
+        "operation_type": cast(Any, operation_type),
+        "timestamp": utc_now(),
+    }
+
+
+def validation_payload(
+    job_id: int,
+    epoch: int,
+    task_type: str,
+    primary_metric: Sequence[Any],
+    *,
+    all_metrics: Mapping[str, Any] | None,
+    is_best: bool,
+    optional: Mapping[str, Any],
+) -> ValidationResult:
+    """The validation results body; `optional` holds the optional fields that were given."""
+    name, value = ([*list(primary_metric), None, None])[:2]
+    payload: ValidationResult = {
+        "type": "validation",
+        "job_id": job_id,
+        "epoch": epoch,
+        "task_type": cast(Any, task_type),
+        "primary_metric_name": cast(str, name),
+        "primary_metric_value": plain(value),
+        "metrics": cast(dict[str, Any], plain(all_metrics or {})),
+        "is_best": is_best,
+        "timestamp": utc_now(),
+    }
+    extra = cast(dict[str, Any], payload)
+    for key, item in optional.items():
+        if item is not None:
+            extra[key] = plain(item)
+    return payload
+
+
+def completed_payload(
+    job_id: int,
+    total_epochs_completed: int,
+    *,
+    final_metrics: Mapping[str, Any] | None,
+    checkpoints: Mapping[str, str] | None,
+    best_metrics: Mapping[str, Any] | None,
+    best_epoch: int | None,
+    total_duration_seconds: float | None,
+    extra_data: Mapping[str, Any] | None,
+) -> TrainingCompleted:
+    """The training completion body; `checkpoints['best'/'last']` fill the two path fields."""
+    given = dict(checkpoints or {})
+    payload: TrainingCompleted = {
+        "job_id": job_id,
+        "status": "completed",
+        "total_epochs_completed": total_epochs_completed,
+        "exit_code": 0,
+        "final_metrics": metrics_payload(final_metrics),
+        "best_checkpoint_path": given.get("best"),
+        "last_checkpoint_path": given.get("last"),
+    }
+    if given:
+        payload["checkpoints"] = given
+    if best_metrics is not None:
+        payload["best_metrics"] = metrics_payload(best_metrics)
+    if best_epoch is not None:
+        payload["best_epoch"] = best_epoch
+    if total_duration_seconds is not None:
+        payload["total_duration_seconds"] = total_duration_seconds
+    if extra_data is not None:
+        payload["extra_data"] = cast(dict[str, Any], plain(extra_data))
+    return payload
+
+
+def failed_payload(
+    job_id: int,
+    error_type: str,
+    message: str,
+    *,
+    traceback: str | None,
+    epochs_completed: int,
+) -> JobFailed:
+    """The failure body; `error_message` is `[<ErrorType value>] <message>` as the contract says."""
+    payload: JobFailed = {
+        "job_id": job_id,
+        "status": "failed",
+        "total_epochs_completed": epochs_completed,
+        "error_message": f"[{error_type}] {message}",
+        "error_type": cast(Any, error_type),
+        "exit_code": 1,
+    }
+    if traceback is not None:
+        payload["traceback"] = traceback
+    return payload
+
+
+def log_payload(
+    job_id: int,
+    event_type: str,
+    message: str,
+    level: str,
+    *,
+    data: Mapping[str, Any] | None = None,
+    source: str | None = None,
+) -> LogEvent:
+    """The log callback body."""
+    payload: LogEvent = {
+        "job_id": job_id,
+        "event_type": event_type,
+        "message": message,
+        "level": cast(Any, level),
+        "timestamp": utc_now(),
+    }
+    if data is not None:
+        payload["data"] = cast(dict[str, Any], plain(data))
+    if source is not None:
+        payload["source"] = source
+    return payload
+
+
+def inference_completed_payload(
+    job_id: int,
+    total_images: int,
+    total_time_ms: float,
+    results: Sequence[Mapping[str, Any]],
+    result_urls: Sequence[Any] | Mapping[str, Any] | None,
+) -> InferenceCompleted:
+    """The inference completion body; the average time is derived, never asked for."""
+    average = float(total_time_ms) / total_images if total_images else 0.0
+    payload: InferenceCompleted = {
+        "type": "inference_completed",
+        "job_id": job_id,
+        "status": "completed",
+        "total_images": total_images,
+        "total_inference_time_ms": plain(total_time_ms),
+        "avg_inference_time_ms": average,
+        "results": cast(list[dict[str, Any]], plain(results)),
+        "timestamp": utc_now(),
+    }
+    if result_urls is not None:
+        payload["result_urls"] = plain(result_urls)
+    return payload
+
+
+def export_metadata(
+    framework: str,
+    model_name: str,
+    export_format: str,
+    task_type: str,
+    *,
+    optional: Mapping[str, Any],
+) -> ExportMetadata:
+    """The export metadata object; `num_classes` is derived from `class_names` when given."""
+    metadata: ExportMetadata = {
+        "framework": framework,
+        "model_name": model_name,
+        "export_format": export_format,
+        "task_type": cast(Any, task_type),
+        "created_at": utc_now(),
+    }
+    extra = cast(dict[str, Any], metadata)
+    for key, item in optional.items():
+        if item is not None:
+            extra[key] = plain(item)
+    class_names = optional.get("class_names")
+    if isinstance(class_names, (list, tuple)):
+        metadata["num_classes"] = len(class_names)
+    return metadata
+
+
+def export_completed_payload(
+    job_id: int,
+    export_format: str,
+    output_s3_uri: str,
+    file_size_bytes: int,
+    metadata: Mapping[str, Any],
+) -> ExportCompleted:
+    """The export completion body."""
+    return {
+        "type": "export_completed",
+        "job_id": job_id,
+        "status": "completed",
+        "export_format": export_format,
+        "output_s3_uri": output_s3_uri,
+        "file_size_bytes": file_size_bytes,
+        "metadata": cast(ExportMetadata, plain(metadata)),
+        "timestamp": utc_now(),
+    }

@@ -1,0 +1,130 @@
+"""`run(main)`: the documented entry helper that turns a trainer's outcome into an exit code.
+
+    from trainer_sdk import run
+
+    def main(sdk):            # or main() that creates its own TrainerSDK
+        sdk.report_started('training')
+        ...
+        sdk.report_completed(...)
+
+    if __name__ == "__main__":
+        run(main)
+
+- `main` returns normally (None or 0): exit 0.
+- `main` raises: the exception is reported with `report_failed` (ErrorType from the exception:
+  out of memory -> RESOURCE_ERROR, the SDK's dataset/config/checkpoint/network errors -> their
+  type, anything else -> UNKNOWN_ERROR) with the traceback, then exit 1.
+- the backend could not be reached after the retries (`CallbackDeliveryError`, from any
+  callback): exit 2, with a message on stderr naming the outbox that holds what was not sent.
+- `main` returns another integer: that exit code; a non-zero one without a failure report is
+  reported as a failure first, so the backend never sees a silent exit.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from trainer_contract.exit_codes import ExitCode
+from trainer_sdk.client import TrainerSDK, current_sdk
+from trainer_sdk.errors import CallbackDeliveryError, TrainerSDKError
+
+__all__ = ["run"]
+
+
+def _wants_sdk(main: Callable[..., Any]) -> bool:
+    """True when `main` takes one positional parameter (the SDK run creates for it)."""
+    try:
+        parameters = inspect.signature(main).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p
+        for p in parameters
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    return len(positional) == 1
+
+
+def _say(message: str) -> None:
+    print(f"trainer-sdk: {message}", file=sys.stderr, flush=True)
+
+
+def _unreachable(sdk: TrainerSDK | None, exc: CallbackDeliveryError) -> int:
+    _say(
+        f"exit code {int(ExitCode.CALLBACK_FAILURE)}: the backend could not be reached "
+        f"after retries. {exc}"
+    )
+    if sdk is not None:
+        sdk.abandon()
+    return int(ExitCode.CALLBACK_FAILURE)
+
+
+def _report(sdk: TrainerSDK | None, exc: BaseException, trace: str) -> int:
+    """Report a failure; the exit code that results."""
+    if sdk is None:
+        try:
+            sdk = TrainerSDK()
+        except TrainerSDKError as config_error:
+            _say(f"the failure could not be reported: {config_error}")
+            return int(ExitCode.TRAINING_FAILURE)
+    try:
+        sdk.report_exception(exc, trace)
+    except CallbackDeliveryError as delivery_error:
+        return _unreachable(sdk, delivery_error)
+    except TrainerSDKError as report_error:
+        _say(f"the failure could not be reported: {report_error}")
+    sdk.close()
+    return int(ExitCode.TRAINING_FAILURE)
+
+
+def _execute(main: Callable[..., Any]) -> int:
+    own: TrainerSDK | None = None
+    try:
+        if _wants_sdk(main):
+            own = TrainerSDK()
+            result = main(own)
+        else:
+            result = main()
+    except CallbackDeliveryError as exc:
+        return _unreachable(own or current_sdk(), exc)
+    except SystemExit as exc:
+        if exc.code in (None, 0):
+            result = 0
+        elif isinstance(exc.code, int):
+            result = exc.code
+        else:
+            _say(str(exc.code))
+            result = int(ExitCode.TRAINING_FAILURE)
+    except BaseException as exc:  # KeyboardInterrupt too: the job still failed
+        trace = traceback.format_exc()
+        print(trace, file=sys.stderr, end="", flush=True)
+        return _report(own or current_sdk(), exc, trace)
+
+    sdk = own or current_sdk()
+    code = 0 if result is None else int(result)
+    if code != 0 and sdk is not None and sdk.terminal_state is None:
+        failure = RuntimeError(f"main() returned exit code {code} without reporting a failure")
+        _report(sdk, failure, "")
+        return code
+    if sdk is not None:
+        sdk.close()
+        if code == 0 and sdk.terminal_state is None and sdk.is_reporting:
+            _say(
+                "main() returned without report_completed(); the backend was not told that "
+                "the job finished"
+            )
+    return code
+
+
+def run(main: Callable[..., Any], *, exit: bool = True) -> int:
+    """Run `main` (with a `TrainerSDK` when it takes one argument) and exit with the contract's
+    code: 0 success, 1 training failure (reported with its ErrorType and traceback), 2 backend
+    unreachable. With `exit=False` the code is returned instead of exiting."""
+    code = _execute(main)
+    if exit:
+        sys.exit(code)
+    return code
