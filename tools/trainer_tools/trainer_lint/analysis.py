@@ -1,0 +1,173 @@
+"""One file, analysed once, shared by every rule: the tree, its symbols and its lifecycle trace."""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from trainer_tools.trainer_lint.contract import ContractFacts
+from trainer_tools.trainer_lint.finding import Finding
+from trainer_tools.trainer_lint.literals import LiteralProblem, check_literal_arguments
+from trainer_tools.trainer_lint.source import SourceFile
+from trainer_tools.trainer_lint.symbols import Symbols, dotted_name, iter_local_nodes
+from trainer_tools.trainer_lint.trace import Event, Trace, build_trace
+
+__all__ = ["Analysis", "BoundCall"]
+
+
+@dataclass(frozen=True)
+class BoundCall:
+    """An SDK call with its arguments matched to the method's parameters."""
+
+    call: ast.Call
+    method: str
+    arguments: dict[str, ast.expr]
+    """Parameter name -> argument expression (positional and keyword)."""
+    complete: bool
+    """No `*args` / `**kwargs`: the arguments given are exactly these."""
+
+
+class Analysis:
+    """The parsed file plus everything rules ask about it; expensive parts are computed once."""
+
+    def __init__(self, source: SourceFile, facts: ContractFacts) -> None:
+        self.source = source
+        self.facts = facts
+        self.symbols = Symbols.build(source.tree, facts)
+
+    @functools.cached_property
+    def trace(self) -> Trace:
+        """The lifecycle events in run order (see `trace`)."""
+        return build_trace(self.source.tree, self.symbols, self.facts)
+
+    @functools.cached_property
+    def nodes(self) -> list[ast.AST]:
+        """Every node of the file, in `ast.walk` order."""
+        return list(ast.walk(self.source.tree))
+
+    def finding(self, code: str, node: ast.AST | None, message: str) -> Finding:
+        """A finding of `code` at `node` (the top of the file when None)."""
+        if node is None:
+            return Finding(self.source.path, 1, 1, code, message, 1, 1)
+        line, column, end_line, end_column = self.source.span(node)
+        return Finding(self.source.path, line, column, code, message, end_line, end_column)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def constructs(self) -> list[Event]:
+        """Events where the SDK is created, in run order."""
+        return self.trace.of("construct")
+
+    def lifecycle_anchor(self) -> ast.AST | None:
+        """Where lifecycle findings point when a call is missing: the SDK's construction."""
+        constructs = self.constructs()
+        return constructs[0].node if constructs else None
+
+    def method_events(self, method: str) -> list[Event]:
+        """Calls of an SDK method, in run order."""
+        return self.trace.of("call", method)
+
+    def handler_reports(self, handler: ast.ExceptHandler) -> bool:
+        """The handler calls report_failed (itself or through a function of this file)."""
+        return any(e.within("handler", handler) for e in self.method_events(self.facts.failed))
+
+    def handler_propagates(self, handler: ast.ExceptHandler) -> bool:
+        """The handler re-raises, exits, or returns a failure code: the failure is not hidden."""
+        for event in self.trace.events:
+            if event.kind in ("raise", "exit") and event.within("handler", handler):
+                return True
+        for node in iter_local_nodes(handler.body):
+            if isinstance(node, ast.Raise):
+                return True
+            if isinstance(node, ast.Return) and node.value is not None:
+                value = node.value
+                if isinstance(value, ast.Constant) and value.value in (None, 0, False, ""):
+                    continue
+                return True
+        return False
+
+    # -- SDK calls ------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def sdk_calls(self) -> list[tuple[ast.Call, str]]:
+        """Every call on an SDK object in the file, with its method name, in source order."""
+        found = []
+        for node in self.nodes:
+            if isinstance(node, ast.Call):
+                method = self.symbols.sdk_method(node)
+                if method is not None and not method.startswith("__"):
+                    found.append((node, method))
+        found.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
+        return found
+
+    def bound_calls(self) -> Iterator[BoundCall]:
+        """SDK calls of known methods with their arguments bound to parameter names."""
+        for call, method in self.sdk_calls:
+            spec = self.facts.methods.get(method)
+            if spec is None:
+                continue
+            names = [p.name for p in spec.params]
+            arguments: dict[str, ast.expr] = {}
+            complete = True
+            for index, arg in enumerate(call.args):
+                if isinstance(arg, ast.Starred):
+                    complete = False
+                    break
+                if index < len(names):
+                    arguments[names[index]] = arg
+            for keyword in call.keywords:
+                if keyword.arg is None:
+                    complete = False
+                elif keyword.arg in names and keyword.arg not in arguments:
+                    arguments[keyword.arg] = keyword.value
+            yield BoundCall(call, method, arguments, complete)
+
+    @functools.cached_property
+    def literal_problems(self) -> list[tuple[BoundCall, LiteralProblem]]:
+        """Schema errors of literal arguments of SDK calls (see `literals`)."""
+        found = []
+        for bound in self.bound_calls():
+            schema = self.facts.methods[bound.method].schema
+            for problem in check_literal_arguments(schema, bound.arguments):
+                found.append((bound, problem))
+        return found
+
+    # -- names ----------------------------------------------------------------------------------
+
+    def call_name(self, call: ast.Call) -> str | None:
+        """Dotted name of the called function (`sys.exit`), resolved through `from x import y`."""
+        name = dotted_name(call.func)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        origin = self.import_origins.get(head)
+        if origin is None:
+            return name
+        return f"{origin}.{rest}" if rest else origin
+
+    @functools.cached_property
+    def import_origins(self) -> dict[str, str]:
+        """Local name -> what it imports (`exit` -> `sys.exit` after `from sys import exit`)."""
+        origins: dict[str, str] = {}
+        for node in self.nodes:
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    origins[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        origins[alias.asname] = alias.name
+        return origins
+
+    def is_exit_call(self, call: ast.Call) -> bool:
+        """`sys.exit(...)`, `exit(...)`, `quit(...)`, `os._exit(...)` under any import form."""
+        name = self.call_name(call)
+        return name is not None and name in self.facts.exit_calls
+
+    def error_type_member(self, node: ast.AST) -> str | None:
+        """`X` for `ErrorType.X` (any alias of ErrorType), else None."""
+        if isinstance(node, ast.Attribute) and self.symbols.is_error_type(node.value):
+            return node.attr
+        return None

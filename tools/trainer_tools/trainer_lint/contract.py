@@ -1,0 +1,122 @@
+"""The contract facts trainer-lint checks against, read once from the generated package.
+
+Nothing here is a fact of its own: every name, value and rule comes from `trainer_contract`
+(`lint_rules`, `sdk_api`, `error_type`, `exit_codes`, `env`), so a schema change reaches the linter
+through `make generate` alone. Only `trainer_contract` is imported, never the SDK runtime: the
+linter runs where the SDK is not installed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from trainer_contract import lint_rules
+from trainer_contract.env import ENV_VARS
+from trainer_contract.error_type import ERROR_TYPE_ALIASES, ErrorType
+from trainer_contract.exit_codes import ExitCode
+from trainer_contract.lint_rules import LINT_RULES, LintRule
+from trainer_contract.sdk_api import SDK_METHODS, Method
+
+__all__ = ["ContractFacts", "facts"]
+
+
+@dataclass(frozen=True)
+class ContractFacts:
+    """Everything the rules compare a trainer with."""
+
+    rules: Mapping[str, LintRule]
+    methods: Mapping[str, Method]
+    error_members: tuple[str, ...]
+    """Canonical ErrorType member names, in schema order."""
+    error_aliases: Mapping[str, str]
+    """Deprecated alias -> canonical member name."""
+    error_values: Mapping[str, str]
+    """Member or alias name -> wire value."""
+    error_attributes: frozenset[str]
+    """Every attribute of the ErrorType class (enum API included), to tell typos from API."""
+    exit_codes: Mapping[int, str]
+    """Exit code -> its ExitCode name."""
+    scratch_dirs: Mapping[str, str]
+    """Default path of a scratch directory -> its environment variable (`/tmp` -> `TMP_DIR`)."""
+    sdk_module: str
+    sdk_class: str
+    error_type_class: str
+    error_type_modules: tuple[str, ...]
+    started: str
+    progress: str
+    completed: str
+    failed: str
+    close: str
+    training_operation: str
+    training_calls: frozenset[str]
+    epoch_hooks: frozenset[str]
+    start_hooks: frozenset[str]
+    end_hooks: frozenset[str]
+    callback_registrars: frozenset[str]
+    oom_exceptions: frozenset[str]
+    oom_messages: tuple[str, ...]
+    oom_error_type: str
+    exit_calls: frozenset[str]
+    path_default_readers: tuple[str, ...]
+    gpu_device_prefix: str
+    cpu_device: str
+    gpu_availability_checks: frozenset[str]
+
+    def hook_kind(self, name: str) -> str | None:
+        """`epoch`, `start` or `end` for a framework hook name, else None."""
+        if name in self.epoch_hooks:
+            return "epoch"
+        if name in self.start_hooks:
+            return "start"
+        if name in self.end_hooks:
+            return "end"
+        return None
+
+
+@functools.cache
+def facts() -> ContractFacts:
+    """The facts of the installed `trainer_contract` (built once per process)."""
+    aliases = {alias: member.name for alias, member in ERROR_TYPE_ALIASES.items()}
+    members = tuple(name for name in ErrorType.__members__ if name not in aliases)
+    values = {name: member.value for name, member in ErrorType.__members__.items()}
+    scratch = {}
+    for var in lint_rules.SCRATCH_DIR_ENV_VARS:
+        default = ENV_VARS[var].default
+        if isinstance(default, str) and default:
+            scratch[default.rstrip("/") or "/"] = var
+    methods = lint_rules.LIFECYCLE_METHODS
+    return ContractFacts(
+        rules=LINT_RULES,
+        methods=SDK_METHODS,
+        error_members=members,
+        error_aliases=aliases,
+        error_values=values,
+        error_attributes=frozenset(dir(ErrorType)),
+        exit_codes={int(code): code.name for code in ExitCode},
+        scratch_dirs=scratch,
+        sdk_module=lint_rules.SDK_MODULE,
+        sdk_class=lint_rules.SDK_CLASS,
+        error_type_class=lint_rules.ERROR_TYPE_CLASS,
+        error_type_modules=lint_rules.ERROR_TYPE_MODULES,
+        started=methods.started,
+        progress=methods.progress,
+        completed=methods.completed,
+        failed=methods.failed,
+        close=methods.close,
+        training_operation=lint_rules.TRAINING_OPERATION,
+        training_calls=frozenset(lint_rules.TRAINING_CALLS),
+        epoch_hooks=frozenset(lint_rules.EPOCH_HOOKS),
+        start_hooks=frozenset(lint_rules.START_HOOKS),
+        end_hooks=frozenset(lint_rules.END_HOOKS),
+        callback_registrars=frozenset(lint_rules.CALLBACK_REGISTRARS),
+        oom_exceptions=frozenset(lint_rules.OOM_EXCEPTIONS),
+        oom_messages=tuple(m.lower() for m in lint_rules.OOM_MESSAGES),
+        oom_error_type=lint_rules.OOM_ERROR_TYPE,
+        exit_calls=frozenset(lint_rules.EXIT_CALLS),
+        path_default_readers=lint_rules.PATH_DEFAULT_READERS,
+        gpu_device_prefix=lint_rules.GPU_DEVICE_PREFIX,
+        cpu_device=lint_rules.CPU_DEVICE,
+        gpu_availability_checks=frozenset(lint_rules.GPU_AVAILABILITY_CHECKS),
+    )

@@ -1,0 +1,155 @@
+"""Literal arguments of SDK calls, checked against the parameter schemas of `trainer_contract`.
+
+An argument such as `{'loss': loss, 'accuracy': 0.9}` is partly literal: its keys and `0.9` are
+known, `loss` is not. It becomes the JSON value `{'loss': None, 'accuracy': 0.9}` plus the paths of
+its unknown parts; the method's argument-object validator (`sdk-api#/$defs/<method>`) then judges
+the known parts, and errors at or under an unknown path are dropped (the placeholder is not the
+trainer's value).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from trainer_contract.validators import validator
+
+__all__ = [
+    "LiteralProblem",
+    "LiteralValue",
+    "check_literal_arguments",
+    "json_path",
+    "literal_value",
+]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def json_path(parts: list[str | int]) -> str:
+    """The path format of `trainer_contract.validators`: `$.metrics['mAP50-95'][0]`."""
+    out = ["$"]
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _IDENTIFIER.match(part):
+            out.append(f".{part}")
+        else:
+            out.append("[" + json.dumps(part).replace('"', "'") + "]")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class LiteralValue:
+    """A JSON value built from an expression, with the paths whose values are not known."""
+
+    value: Any
+    unknown: tuple[tuple[str | int, ...], ...]
+    has_known: bool
+    """Something in it is literal (a wholly unknown argument is not worth validating)."""
+    nodes: dict[str, ast.expr]
+    """JSON path -> the expression that produced the value there."""
+
+
+_UNKNOWN = object()
+
+
+def _convert(
+    node: ast.expr,
+    path: tuple[str | int, ...],
+    unknown: list[tuple[str | int, ...]],
+    nodes: dict[str, ast.expr],
+) -> Any:
+    nodes[json_path(list(path))] = node
+    if isinstance(node, ast.Constant) and (
+        node.value is None or isinstance(node.value, str | int | float | bool)
+    ):
+        return node.value
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub | ast.UAdd)
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, int | float)
+        and not isinstance(node.operand.value, bool)
+    ):
+        return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
+    if isinstance(node, ast.Dict):
+        result: dict[str, Any] = {}
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is None or not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                # `**other` or a computed key: the dict's full content is unknown.
+                unknown.append(path)
+                return result
+            result[key.value] = _convert(value, (*path, key.value), unknown, nodes)
+        return result
+    if isinstance(node, ast.List | ast.Tuple):
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            unknown.append(path)
+            return []
+        return [_convert(e, (*path, i), unknown, nodes) for i, e in enumerate(node.elts)]
+    unknown.append(path)
+    return None
+
+
+def literal_value(node: ast.expr, path: tuple[str | int, ...]) -> LiteralValue:
+    """Convert an argument expression rooted at `path` of the argument object."""
+    unknown: list[tuple[str | int, ...]] = []
+    nodes: dict[str, ast.expr] = {}
+    value = _convert(node, path, unknown, nodes)
+    has_known = path not in unknown
+    return LiteralValue(value, tuple(unknown), has_known, nodes)
+
+
+@dataclass(frozen=True)
+class LiteralProblem:
+    """A schema error in a literal argument."""
+
+    param: str
+    path: str
+    keyword: str
+    message: str
+    node: ast.expr
+    """The innermost expression that holds the bad value (the dict, for a missing key)."""
+    missing_key: str | None
+    """For a `required` error inside a literal: the key that is missing."""
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+
+
+def check_literal_arguments(
+    schema_name: str, arguments: dict[str, ast.expr]
+) -> list[LiteralProblem]:
+    """Schema errors of the literal parts of `arguments` (parameter name -> expression)."""
+    instance: dict[str, Any] = {}
+    unknown_paths: list[str] = []
+    checked: list[str] = []
+    nodes: dict[str, ast.expr] = {}
+    for name, node in arguments.items():
+        literal = literal_value(node, (name,))
+        if not literal.has_known:
+            continue
+        instance[name] = literal.value
+        unknown_paths += [json_path(list(p)) for p in literal.unknown]
+        nodes.update(literal.nodes)
+        checked.append(name)
+    if not checked:
+        return []
+    problems: list[LiteralProblem] = []
+    for error in validator(schema_name).errors(instance):
+        param = next((n for n in checked if _under(error.path, json_path([n]))), None)
+        if param is None:
+            continue  # an error about a parameter that was not given literally
+        if any(_under(error.path, u) for u in unknown_paths):
+            continue
+        holder = max((p for p in nodes if _under(error.path, p)), key=len)
+        missing = None
+        if error.keyword == "required" and error.path != holder:
+            missing = error.path[len(holder) :].lstrip(".").strip("[]'")
+        problems.append(
+            LiteralProblem(param, error.path, error.keyword, error.message, nodes[holder], missing)
+        )
+    return problems

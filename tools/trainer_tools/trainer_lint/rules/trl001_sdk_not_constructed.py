@@ -1,0 +1,32 @@
+"""TRL001 sdk-not-constructed.
+
+How it is checked: looks for a call that creates the SDK anywhere in the file: the SDK class under
+any import alias (`from trainer_sdk import TrainerSDK as S`, `trainer_sdk.TrainerSDK()`), or a
+function of the same file that returns one (`sdk = get_sdk()`). The finding points at the SDK
+import, or at the top of the file when there is none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from trainer_tools.trainer_lint.analysis import Analysis
+from trainer_tools.trainer_lint.finding import Finding
+
+CODE = "TRL001"
+
+
+def check(analysis: Analysis) -> Iterator[Finding]:
+    """Report a file that never creates the SDK."""
+    if any(analysis.symbols.is_sdk_construct(node) for node in analysis.nodes):
+        return
+    facts = analysis.facts
+    imports = analysis.symbols.sdk_imports
+    anchor = imports[0] if imports else None
+    hint = "" if imports else f" (`from {facts.sdk_module} import {facts.sdk_class}`)"
+    yield analysis.finding(
+        CODE,
+        anchor,
+        f"{facts.sdk_class} is never constructed: create it{hint} with "
+        f"`sdk = {facts.sdk_class}()` at the start of main() and report through it",
+    )

@@ -1,0 +1,95 @@
+"""TRL009 invalid-exit-code.
+
+How it is checked: the literal integer given to `sys.exit`, `exit`, `quit`, `os._exit` or
+`SystemExit`, and every literal integer returned by a function whose result is passed to one of
+them (`sys.exit(main())`, or `code = main()` then `sys.exit(code)`), must be an exit code of
+`trainer_contract.exit_codes`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from trainer_tools.trainer_lint.analysis import Analysis
+from trainer_tools.trainer_lint.finding import Finding
+from trainer_tools.trainer_lint.symbols import iter_local_nodes
+
+CODE = "TRL009"
+
+
+def literal_int(node: ast.expr | None) -> int | None:
+    """The value of an integer literal (`3`, `-1`), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return None if isinstance(node.value, bool) else node.value
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, int)
+        and not isinstance(node.operand.value, bool)
+    ):
+        return -node.operand.value
+    return None
+
+
+def _exit_arguments(analysis: Analysis) -> Iterator[ast.expr]:
+    for node in analysis.nodes:
+        if isinstance(node, ast.Call) and node.args and analysis.is_exit_call(node):
+            yield node.args[0]
+        elif (
+            isinstance(node, ast.Raise)
+            and isinstance(node.exc, ast.Call)
+            and (
+                analysis.call_name(node.exc) in ("SystemExit", "builtins.SystemExit")
+                and node.exc.args
+            )
+        ):
+            yield node.exc.args[0]
+
+
+def _exit_functions(analysis: Analysis, arguments: list[ast.expr]) -> set[str]:
+    """Functions of the file whose return value becomes the exit code."""
+    assigned: dict[str, set[str]] = {}
+    for node in analysis.nodes:
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+        ):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assigned.setdefault(target.id, set()).add(node.value.func.id)
+    names: set[str] = set()
+    for arg in arguments:
+        if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name):
+            names.add(arg.func.id)
+        elif isinstance(arg, ast.Name):
+            names |= assigned.get(arg.id, set())
+    return {n for n in names if analysis.symbols.function(n) is not None}
+
+
+def check(analysis: Analysis) -> Iterator[Finding]:
+    """Report literal exit codes the platform does not know."""
+    codes = analysis.facts.exit_codes
+    allowed = ", ".join(f"{code} ({name})" for code, name in codes.items())
+    arguments = list(_exit_arguments(analysis))
+    for arg in arguments:
+        value = literal_int(arg)
+        if value is not None and value not in codes:
+            yield analysis.finding(
+                CODE, arg, f"exit code {value} is not a platform exit code: use {allowed}"
+            )
+    for name in sorted(_exit_functions(analysis, arguments)):
+        info = analysis.symbols.function(name)
+        assert info is not None  # _exit_functions keeps only functions of the file
+        for node in iter_local_nodes(info.node.body):
+            if isinstance(node, ast.Return):
+                value = literal_int(node.value)
+                if value is not None and value not in codes:
+                    yield analysis.finding(
+                        CODE,
+                        node.value,
+                        f"{name}() returns {value}, which becomes the exit code, and is not a "
+                        f"platform exit code: use {allowed}",
+                    )

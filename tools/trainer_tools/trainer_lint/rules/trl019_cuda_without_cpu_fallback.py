@@ -1,0 +1,50 @@
+"""TRL019 cuda-without-cpu-fallback.
+
+How it is checked: the first literal CUDA device (`'cuda'`, `'cuda:0'`, an f-string starting with
+`cuda:`) or `.cuda()` call, in a file that has no CPU path: no `'cpu'` literal and no GPU check
+such as `torch.cuda.is_available()` or `torch.cuda.device_count()`. One finding per file.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from trainer_tools.trainer_lint.analysis import Analysis
+from trainer_tools.trainer_lint.finding import Finding
+
+CODE = "TRL019"
+
+
+def _is_cuda_text(text: str, prefix: str) -> bool:
+    return text == prefix or text.startswith(prefix + ":")
+
+
+def check(analysis: Analysis) -> Iterator[Finding]:
+    """Report a hard-coded GPU in a file that cannot run on CPU."""
+    facts = analysis.facts
+    prefix, cpu = facts.gpu_device_prefix, facts.cpu_device
+    uses: list[ast.AST] = []
+    for node in analysis.nodes:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value == cpu or node.value.startswith(cpu + ":"):
+                return
+            if _is_cuda_text(node.value, prefix):
+                uses.append(node)
+        elif isinstance(node, ast.Attribute) and node.attr in facts.gpu_availability_checks:
+            return
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == prefix
+        ):
+            uses.append(node)
+    if not uses:
+        return
+    first = min(uses, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+    yield analysis.finding(
+        CODE,
+        first,
+        f"CUDA device hard-coded with no CPU path: take the device from the configuration "
+        f"(`config['device']`) or fall back to '{cpu}' when torch.cuda.is_available() is false",
+    )

@@ -1,0 +1,357 @@
+"""What the names of one trainer file stand for: the SDK class, SDK objects, ErrorType, functions.
+
+Name resolution is deliberately flow-insensitive and scope-light: a name that is ever bound to an
+SDK object anywhere in the file is an SDK object everywhere. Trainers are single files with a few
+functions; binding `sdk` to two different things is rarer than aliases the linter must follow
+(`from trainer_sdk import TrainerSDK as S`, `sdk = get_sdk()`, `self.sdk = sdk`, an SDK passed as
+an argument to a function or class of the same file).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from trainer_tools.trainer_lint.contract import ContractFacts
+
+__all__ = ["FunctionInfo", "Symbols", "dotted_name", "iter_local_nodes"]
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """`sys.exit` for `Attribute(Name('sys'), 'exit')`; None for anything but names and attributes."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def terminal_name(node: ast.AST) -> str | None:
+    """The last identifier of a name or attribute chain (`self._sdk` -> `_sdk`)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def iter_local_nodes(nodes: list[ast.stmt] | list[ast.expr] | ast.AST) -> Iterator[ast.AST]:
+    """Every node under `nodes` without entering nested function, lambda or class bodies."""
+    stack: list[ast.AST] = list(nodes) if isinstance(nodes, list) else [nodes]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(
+                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
+            ):
+                yield child  # the definition itself, but not its body
+                continue
+            stack.append(child)
+
+
+@dataclass
+class FunctionInfo:
+    """A function or method defined in the file."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    owner: str | None
+    """The class name for a method, None for a function."""
+
+    @property
+    def name(self) -> str:
+        """The function's name."""
+        return self.node.name
+
+    def params(self) -> list[str]:
+        """Positional parameter names, without `self`/`cls` for methods."""
+        args = self.node.args
+        names = [a.arg for a in [*args.posonlyargs, *args.args]]
+        if self.owner is not None and names and not _is_static(self.node):
+            names = names[1:]
+        return names
+
+    def keyword_params(self) -> set[str]:
+        """Every parameter name that can be given by keyword."""
+        args = self.node.args
+        return {a.arg for a in [*args.args, *args.kwonlyargs]}
+
+
+def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(dotted_name(d) == "staticmethod" for d in node.decorator_list)
+
+
+@dataclass
+class Symbols:
+    """Resolution tables for one module; build with `Symbols.build`."""
+
+    facts: ContractFacts
+    sdk_classes: set[str] = field(default_factory=set)
+    """Local names of the SDK class (`TrainerSDK`, or its `as` alias)."""
+    sdk_modules: set[str] = field(default_factory=set)
+    """Local names of the SDK module (`import trainer_sdk as ts`)."""
+    error_type_names: set[str] = field(default_factory=set)
+    error_type_modules: set[str] = field(default_factory=set)
+    module_names: set[str] = field(default_factory=set)
+    """Every name bound by an import (never an SDK object)."""
+    sdk_imports: list[ast.stmt] = field(default_factory=list)
+    functions: dict[str, list[FunctionInfo]] = field(default_factory=dict)
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    methods: dict[str, dict[str, FunctionInfo]] = field(default_factory=dict)
+    sdk_vars: set[str] = field(default_factory=set)
+    sdk_attrs: set[str] = field(default_factory=set)
+    sdk_factories: set[str] = field(default_factory=set)
+    instances: dict[str, str] = field(default_factory=dict)
+    """Variable or attribute name -> class of the same file it was created from."""
+
+    @classmethod
+    def build(cls, tree: ast.Module, facts: ContractFacts) -> Symbols:
+        """Collect imports and definitions, then follow SDK aliases to a fixed point."""
+        symbols = cls(facts=facts)
+        symbols._collect(tree)
+        symbols._follow_aliases(tree)
+        return symbols
+
+    # -- collection -----------------------------------------------------------------------------
+
+    def _collect(self, tree: ast.Module) -> None:
+        facts = self.facts
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    local = alias.asname or alias.name.split(".")[0]
+                    self.module_names.add(local)
+                    if alias.name == facts.sdk_module:
+                        self.sdk_modules.add(local)
+                        self.sdk_imports.append(node)
+                    if alias.name in facts.error_type_modules and alias.asname:
+                        self.error_type_modules.add(alias.asname)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    local = alias.asname or alias.name
+                    self.module_names.add(local)
+                    if node.module == facts.sdk_module and alias.name == facts.sdk_class:
+                        self.sdk_classes.add(local)
+                    if (
+                        node.module in facts.error_type_modules
+                        and alias.name == facts.error_type_class
+                    ):
+                        self.error_type_names.add(local)
+                    full = f"{node.module}.{alias.name}"
+                    if full in facts.error_type_modules:
+                        self.error_type_modules.add(local)
+                if node.module == facts.sdk_module:
+                    self.sdk_imports.append(node)
+            elif isinstance(node, ast.ClassDef):
+                self.classes[node.name] = node
+                table = self.methods.setdefault(node.name, {})
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                        info = FunctionInfo(item, node.name)
+                        table[item.name] = info
+        owned = {id(info.node) for table in self.methods.values() for info in table.values()}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and id(node) not in owned:
+                self.functions.setdefault(node.name, []).append(FunctionInfo(node, None))
+
+    def _follow_aliases(self, tree: ast.Module) -> None:
+        assignments: list[tuple[list[ast.expr], ast.expr]] = []
+        calls: list[ast.Call] = []
+        returns: list[tuple[str, ast.expr]] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                assignments.append((node.targets, node.value))
+            elif isinstance(node, ast.AnnAssign | ast.NamedExpr) and node.value is not None:
+                assignments.append(([node.target], node.value))
+            elif isinstance(node, ast.With | ast.AsyncWith):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        assignments.append(([item.optional_vars], item.context_expr))
+            elif isinstance(node, ast.Call):
+                calls.append(node)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for sub in iter_local_nodes(node.body):
+                    if isinstance(sub, ast.Return) and sub.value is not None:
+                        returns.append((node.name, sub.value))
+        for targets, value in assignments:
+            if isinstance(value, ast.Call):
+                class_name = self.class_of_call(value)
+                if class_name is not None:
+                    for target in targets:
+                        name = terminal_name(target)
+                        if name is not None:
+                            self.instances[name] = class_name
+        changed = True
+        while changed:
+            changed = False
+            for name, value in returns:
+                if name not in self.sdk_factories and self.is_sdk(value):
+                    self.sdk_factories.add(name)
+                    changed = True
+            for targets, value in assignments:
+                if not self.is_sdk(value):
+                    continue
+                for target in targets:
+                    changed |= self._mark(target)
+            for call in calls:
+                changed |= self._bind_arguments(call)
+
+    def _mark(self, target: ast.expr) -> bool:
+        if isinstance(target, ast.Name) and target.id not in self.sdk_vars:
+            self.sdk_vars.add(target.id)
+            return True
+        if isinstance(target, ast.Attribute) and target.attr not in self.sdk_attrs:
+            self.sdk_attrs.add(target.attr)
+            return True
+        return False
+
+    def _bind_arguments(self, call: ast.Call) -> bool:
+        """An SDK passed to a function or class of this file makes the parameter an SDK."""
+        targets = self.resolve_call(call)
+        changed = False
+        for info in targets:
+            params = info.params()
+            for index, arg in enumerate(call.args):
+                if isinstance(arg, ast.Starred):
+                    break
+                if index < len(params) and self.is_sdk(arg) and params[index] not in self.sdk_vars:
+                    self.sdk_vars.add(params[index])
+                    changed = True
+            for keyword in call.keywords:
+                if (
+                    keyword.arg is not None
+                    and keyword.arg in info.keyword_params()
+                    and self.is_sdk(keyword.value)
+                    and keyword.arg not in self.sdk_vars
+                ):
+                    self.sdk_vars.add(keyword.arg)
+                    changed = True
+        return changed
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def is_sdk_construct(self, node: ast.AST) -> bool:
+        """A call that creates the SDK: `TrainerSDK()`, `S()`, `trainer_sdk.TrainerSDK()`."""
+        if not isinstance(node, ast.Call):
+            return False
+        func = node.func
+        if isinstance(func, ast.Name):
+            return func.id in self.sdk_classes
+        if isinstance(func, ast.Attribute) and func.attr == self.facts.sdk_class:
+            return isinstance(func.value, ast.Name) and func.value.id in self.sdk_modules
+        return False
+
+    def is_sdk(self, node: ast.AST) -> bool:
+        """An expression whose value is an SDK object (as far as names tell)."""
+        if self.is_sdk_construct(node):
+            return True
+        if isinstance(node, ast.Call):
+            name = terminal_name(node.func)
+            return name is not None and name in self.sdk_factories
+        if isinstance(node, ast.Name):
+            return node.id in self.sdk_vars and node.id not in self.module_names
+        if isinstance(node, ast.Attribute):
+            return node.attr in self.sdk_attrs
+        return False
+
+    def is_sdk_receiver(self, node: ast.AST) -> bool:
+        """`is_sdk`, plus the conventional names `sdk`, `_sdk`, `*_sdk` for SDKs from elsewhere."""
+        if self.is_sdk(node):
+            return True
+        name = terminal_name(node)
+        if name is None or name in self.module_names:
+            return False
+        lowered = name.lower()
+        return lowered in ("sdk", "_sdk") or lowered.endswith("_sdk")
+
+    def sdk_method(self, call: ast.Call) -> str | None:
+        """The method name of a call on an SDK object (`sdk.report_progress(...)`), else None."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and self.is_sdk_receiver(func.value):
+            return func.attr
+        return None
+
+    def is_error_type(self, node: ast.AST) -> bool:
+        """`ErrorType` (any alias) or `module.ErrorType`."""
+        if isinstance(node, ast.Name):
+            return node.id in self.error_type_names
+        if isinstance(node, ast.Attribute) and node.attr == self.facts.error_type_class:
+            return isinstance(node.value, ast.Name) and (
+                node.value.id in self.error_type_modules or node.value.id in self.sdk_modules
+            )
+        return False
+
+    def class_of_call(self, call: ast.Call) -> str | None:
+        """The class of this file a call instantiates, if any."""
+        if isinstance(call.func, ast.Name) and call.func.id in self.classes:
+            return call.func.id
+        return None
+
+    def function(self, name: str) -> FunctionInfo | None:
+        """A module-level function of that name (or the only nested one)."""
+        candidates = self.functions.get(name)
+        if not candidates:
+            return None
+        return candidates[0]
+
+    def resolve_call(self, call: ast.Call, current_class: str | None = None) -> list[FunctionInfo]:
+        """Functions of this file a call runs: a function, a method, or a class's `__init__`."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            if func.id in self.classes:
+                init = self.methods.get(func.id, {}).get("__init__")
+                return [init] if init is not None else []
+            info = self.function(func.id)
+            return [info] if info is not None else []
+        if isinstance(func, ast.Attribute):
+            receiver = func.value
+            if self.is_sdk_receiver(receiver):
+                return []
+            owner: str | None = None
+            if isinstance(receiver, ast.Name) and receiver.id in ("self", "cls"):
+                owner = current_class
+            elif isinstance(receiver, ast.Name) and receiver.id in self.classes:
+                owner = receiver.id
+            else:
+                name = terminal_name(receiver)
+                if name is not None:
+                    owner = self.instances.get(name)
+            if owner is not None:
+                method = self._method(owner, func.attr)
+                return [method] if method is not None else []
+        return []
+
+    def _method(self, owner: str, name: str) -> FunctionInfo | None:
+        """A method looked up on the class and its same-file bases."""
+        seen: set[str] = set()
+        queue = [owner]
+        while queue:
+            current = queue.pop(0)
+            if current in seen or current not in self.classes:
+                continue
+            seen.add(current)
+            found = self.methods.get(current, {}).get(name)
+            if found is not None:
+                return found
+            queue.extend(b for b in (terminal_name(b) for b in self.classes[current].bases) if b)
+        return None
+
+    def hook_methods(self, class_name: str) -> list[FunctionInfo]:
+        """Methods of a class (and its same-file bases) that frameworks call as hooks."""
+        found: dict[str, FunctionInfo] = {}
+        seen: set[str] = set()
+        queue = [class_name]
+        while queue:
+            current = queue.pop(0)
+            if current in seen or current not in self.classes:
+                continue
+            seen.add(current)
+            for name, info in self.methods.get(current, {}).items():
+                if self.facts.hook_kind(name) is not None:
+                    found.setdefault(name, info)
+            queue.extend(b for b in (terminal_name(b) for b in self.classes[current].bases) if b)
+        return list(found.values())

@@ -1,0 +1,436 @@
+"""The lifecycle events of a trainer in the order its entry point would run them.
+
+The walk starts at the module body (so the `if __name__ == "__main__":` block is the entry), runs
+statements in source order and steps into functions, methods and `__init__`s of the same file when
+they are called, keeping the stack of enclosing `try` parts and loops. Framework hooks (a function
+given to `add_callback("on_fit_epoch_end", fn)`, a hook keyword such as `on_epoch_end=fn`, or the
+`on_train_epoch_end`/`after_train_epoch`/... methods of a callback class that is instantiated)
+run during training, so their bodies are walked as if called from the first training call, inside
+the same `try` parts. Both branches of an `if` are walked: the analysis asks "is there a path that
+does X", and a trainer's branches are configuration, not control flow the linter can decide.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from trainer_tools.trainer_lint.contract import ContractFacts
+from trainer_tools.trainer_lint.symbols import (
+    FunctionInfo,
+    Symbols,
+    dotted_name,
+    iter_local_nodes,
+    terminal_name,
+)
+
+__all__ = ["Event", "Frame", "Trace", "TryInfo", "build_trace", "is_broad_handler"]
+
+FrameKind = Literal["try", "handler", "else", "finally", "loop", "with"]
+EventKind = Literal["construct", "call", "training", "raise", "exit"]
+
+# Deep enough for any real trainer's helper chain; bounds the walk on pathological files.
+_MAX_DEPTH = 40
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One enclosing construct on the walked path."""
+
+    kind: FrameKind
+    node: ast.AST
+    epoch: bool = False
+    """For loops: the loop runs once per epoch."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something lifecycle-relevant the program does, with where it happens."""
+
+    seq: int
+    kind: EventKind
+    node: ast.AST
+    method: str | None
+    frames: tuple[Frame, ...]
+    hook: str | None
+    """None on the main path; `epoch`, `start`, `end` or `callback` inside a framework hook."""
+
+    def within(self, kind: FrameKind, node: ast.AST | None = None) -> bool:
+        """Inside a frame of that kind (and that node, when given)."""
+        return any(f.kind == kind and (node is None or f.node is node) for f in self.frames)
+
+    @property
+    def in_loop(self) -> bool:
+        """Inside any loop."""
+        return self.within("loop")
+
+    @property
+    def in_epoch_loop(self) -> bool:
+        """Inside a loop that runs once per epoch."""
+        return any(f.kind == "loop" and f.epoch for f in self.frames)
+
+    @property
+    def on_failure_path(self) -> bool:
+        """Inside an except handler or a finally clause."""
+        return self.within("handler") or self.within("finally")
+
+
+@dataclass
+class TryInfo:
+    """A `try` statement the walk entered, and whether its body is training work."""
+
+    node: ast.Try | ast.TryStar
+    frames: tuple[Frame, ...]
+    hook: str | None
+    covers_training: bool = False
+
+
+@dataclass
+class Trace:
+    """The events in walk order, the `try` statements met, and how the SDK is closed."""
+
+    events: list[Event] = field(default_factory=list)
+    tries: list[TryInfo] = field(default_factory=list)
+    with_managed: set[int] = field(default_factory=set)
+    """ids of SDK-constructing calls used as a `with` context manager (closed on exit)."""
+
+    def of(self, kind: EventKind, method: str | None = None) -> list[Event]:
+        """Events of a kind (and SDK method)."""
+        return [e for e in self.events if e.kind == kind and (method is None or e.method == method)]
+
+    def training_anchor(self) -> Event | None:
+        """The first training event on the main path: where training starts."""
+        return next((e for e in self.events if e.kind == "training" and e.hook is None), None)
+
+
+def is_broad_handler(handler: ast.ExceptHandler) -> bool:
+    """`except:`, `except Exception`, `except BaseException`, or a tuple holding one of them."""
+    if handler.type is None:
+        return True
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(terminal_name(t) in ("Exception", "BaseException") for t in types)
+
+
+@dataclass
+class _Pending:
+    target: FunctionInfo | ast.Lambda
+    kind: str
+    owner: str | None
+    frames: tuple[Frame, ...]
+
+
+class _Walker:
+    def __init__(self, symbols: Symbols, facts: ContractFacts) -> None:
+        self.symbols = symbols
+        self.facts = facts
+        self.trace = Trace()
+        self.active: list[ast.AST] = []
+        self.pending: list[_Pending] = []
+        self.hooked: set[int] = set()
+        self.seq = 0
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def emit(
+        self,
+        kind: EventKind,
+        node: ast.AST,
+        frames: tuple[Frame, ...],
+        hook: str | None,
+        method: str | None = None,
+    ) -> None:
+        self.seq += 1
+        self.trace.events.append(Event(self.seq, kind, node, method, frames, hook))
+
+    # -- statements -----------------------------------------------------------------------------
+
+    def body(
+        self,
+        stmts: Iterable[ast.stmt],
+        frames: tuple[Frame, ...],
+        hook: str | None,
+        cls: str | None,
+    ) -> None:
+        for stmt in stmts:
+            self.stmt(stmt, frames, hook, cls)
+
+    def stmt(
+        self, node: ast.stmt, frames: tuple[Frame, ...], hook: str | None, cls: str | None
+    ) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return
+        if isinstance(node, ast.ClassDef):
+            if node.decorator_list:
+                # A decorated class (`@HOOKS.register_module()`) is instantiated by the framework
+                # from its config, so its hook methods run without a call in this file.
+                self.register_class_hooks(node.name, frames)
+            return
+        if isinstance(node, ast.For | ast.AsyncFor):
+            self.expr(node.iter, frames, hook, cls)
+            epoch = self.is_epoch_loop(node.target, node.iter)
+            if epoch and hook is None:
+                self.emit("training", node, frames, hook)
+            inner = (*frames, Frame("loop", node, epoch))
+            self.body(node.body, inner, hook, cls)
+            self.body(node.orelse, frames, hook, cls)
+            return
+        if isinstance(node, ast.While):
+            self.expr(node.test, frames, hook, cls)
+            epoch = self.is_epoch_loop(None, node.test)
+            if epoch and hook is None:
+                self.emit("training", node, frames, hook)
+            self.body(node.body, (*frames, Frame("loop", node, epoch)), hook, cls)
+            self.body(node.orelse, frames, hook, cls)
+            return
+        if isinstance(node, ast.Try | ast.TryStar):
+            info = TryInfo(node, frames, hook)
+            info.covers_training = (
+                hook is None and self.in_epoch_loop(frames) and self.does_work(node.body)
+            )
+            self.trace.tries.append(info)
+            self.body(node.body, (*frames, Frame("try", node)), hook, cls)
+            for handler in node.handlers:
+                self.body(handler.body, (*frames, Frame("handler", handler)), hook, cls)
+            self.body(node.orelse, (*frames, Frame("else", node)), hook, cls)
+            self.body(node.finalbody, (*frames, Frame("finally", node)), hook, cls)
+            return
+        if isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                self.expr(item.context_expr, frames, hook, cls)
+                self.note_context_manager(item.context_expr)
+            self.body(node.body, (*frames, Frame("with", node)), hook, cls)
+            return
+        if isinstance(node, ast.If):
+            self.expr(node.test, frames, hook, cls)
+            self.body(node.body, frames, hook, cls)
+            self.body(node.orelse, frames, hook, cls)
+            return
+        if isinstance(node, ast.Match):
+            self.expr(node.subject, frames, hook, cls)
+            for case in node.cases:
+                self.body(case.body, frames, hook, cls)
+            return
+        if isinstance(node, ast.Raise):
+            self.expr(node.exc, frames, hook, cls)
+            self.emit("raise", node, frames, hook)
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.expr(child, frames, hook, cls)
+
+    # -- expressions ----------------------------------------------------------------------------
+
+    def expr(
+        self, node: ast.expr | None, frames: tuple[Frame, ...], hook: str | None, cls: str | None
+    ) -> None:
+        if node is None or isinstance(node, ast.Lambda):
+            return
+        if isinstance(node, ast.Call):
+            self.expr(node.func, frames, hook, cls)
+            for arg in node.args:
+                self.expr(arg, frames, hook, cls)
+            for keyword in node.keywords:
+                self.expr(keyword.value, frames, hook, cls)
+            self.call(node, frames, hook, cls)
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.expr(child, frames, hook, cls)
+            elif isinstance(child, ast.comprehension):
+                self.expr(child.iter, frames, hook, cls)
+                for cond in child.ifs:
+                    self.expr(cond, frames, hook, cls)
+            elif isinstance(child, ast.keyword):
+                self.expr(child.value, frames, hook, cls)
+
+    def call(
+        self, node: ast.Call, frames: tuple[Frame, ...], hook: str | None, cls: str | None
+    ) -> None:
+        symbols, facts = self.symbols, self.facts
+        if symbols.is_sdk_construct(node):
+            self.emit("construct", node, frames, hook)
+            return
+        method = symbols.sdk_method(node)
+        if method is not None:
+            self.emit("call", node, frames, hook, method)
+            return
+        name = dotted_name(node.func)
+        if name is not None and name in facts.exit_calls:
+            self.emit("exit", node, frames, hook)
+            return
+        if isinstance(node.func, ast.Name) and node.func.id in symbols.sdk_factories:
+            # A factory (`get_sdk()`) constructs the SDK; record it where it is called.
+            self.emit("construct", node, frames, hook)
+        callee = terminal_name(node.func)
+        if callee is not None and callee in facts.callback_registrars:
+            event = next(
+                (
+                    a.value
+                    for a in node.args
+                    if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                ),
+                None,
+            )
+            kind = (facts.hook_kind(event) if event else None) or "callback"
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                self.register_hook(arg, kind, cls, frames)
+        for keyword in node.keywords:
+            kind_of = facts.hook_kind(keyword.arg) if keyword.arg else None
+            if kind_of is not None:
+                self.register_hook(keyword.value, kind_of, cls, frames)
+        class_name = symbols.class_of_call(node)
+        if class_name is not None:
+            self.register_class_hooks(class_name, frames)
+        targets = symbols.resolve_call(node, cls)
+        for info in targets:
+            self.enter(info, frames, hook)
+        if (
+            not targets
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in facts.training_calls
+        ) and hook is None:
+            self.emit("training", node, frames, hook)
+
+    def enter(self, info: FunctionInfo, frames: tuple[Frame, ...], hook: str | None) -> None:
+        if info.node in self.active or len(self.active) >= _MAX_DEPTH:
+            return
+        self.active.append(info.node)
+        try:
+            self.body(info.node.body, frames, hook, info.owner)
+        finally:
+            self.active.pop()
+
+    # -- hooks ----------------------------------------------------------------------------------
+
+    def register_hook(
+        self, node: ast.expr, kind: str, cls: str | None, frames: tuple[Frame, ...]
+    ) -> None:
+        target: FunctionInfo | ast.Lambda | None = None
+        owner = cls
+        if isinstance(node, ast.Lambda):
+            target = node
+        elif isinstance(node, ast.Name):
+            target = self.symbols.function(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id in ("self", "cls") and cls is not None:
+                target = self.symbols.methods.get(cls, {}).get(node.attr)
+            else:
+                owner = self.symbols.instances.get(node.value.id)
+                if owner is not None:
+                    target = self.symbols.methods.get(owner, {}).get(node.attr)
+        if target is None:
+            return
+        key = id(target) if isinstance(target, ast.Lambda) else id(target.node)
+        if key in self.hooked:
+            return
+        self.hooked.add(key)
+        if isinstance(target, FunctionInfo):
+            owner = target.owner
+        self.pending.append(_Pending(target, kind, owner, frames))
+
+    def register_class_hooks(self, class_name: str, frames: tuple[Frame, ...]) -> None:
+        for info in self.symbols.hook_methods(class_name):
+            if id(info.node) in self.hooked:
+                continue
+            self.hooked.add(id(info.node))
+            kind = self.facts.hook_kind(info.name) or "callback"
+            self.pending.append(_Pending(info, kind, info.owner, frames))
+
+    def run_hooks(self) -> None:
+        anchor = self.trace.training_anchor()
+        while self.pending:
+            item = self.pending.pop(0)
+            # Hooks run inside the training call, so the try parts around it cover them too.
+            frames = anchor.frames if anchor is not None else item.frames
+            if isinstance(item.target, ast.Lambda):
+                self.expr(item.target.body, frames, item.kind, item.owner)
+            else:
+                self.enter(item.target, frames, item.kind)
+
+    # -- classification -------------------------------------------------------------------------
+
+    def note_context_manager(self, expr: ast.expr) -> None:
+        if not isinstance(expr, ast.Call):
+            return
+        closing = terminal_name(expr.func) == "closing" and any(
+            self.symbols.is_sdk_receiver(a) for a in expr.args
+        )
+        if closing or self.symbols.is_sdk(expr):
+            self.trace.with_managed.add(id(expr))
+
+    @staticmethod
+    def is_epoch_loop(target: ast.expr | None, driver: ast.expr) -> bool:
+        nodes: list[ast.AST] = [
+            *(ast.walk(target) if target is not None else []),
+            *ast.walk(driver),
+        ]
+        for node in nodes:
+            name = (
+                node.id
+                if isinstance(node, ast.Name)
+                else node.attr
+                if isinstance(node, ast.Attribute)
+                else None
+            )
+            if name is not None and "epoch" in name.lower():
+                return True
+        return False
+
+    @staticmethod
+    def in_epoch_loop(frames: tuple[Frame, ...]) -> bool:
+        return any(f.kind == "loop" and f.epoch for f in frames)
+
+    def does_work(self, stmts: list[ast.stmt]) -> bool:
+        """Any call that is not an SDK report or logging: the body does training work."""
+        for node in iter_local_nodes(stmts):
+            if not isinstance(node, ast.Call):
+                continue
+            if self.symbols.sdk_method(node) is not None:
+                continue
+            name = dotted_name(node.func) or ""
+            head = name.split(".")[0]
+            if name == "print" or head in ("logger", "logging", "log", "LOGGER"):
+                continue
+            return True
+        return False
+
+
+def _roots(symbols: Symbols, tree: ast.Module) -> Iterator[FunctionInfo]:
+    """Module-level functions no other code calls, in source order (a fallback entry point)."""
+    called = {
+        terminal_name(n.func)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and terminal_name(n.func)
+    }
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name not in called:
+            info = symbols.function(stmt.name)
+            if info is not None:
+                yield info
+
+
+def build_trace(tree: ast.Module, symbols: Symbols, facts: ContractFacts) -> Trace:
+    """Walk the module from its entry point; see the module docstring."""
+    walker = _Walker(symbols, facts)
+    walker.body(tree.body, (), None, None)
+    if not walker.trace.of("construct"):
+        # No entry point reaches the SDK (a library-style file, or a main() nobody calls):
+        # walk the functions nothing calls, so the lifecycle is still checked.
+        walker.trace = Trace()
+        walker.pending.clear()
+        walker.hooked.clear()
+        for info in _roots(symbols, tree):
+            walker.enter(info, (), None)
+    walker.run_hooks()
+    anchor_frames = {
+        id(f.node)
+        for e in walker.trace.events
+        if e.kind == "training" and e.hook is None
+        for f in e.frames
+    }
+    for try_info in walker.trace.tries:
+        if id(try_info.node) in anchor_frames:
+            try_info.covers_training = True
+    return walker.trace
