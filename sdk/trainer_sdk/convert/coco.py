@@ -1,0 +1,190 @@
+"""The COCO target: flat COCO files, one per split, with the DICE class ids as category ids.
+
+Layout (the output defaults to `<dataset>/coco`)::
+
+    images -> ../images          symlink to the dataset's images (file_name is relative to it)
+    annotations/train.json       images, annotations, categories of the split
+    annotations/val.json
+    annotations/test.json        only when the test split is not empty
+
+Geometry is cleaned as for YOLO (boxes and polygon points clipped to the image, objects with
+nothing left dropped, keypoints outside the image made absent) but nothing COCO can express is
+dropped: crowd objects keep their RLE masks. Each image keeps its `split`, so the files are
+valid DICE (flat layout) again and convert to the same YOLO labels as the original.
+Annotation ids are renumbered 1..N in output order; image and category ids are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from trainer_sdk.convert.dice_reader import DiceImage
+from trainer_sdk.convert.geometry import (
+    clip_box,
+    clip_keypoints,
+    clip_polygon,
+    polygon_area,
+)
+from trainer_sdk.convert.job import ConversionJob, link_images_folder
+from trainer_sdk.convert.pose import pose_layout
+from trainer_sdk.convert.report import DropReason
+from trainer_sdk.convert.split import SPLITS
+from trainer_sdk.convert.staging import Staging
+from trainer_sdk.convert.yolo_labels import class_of
+
+__all__ = ["DEFAULT_FOLDER", "write_coco"]
+
+DEFAULT_FOLDER = "coco"
+ANNOTATIONS = "annotations"
+
+
+def write_coco(job: ConversionJob) -> None:
+    """Convert and publish the per-split COCO files."""
+    if job.task == "pose":
+        job.dataset.kpt_count = pose_layout(job.dataset, job.problems).count
+        job.raise_problems()
+    categories = []
+    for info in job.dataset.classes:
+        if info.index < 0:
+            continue
+        category: dict[str, Any] = {"id": info.id, "name": info.name}
+        if info.supercategory is not None:
+            category["supercategory"] = info.supercategory
+        if info.keypoints is not None:
+            category["keypoints"] = list(info.keypoints)
+        if info.skeleton is not None:
+            category["skeleton"] = [list(pair) for pair in info.skeleton]
+        categories.append(category)
+    info_block = {**job.dataset.metadata, "task_type": job.task}
+    documents: dict[str, dict[str, Any]] = {}
+    next_id = 1  # annotation ids run across the splits: unique over the whole dataset
+    for split in SPLITS:
+        images = job.splits[split]
+        if not images and split == "test":
+            continue
+        out_images: list[dict[str, Any]] = []
+        out_annotations: list[dict[str, Any]] = []
+        for image in images:
+            out_images.append(
+                {
+                    "id": image.id,
+                    "file_name": image.rel,
+                    "width": image.width,
+                    "height": image.height,
+                    "split": split,
+                }
+            )
+            converted = [_convert(job, image, k, ann) for k, ann in enumerate(image.annotations)]
+            kept = sorted(
+                (c for c in converted if c is not None),
+                key=lambda c: json.dumps(c, sort_keys=True),
+            )
+            job.tally.kept += len(kept)
+            if not kept:
+                job.tally.negatives += 1
+            for ann in kept:
+                out_annotations.append({"id": next_id, "image_id": image.id, **ann})
+                next_id += 1
+        documents[split] = {
+            "info": info_block,
+            "images": out_images,
+            "annotations": out_annotations,
+            "categories": categories,
+        }
+    job.raise_problems()
+    with Staging(job.output_dir) as staging:
+        folder = staging.root / ANNOTATIONS
+        folder.mkdir()
+        for split, document in documents.items():
+            (folder / f"{split}.json").write_text(
+                json.dumps(document, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+            )
+        entries = [*link_images_folder(job, staging.root), ANNOTATIONS]
+        staging.publish(entries)
+
+
+def _convert(
+    job: ConversionJob, image: DiceImage, k: int, ann: dict[str, Any]
+) -> dict[str, Any] | None:
+    tally = job.tally
+    tally.objects += 1
+    index = class_of(job.dataset, image, k, ann, job.problems)
+    if index is None:
+        return None
+    if index < 0:
+        tally.drop(DropReason.BACKGROUND_CLASS)
+        return None
+    class_id = ann.get("class_id", ann.get("category_id"))
+    out: dict[str, Any] = {"category_id": class_id}
+    if job.task == "classification":
+        return out
+    width, height = image.width, image.height
+    crowd = 1 if ann.get("iscrowd") else 0
+    box = ann.get("bbox")
+    clipped_box = None
+    if box is not None:
+        clipped_box = clip_box(box, width, height)
+        if clipped_box is None:
+            tally.drop(DropReason.ZERO_AREA)
+            return None
+        if clipped_box[4]:
+            tally.adjust("boxes_clipped")
+    area: float | None = None
+    if job.task == "segmentation":
+        segmentation = ann.get("segmentation")
+        if segmentation is None or segmentation == []:
+            tally.drop(DropReason.MISSING_SEGMENTATION)
+            return None
+        if isinstance(segmentation, dict):
+            out["segmentation"] = segmentation
+            area = ann.get("area")
+        else:
+            polygons = []
+            moved = False
+            for p, polygon in enumerate(segmentation):
+                if len(polygon) % 2:
+                    job.problems.add(
+                        f"{job.dataset.annotation_path(image, k)}.segmentation[{p}]",
+                        f"has {len(polygon)} numbers; a polygon is x, y pairs",
+                    )
+                    return None
+                points, was_clipped = clip_polygon(polygon, width, height)
+                moved = moved or was_clipped
+                if polygon_area(points) > 0.0:
+                    polygons.append(points)
+            if not polygons:
+                tally.drop(DropReason.ZERO_AREA)
+                return None
+            if moved:
+                tally.adjust("points_clipped")
+            out["segmentation"] = polygons
+            area = sum(polygon_area(p) for p in polygons)
+            if clipped_box is None:
+                xs = [v for p in polygons for v in p[0::2]]
+                ys = [v for p in polygons for v in p[1::2]]
+                clipped_box = (min(xs), min(ys), max(xs), max(ys), False)
+    if clipped_box is None:
+        tally.drop(DropReason.MISSING_BBOX)
+        return None
+    x1, y1, x2, y2, _ = clipped_box
+    out["bbox"] = [x1, y1, x2 - x1, y2 - y1]
+    out["area"] = area if area is not None else (x2 - x1) * (y2 - y1)
+    out["iscrowd"] = crowd
+    if job.task == "pose":
+        keypoints = ann.get("keypoints")
+        if keypoints is None:
+            tally.drop(DropReason.MISSING_KEYPOINTS)
+            return None
+        expected = job.dataset.kpt_count
+        if len(keypoints) != 3 * expected:
+            job.problems.add(
+                f"{job.dataset.annotation_path(image, k)}.keypoints",
+                f"has {len(keypoints)} numbers; the dataset's pose has {expected} keypoints",
+            )
+            return None
+        triples, outside = clip_keypoints(keypoints, width, height)
+        tally.adjust("keypoints_outside_image", outside)
+        out["keypoints"] = [v for triple in triples for v in triple]
+        out["num_keypoints"] = sum(1 for triple in triples if triple[2] > 0)
+    return out

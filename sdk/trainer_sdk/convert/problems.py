@@ -1,0 +1,80 @@
+"""Collecting every problem of an input file, then raising one DatasetError that lists them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trainer_sdk.errors import DatasetError
+
+__all__ = ["MAX_LISTED_PROBLEMS", "InvalidDatasetError", "Problem", "Problems"]
+
+MAX_LISTED_PROBLEMS = 50
+"""A broken export can have a million problems; the message lists this many and counts the rest."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input: where (JSON path) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class InvalidDatasetError(DatasetError):
+    """The annotation file is not valid DICE; `.problems` holds the listed problems, `.total`
+    how many there are in all."""
+
+    def __init__(self, source: str, problems: list[Problem], total: int, fix: str) -> None:
+        self.source = source
+        self.problems = problems
+        self.total = total
+        lines = "\n".join(f"  {p}" for p in problems)
+        more = f"\n  ... and {total - len(problems)} more" if total > len(problems) else ""
+        super().__init__(
+            f"{source} is not valid DICE: {total} problem(s)"
+            + (f", the first {len(problems)} listed" if total > len(problems) else "")
+            + f":\n{lines}{more}\n{fix}"
+        )
+
+
+class Problems:
+    """An append-only list of problems that knows how to fail."""
+
+    def __init__(self) -> None:
+        self._items: list[Problem] = []
+
+    def add(self, path: str, message: str) -> None:
+        """Record that the value at `path` is wrong, and why."""
+        self._items.append(Problem(path, message))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def raise_if_any(self, source: str, fix: str) -> None:
+        """Raise `InvalidDatasetError` listing the problems (sorted by path) when there are any."""
+        if not self._items:
+            return
+        items = sorted(set(self._items), key=_path_order)
+        raise InvalidDatasetError(source, items[:MAX_LISTED_PROBLEMS], len(items), fix)
+
+
+def _path_order(problem: Problem) -> tuple[list[tuple[int, int | str]], str]:
+    # Sort `$.images[10]` after `$.images[9]`: numbers inside brackets compare as numbers.
+    parts: list[tuple[int, int | str]] = []
+    token = ""
+    for char in problem.path:
+        if char in ".[]":
+            if token:
+                parts.append((0, int(token)) if token.isdigit() else (1, token))
+            token = ""
+        else:
+            token += char
+    if token:
+        parts.append((0, int(token)) if token.isdigit() else (1, token))
+    return parts, problem.message

@@ -1,0 +1,85 @@
+"""The conversion report: what went in, what came out, and what was dropped and why."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["ConversionReport", "DropReason"]
+
+
+class DropReason(enum.StrEnum):
+    """Why an object of the input did not become a label line (every drop is counted)."""
+
+    BACKGROUND_CLASS = "background_class"
+    """The object's class is `__background__`, which is not a real class."""
+    CROWD = "crowd"
+    """`iscrowd` is 1: one region over many objects, which a YOLO row cannot express."""
+    ZERO_AREA = "zero_area"
+    """Nothing (or less than a millionth of the image) is left after clipping to the image."""
+    MISSING_BBOX = "missing_bbox"
+    """The task needs a box and the object has none."""
+    MISSING_SEGMENTATION = "missing_segmentation"
+    """Segmentation needs polygons and the object has none."""
+    MISSING_KEYPOINTS = "missing_keypoints"
+    """Pose needs keypoints and the object has none."""
+    RLE_MASK = "rle_mask"
+    """Segmentation: an RLE mask on a non-crowd object (YOLO rows hold polygons only)."""
+    DUPLICATE_LABEL = "duplicate_label"
+    """Classification: the image already has this class."""
+    MISSING_IMAGE = "missing_image"
+    """The object's image file is not in the dataset's `images/` folder."""
+
+
+@dataclass(frozen=True)
+class ConversionReport:
+    """Counts of one conversion; `to_dict()` / `to_json()` give its JSON form.
+
+    `images` counts the images of the annotation file; `images_converted` those whose file exists
+    (only they appear in the outputs); `negatives` the converted images without any kept object
+    (YOLO gets an empty label file for each). `objects_dropped` maps a `DropReason` value to its
+    count; `adjustments` counts objects kept but changed (`boxes_clipped`, `points_clipped`,
+    `keypoints_outside_image`). `classes` lists the class names in output index order.
+    """
+
+    source_format: str
+    target_format: str
+    task_type: str
+    annotation_file: str
+    layout: str
+    images: int
+    images_converted: int
+    images_missing: int
+    negatives: int
+    objects: int
+    objects_kept: int
+    objects_dropped: dict[str, int]
+    adjustments: dict[str, int]
+    classes: list[str]
+    splits: dict[str, int]
+    missing_image_examples: list[str] = field(default_factory=list)
+
+    @property
+    def objects_dropped_total(self) -> int:
+        """How many objects were dropped, whatever the reason."""
+        return sum(self.objects_dropped.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready data (what the SDK logs)."""
+        return asdict(self)
+
+    def to_json(self) -> str:
+        """The report as a JSON document (stable key order)."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def summary(self) -> str:
+        """One line for a log: images, objects kept and dropped, splits."""
+        dropped = ", ".join(f"{k} {v}" for k, v in self.objects_dropped.items()) or "none"
+        splits = ", ".join(f"{k} {v}" for k, v in self.splits.items())
+        return (
+            f"DICE -> {self.target_format} ({self.task_type}): {self.images_converted}/"
+            f"{self.images} images ({self.negatives} without objects), {self.objects_kept}/"
+            f"{self.objects} objects kept, dropped: {dropped}; splits: {splits}"
+        )
