@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from trainer_contract.env import ENV_VARS
 
+from trainer_contract.env import ENV_VARS
 from trainer_tools.services.seaweed import SeaweedServer
 
 DATASETS_BUCKET: str = ENV_VARS["EXTERNAL_BUCKET_DATASETS"].default

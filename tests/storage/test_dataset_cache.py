@@ -133,7 +133,7 @@ def test_a_failed_fill_leaves_no_entry(
         file_names=["a.jpg", "gone.jpg"],
         skip_upload=frozenset({"gone.jpg"}),
     )
-    with pytest.raises(DatasetError, match="gone.jpg"):
+    with pytest.raises(DatasetError, match=r"gone\.jpg"):
         service.download_dataset_with_cache(None, broken.dataset_id, "v-fail", tmp_path / "j")
     assert not (_cache_dir(service) / "v-fail").exists()
     assert not (tmp_path / "j").exists()
