@@ -19,6 +19,7 @@ import contextlib
 import secrets
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -168,7 +169,9 @@ def dry_run(
         emit(
             f"dry-run: backend {backend.url} (bearer token {'on' if token else 'off'}), S3 {s3.endpoint}"
         )
-        emit("dry-run: environment: " + " ".join(describe_env(env)))
+        emit("dry-run: environment (secrets masked):")
+        for line in textwrap.wrap(" ".join(describe_env(env)), 96, break_long_words=False):
+            emit("    " + line)
         emit(f"dry-run: running {options.train_py} ...")
         run = run_trainer(
             train_py, env, prefix=OUTPUT_PREFIX, write=stream or _stdout, timeout=options.timeout

@@ -43,7 +43,7 @@ def _scalars(
     if (leaf, text) in seen:
         return
     seen.add((leaf, text))
-    yield f"{prefix[:-1]}={text}"
+    yield f"{leaf}={text}"
 
 
 def path_parameters() -> frozenset[str]:
@@ -52,7 +52,7 @@ def path_parameters() -> frozenset[str]:
 
 
 def summarize_body(body: Any, skip: Iterable[str] = (), width: int = _SUMMARY_WIDTH) -> str:
-    """One line of `key=value` pairs for the scalar fields of `body`, cut to `width` characters.
+    """One line of `key=value` pairs (leaf names) for the scalar fields of `body`, cut to `width`.
 
     `skip` names keys left out at every depth (the job id, which every row would repeat, and
     duplicates such as a metrics mirror).

@@ -260,7 +260,8 @@ def _checkpoints(
                 f"{uri.where()}: {uri.value} does not exist; it was reported but never uploaded "
                 "(upload it before reporting it)"
             )
-    checkpoints = [u for u in uris if u.is_checkpoint]
+    checkpoints = {u.value for u in uris if u.is_checkpoint}
+    others = {u.value for u in uris} - checkpoints
     if details:
         return Check(
             "checkpoints_exist", False, f"{len(details)} reported object(s) missing", tuple(details)
@@ -270,8 +271,8 @@ def _checkpoints(
     return Check(
         "checkpoints_exist",
         True,
-        f"{len(checkpoints)} checkpoint URI(s) and {len(uris) - len(checkpoints)} other URI(s) "
-        "reported, all present",
+        f"{len(checkpoints)} checkpoint(s) and {len(others)} other object(s) reported, all "
+        f"present: {', '.join(sorted(checkpoints | others))}",
     )
 
 
