@@ -206,6 +206,12 @@ class TinyDetector:
         }, confusion
 
 
+def save_weights(path, model, mean, std):
+    """Write the weights and the feature normalisation as a numpy archive (named .pt anyway)."""
+    with open(path, "wb") as handle:
+        np.savez(handle, w=model.w, mean=mean, std=std)
+
+
 def main():
     sdk = TrainerSDK()
 
@@ -247,7 +253,7 @@ def main():
             metrics, confusion = model.evaluate(x_val, y_val, b_val)
             if best is None or metrics["val_loss"] < best[1]["val_loss"]:
                 best = (epoch, metrics, confusion)
-                np.savez(open(checkpoints / "best.pt", "wb"), w=model.w, mean=mean, std=std)
+                save_weights(checkpoints / "best.pt", model, mean, std)
 
             sdk.report_progress(
                 epoch=epoch,
@@ -260,7 +266,7 @@ def main():
                 f"{metrics['accuracy']:.3f}, mean IoU {metrics['mean_iou']:.3f}"
             )
 
-        np.savez(open(checkpoints / "last.pt", "wb"), w=model.w, mean=mean, std=std)
+        save_weights(checkpoints / "last.pt", model, mean, std)
         best_uri = sdk.upload_checkpoint(str(checkpoints / "best.pt"), "best")
         last_uri = sdk.upload_checkpoint(str(checkpoints / "last.pt"), "last")
 
