@@ -316,6 +316,8 @@ class Symbols:
                 owner = current_class
             elif isinstance(receiver, ast.Name) and receiver.id in self.classes:
                 owner = receiver.id
+            elif isinstance(receiver, ast.Call):
+                owner = self.class_of_call(receiver)  # `Job().run()`
             else:
                 name = terminal_name(receiver)
                 if name is not None:

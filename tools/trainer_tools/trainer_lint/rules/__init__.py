@@ -57,6 +57,8 @@ def _load(module: ModuleType) -> RegisteredRule:
         )
     doc = (module.__doc__ or "").strip()
     how = doc.split("\n", 1)[1].strip() if "\n" in doc else doc
+    how = how.removeprefix("How it is checked:").strip()
+    how = how[:1].upper() + how[1:]
     lifecycle = table[code].contract.placement in LIFECYCLE_PLACEMENTS
     return RegisteredRule(code, check, how, lifecycle)
 

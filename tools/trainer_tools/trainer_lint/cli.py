@@ -1,0 +1,161 @@
+"""`trainer-lint [PATH ...]`: check trainers statically against the lifecycle contract.
+
+Exit status: 0 clean, 1 findings, 2 usage or configuration error, or a file that does not parse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from trainer_tools.trainer_lint.config import ConfigError, Settings, find_pyproject, load_settings
+from trainer_tools.trainer_lint.contract import facts
+from trainer_tools.trainer_lint.docs import render_rule
+from trainer_tools.trainer_lint.engine import ENTRY_FILE, collect_files, lint_file
+from trainer_tools.trainer_lint.reporters import FORMATS, Report
+from trainer_tools.trainer_lint.rules import registry
+
+__all__ = ["EXIT_CLEAN", "EXIT_FINDINGS", "EXIT_USAGE", "main"]
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+def _codes(value: str) -> list[str]:
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trainer-lint",
+        description="Check, without running it, that a train.py keeps the platform's lifecycle "
+        "contract (report_started, report_progress per epoch, report_completed, report_failed, "
+        "close, exit codes, ...).",
+        epilog="Exit status: 0 clean, 1 findings, 2 usage error or a file that does not parse.",
+    )
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help=f"files or folders (default: {ENTRY_FILE})"
+    )
+    parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format")
+    parser.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to check")
+    parser.add_argument("--extend-select", type=_codes, help="codes to add to the selection")
+    parser.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to skip")
+    parser.add_argument(
+        "--config", type=Path, help="pyproject.toml to read [tool.trainer-lint] from"
+    )
+    parser.add_argument("--isolated", action="store_true", help="ignore every pyproject.toml")
+    parser.add_argument("--output-file", type=Path, help="write the report here instead of stdout")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    parser.add_argument("--explain", metavar="CODE", help="print the documentation of a rule")
+    parser.add_argument(
+        "--list-rules", action="store_true", help="print every rule code and summary"
+    )
+    parser.add_argument("--version", action="version", version=f"trainer-lint {_version()}")
+    return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("trainer-sdk")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if args.isolated:
+        base = Settings()
+    else:
+        pyproject = args.config if args.config is not None else find_pyproject(Path.cwd())
+        if args.config is not None and not args.config.is_file():
+            raise ConfigError(f"--config {args.config}: no such file")
+        base = load_settings(pyproject)
+    return Settings(
+        select=tuple(args.select) if args.select is not None else base.select,
+        extend_select=(*base.extend_select, *(args.extend_select or ())),
+        ignore=(*base.ignore, *(args.ignore or ())),
+        exclude=base.exclude,
+        per_file_ignores=base.per_file_ignores,
+        source=base.source,
+    )
+
+
+def _display(path: Path) -> str:
+    """The path relative to the working folder when it is inside it (portable in reports)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _explain(code: str) -> int:
+    rules = facts().rules
+    wanted = code.strip().upper()
+    if wanted not in rules:
+        by_name = {r.name: c for c, r in rules.items()}
+        if code.strip() not in by_name:
+            print(
+                f"trainer-lint: unknown rule {code!r}; rules are {', '.join(rules)}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        wanted = by_name[code.strip()]
+    print(render_rule(wanted, heading="#"), end="")
+    return EXIT_CLEAN
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run trainer-lint; returns the exit status."""
+    args = _parser().parse_args(argv)
+    if args.explain:
+        return _explain(args.explain)
+    rules = facts().rules
+    if args.list_rules:
+        for code, rule in rules.items():
+            print(f"{code}  {rule.severity:<7}  {rule.name}: {rule.summary}")
+        return EXIT_CLEAN
+    try:
+        settings = _settings(args)
+        enabled = settings.enabled(list(registry()))
+    except ConfigError as exc:
+        print(f"trainer-lint: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    paths: list[Path] = args.paths or [Path(ENTRY_FILE)]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        hint = (
+            f"; run it in the trainer's folder or pass the path, e.g. `trainer-lint path/to/{ENTRY_FILE}`"
+            if not args.paths
+            else ""
+        )
+        for path in missing:
+            print(f"trainer-lint: {path.as_posix()}: no such file or folder{hint}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        results = [
+            lint_file(path, settings, explicit=explicit, display=_display(path))
+            for path, explicit in collect_files(paths, settings)
+        ]
+    except ConfigError as exc:
+        print(f"trainer-lint: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report = Report(results=results, rules=rules, enabled=enabled, version=_version())
+    output = FORMATS[args.format](report)
+    if args.output_file is not None:
+        args.output_file.write_text(output, encoding="utf-8")
+    else:
+        sys.stdout.write(output)
+    if report.errors:
+        if args.format != "text" or args.output_file is not None:
+            for error in report.errors:
+                print(error, file=sys.stderr)
+        return EXIT_USAGE
+    if report.findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+if __name__ == "__main__":
+    sys.exit(main())

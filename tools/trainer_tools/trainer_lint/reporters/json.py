@@ -1,0 +1,46 @@
+"""A JSON array of findings: code, name, severity, message, path, positions, fix and docs link."""
+
+from __future__ import annotations
+
+import json
+
+from trainer_tools.trainer_lint.reporters.report import Report
+
+__all__ = ["render"]
+
+
+def render(report: Report) -> str:
+    """The findings (and parse errors, with `code` null) as a JSON array."""
+    items: list[dict[str, object]] = []
+    for f in report.findings:
+        rule = report.rules[f.code]
+        items.append(
+            {
+                "code": f.code,
+                "name": rule.name,
+                "severity": rule.severity,
+                "message": f.message,
+                "path": f.path,
+                "line": f.line,
+                "column": f.column,
+                "end_line": f.end_line,
+                "end_column": f.end_column,
+                "fix": rule.fix,
+            }
+        )
+    for e in report.errors:
+        items.append(
+            {
+                "code": None,
+                "name": "syntax-error",
+                "severity": "error",
+                "message": f"syntax error: {e.message}",
+                "path": e.path,
+                "line": e.line,
+                "column": e.column,
+                "end_line": e.line,
+                "end_column": e.column,
+                "fix": "Fix the syntax error; the file is not linted until it parses.",
+            }
+        )
+    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
