@@ -42,6 +42,21 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def _root_cause(error: BaseException) -> BaseException:
+    """The botocore error inside boto3's transfer wrappers (S3UploadFailedError, ...)."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 8:
+        if isinstance(current, ClientError | BotoCoreError | httpx.TransportError):
+            return current
+        last = getattr(current, "last_exception", None)  # boto3's RetriesExceededError
+        current = (
+            last if isinstance(last, BaseException) else (current.__cause__ or current.__context__)
+        )
+        seen += 1
+    return error
+
+
 def auth_error(settings: EndpointSettings, code: str, action: str) -> NetworkError:
     """The error for credentials the endpoint rejected (the message names no credential)."""
     access_var, secret_var = settings.credential_vars
@@ -77,6 +92,7 @@ def translate(
     """
     if isinstance(error, TrainerSDKError):
         return error
+    error = _root_cause(error)
     bucket = bucket or settings.bucket
     where = f"s3://{bucket}/{key}" if key else f"bucket {bucket!r}"
     if isinstance(error, ClientError):
