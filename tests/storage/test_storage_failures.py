@@ -88,9 +88,8 @@ def test_unreachable_endpoint_is_a_network_error(storage_env: StorageEnv, tmp_pa
 
 def test_missing_bucket_names_the_variable(storage_env: StorageEnv, tmp_path: Path) -> None:
     env = storage_env(EXTERNAL_BUCKET_DATASETS="no-such-bucket-here")
-    with StorageService.from_env(env, job_id=1) as service:
-        with pytest.raises(ConfigError) as caught:
-            service.download_dataset("ds_x", tmp_path / "d")
+    with StorageService.from_env(env, job_id=1) as service, pytest.raises(ConfigError) as caught:
+        service.download_dataset("ds_x", tmp_path / "d")
     assert "no-such-bucket-here" in str(caught.value)
     assert "EXTERNAL_BUCKET_DATASETS" in str(caught.value)
 
