@@ -685,12 +685,16 @@ class TrainerSDK:
         # Re-entry on this thread means a handler is logging about our own forwarding, and the
         # sender's thread logs about delivery: forwarding either would loop forever.
         sender = self._sender
-        if getattr(_forwarding, "active", False) or sender is None or sender.is_worker_thread():
+        if getattr(_forwarding, "active", False) or (
+            sender is not None and sender.is_worker_thread()
+        ):
             return
-        if self._closed or self._skip(method):
-            return
+        # Set before anything that may log (even the rank check's debug line), so a handler
+        # forwarding that record back here is cut at once.
         _forwarding.active = True
         try:
+            if self._closed or self._skip(method):
+                return
             text = self._redact(message if isinstance(message, str) else str(message))
             extra = payloads.plain(data) if data is not None else None
             if extra is not None and not isinstance(extra, dict):

@@ -54,8 +54,19 @@ def plain(value: Any) -> Any:
     float; both have `.item()`, and arrays have `.tolist()`. Anything else is returned as is and
     judged by the schema.
     """
-    if value is None or isinstance(value, (bool, int, float, str)):
+    kind = type(value)
+    if value is None or kind is float or kind is int or kind is str or kind is bool:
         return value
+    # Subclasses (numpy.float64 is a float, an IntEnum an int) are not accepted by the compiled
+    # validator, and JSON only needs the plain value.
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str):
+        return str(value)
     if isinstance(value, Mapping):
         return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

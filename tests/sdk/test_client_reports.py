@@ -1,0 +1,357 @@
+"""TrainerSDK callbacks: bodies, validation before sending, order, headers, ranks, file sink."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from sdk_recording_backend import RecordingBackend
+
+from trainer_contract.validators import validator
+from trainer_sdk import (
+    CallbackDeliveryError,
+    CallbackRejectedError,
+    ErrorType,
+    PayloadValidationError,
+    TrainerSDK,
+    __version__,
+)
+from trainer_sdk.delivery.outbox import read_outbox
+
+MakeSdk = Callable[..., TrainerSDK]
+
+
+def test_progress_body_carries_every_metric_and_measured_times(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    sdk = make_sdk()
+    sdk.report_started("training", total_epochs=10)
+    sdk.report_progress(
+        1,
+        10,
+        {"loss": np.float32(0.5), "accuracy": 0.8, "lr": 0.001, "mAP50-95": 0.52},
+        extra_data={"raw": np.array([1, 2])},
+    )
+    sdk.flush_logs()
+    started, progress = backend.bodies("/training/jobs/7/callback/progress")
+    assert started["current_epoch"] == 0 and started["total_epochs"] == 10
+    assert started["metrics"] is None and started["progress_percent"] == 0
+    assert progress["status"] == "running" and progress["progress_percent"] == 10
+    metrics = progress["metrics"]
+    assert metrics["loss"] == 0.5 and metrics["accuracy"] == 0.8
+    assert metrics["learning_rate"] == 0.001  # `lr` is the documented synonym
+    assert metrics["extra_metrics"] == {"loss": 0.5, "accuracy": 0.8, "lr": 0.001, "mAP50-95": 0.52}
+    assert progress["extra_data"] == {"raw": [1, 2]}
+    assert progress["epoch_duration_seconds"] >= 0
+    assert progress["estimated_time_remaining"] >= 0
+    for body in (started, progress):
+        assert validator("callbacks/progress").is_valid(body)
+
+
+def test_nan_metric_is_rejected_by_name_and_nothing_is_sent_or_spooled(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    sdk = make_sdk()
+    with pytest.raises(PayloadValidationError) as info:
+        sdk.report_progress(3, 10, {"loss": 0.1, "mAP50-95": math.nan, "precision": math.inf})
+    message = str(info.value)
+    assert "$.metrics['mAP50-95']" in message and "$.metrics.precision" in message
+    assert "finite" in message and "nothing was sent" in message
+    assert {e.path for e in info.value.errors} == {"$.metrics['mAP50-95']", "$.metrics.precision"}
+    sdk.flush_logs()
+    assert backend.requests == []
+    assert sdk.outbox_path is not None
+    assert read_outbox(sdk.outbox_path).pending == () and sdk.undelivered == 0
+
+
+def test_every_bad_argument_is_listed_at_once(make_sdk: MakeSdk) -> None:
+    sdk = make_sdk()
+    with pytest.raises(PayloadValidationError) as info:
+        sdk.report_progress(-1, 0, {"accuracy": "high"})
+    paths = {error.path for error in info.value.errors}
+    assert {"$.epoch", "$.total_epochs", "$.metrics.loss", "$.metrics.accuracy"} <= paths
+    keywords = {error.keyword for error in info.value.errors}
+    assert {"minimum", "required", "type"} <= keywords
+
+
+def test_progress_percent_is_capped_at_100(make_sdk: MakeSdk, backend: RecordingBackend) -> None:
+    sdk = make_sdk()
+    sdk.report_progress(11, 10, {"loss": 0.1})
+    sdk.flush_logs()
+    (body,) = backend.bodies("/callback/progress")
+    assert body["progress_percent"] == 100
+
+
+def test_headers_carry_idempotency_key_and_version(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    sdk = make_sdk(extra_env={"CALLBACK_TOKEN": "tok-abcdef-123"})
+    sdk.report_progress(1, 2, {"loss": 0.3})
+    sdk.report_progress(2, 2, {"loss": 0.2})
+    sdk.flush_logs()
+    keys = [r.headers["Idempotency-Key"] for r in backend.requests]
+    assert len(keys) == 2 and len(set(keys)) == 2
+    assert all(
+        r.headers["User-Agent"].startswith(f"trainer-sdk/{__version__}") for r in backend.requests
+    )
+    assert backend.requests[0].headers["Authorization"] == "Bearer tok-abcdef-123"
+    assert "tok-abcdef-123" not in repr(sdk)
+
+
+def test_completion_flushes_queued_callbacks_first(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    sdk = make_sdk()
+    sdk.report_started("training", total_epochs=3)
+    for epoch in (1, 2, 3):
+        sdk.report_progress(epoch, 3, {"loss": 1 / epoch})
+        sdk.log_info(f"epoch {epoch} done")
+    sdk.report_completed(
+        {"loss": 0.3, "mAP50-95": 0.7}, {"best": "s3://b/best.pt", "last": "s3://b/last.pt"}, 3
+    )
+    paths = [path.rsplit("/", 1)[-1] for path, _ in backend.calls()]
+    assert paths == ["progress"] + ["progress", "logs"] * 3 + ["completion"]
+    completion = backend.bodies("/callback/completion")[0]
+    assert completion["status"] == "completed" and completion["exit_code"] == 0
+    assert completion["best_checkpoint_path"] == "s3://b/best.pt"
+    assert completion["last_checkpoint_path"] == "s3://b/last.pt"
+    assert completion["final_metrics"]["extra_metrics"]["mAP50-95"] == 0.7
+    assert completion["total_epochs_completed"] == 3
+    assert sdk.terminal_state == "completed"
+
+
+def test_completion_defaults_to_the_configured_epochs(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    sdk = make_sdk(extra_env={"EPOCHS": "4"})
+    sdk.report_completed({"loss": 0.1})
+    assert backend.bodies("/callback/completion")[0]["total_epochs_completed"] == 4
+
+
+@pytest.mark.parametrize(
+    ("given", "wire"),
+    [
+        (ErrorType.RESOURCE_ERROR, "ResourceError"),
+        (ErrorType.TRAINING_ERROR, "UnknownError"),  # the guide's deprecated alias
+        ("DatasetError", "DatasetError"),
+        ("config_error", "ConfigError"),
+    ],
+)
+def test_failure_body_and_error_type_forms(
+    make_sdk: MakeSdk, backend: RecordingBackend, given: ErrorType | str, wire: str
+) -> None:
+    sdk = make_sdk()
+    sdk.report_failed(given, "CUDA out of memory", "Traceback ...", epochs_completed=35)
+    body = backend.bodies("/training/jobs/7/callback/completion")[0]
+    assert body["status"] == "failed" and body["exit_code"] == 1
+    assert body["error_type"] == wire
+    assert body["error_message"] == f"[{wire}] CUDA out of memory"
+    assert body["traceback"] == "Traceback ..." and body["total_epochs_completed"] == 35
+
+
+def test_unknown_error_type_is_refused_with_the_choices(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    sdk = make_sdk()
+    with pytest.raises(PayloadValidationError, match="RESOURCE_ERROR"):
+        sdk.report_failed("OutOfCheese", "x")
+    assert backend.requests == []
+
+
+def test_failure_text_is_scrubbed_of_secrets(make_sdk: MakeSdk, backend: RecordingBackend) -> None:
+    secret = "AKIA-very-secret-key"
+    sdk = make_sdk(extra_env={"INTERNAL_STORAGE_SECRET_KEY": secret})
+    sdk.report_failed(
+        ErrorType.NETWORK_ERROR,
+        f"S3 said no for {secret}",
+        f"Traceback: GET http://u:{secret}@s3/x?X-Amz-Signature=abc123",
+    )
+    text = json.dumps(backend.bodies("/callback/completion")[0])
+    assert secret not in text and "abc123" not in text and "***" in text
+
+
+def test_inference_and_export_jobs_use_their_own_paths(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    sdk = make_sdk(extra_env={"FRAMEWORK": "ultralytics", "MODEL_NAME": "yolo11n"})
+    sdk.report_started("inference")
+    sdk.report_inference_completed(4, 200.0, [{"image": "a.jpg"}], ["s3://b/r.json"])
+    sdk.report_failed(ErrorType.UNKNOWN_ERROR, "late failure")
+    export = make_sdk()
+    export.report_started("export")
+    metadata = export.create_export_metadata(
+        "ultralytics",
+        "yolo11n",
+        "onnx",
+        "object_detection",
+        [1, 3, 640, 640],
+        class_names=["cat", "dog"],
+    )
+    assert metadata["num_classes"] == 2 and metadata["task_type"] == "detection"
+    export.report_export_completed("onnx", "s3://b/model.onnx", 1234, metadata)
+    export.report_failed("FrameworkError", "after export")
+    paths = [path for path, _ in backend.calls()]
+    assert paths == [
+        "/api/v1/test_inference/inference/jobs/7/callback/started",
+        "/api/v1/test_inference/inference/jobs/7/callback/completion",
+        "/api/v1/test_inference/inference/jobs/7/callback/completion",
+        "/api/v1/export/jobs/7/callback/started",
+        "/api/v1/export/jobs/7/callback/completion",
+        "/api/v1/export/jobs/7/callback/completion",
+    ]
+    inference = backend.calls()[1][1]
+    assert inference["avg_inference_time_ms"] == 50.0 and inference["type"] == "inference_completed"
+
+
+def test_validation_results_accept_long_task_names_and_tuples(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    sdk = make_sdk()
+    sdk.report_validation(
+        epoch=5,
+        task_type="image_classification",
+        primary_metric=("top1", np.float64(0.91)),
+        all_metrics={"top1": 0.91, "top5": 0.99},
+        class_names=["cat", "dog"],
+        visualization_urls={"confusion_matrix": "s3://b/cm.png"},
+        is_best=True,
+        confusion_matrix=[[5, 1], [0, 6]],
+    )
+    sdk.flush_logs()
+    (body,) = backend.bodies("/validation/jobs/7/results")
+    assert body["task_type"] == "classification"
+    assert body["primary_metric_name"] == "top1" and body["primary_metric_value"] == 0.91
+    assert body["is_best"] is True and body["confusion_matrix"] == [[5, 1], [0, 6]]
+    assert body["timestamp"].endswith("Z")
+
+
+def test_a_400_names_endpoint_status_and_message(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    backend.behaviour = lambda request: httpx.Response(400, json={"detail": "job 7 is not running"})
+    sdk = make_sdk()
+    with pytest.raises(CallbackRejectedError) as info:
+        sdk.report_completed({"loss": 0.1}, total_epochs=1)
+    message = str(info.value)
+    assert "/training/jobs/7/callback/completion" in message
+    assert "400" in message and "job 7 is not running" in message
+    assert len(backend.requests) == 1  # never retried
+
+
+def test_unreachable_backend_raises_delivery_error_naming_the_outbox(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused")
+
+    backend.behaviour = refuse
+    sdk = make_sdk()
+    sdk.report_progress(1, 2, {"loss": 0.5})
+    with pytest.raises(CallbackDeliveryError) as info:
+        sdk.report_completed({"loss": 0.5}, total_epochs=2)
+    assert info.value.exit_code == 2
+    assert sdk.outbox_path is not None and str(sdk.outbox_path) in str(info.value)
+    sdk.abandon()
+    pending = read_outbox(sdk.outbox_path).pending
+    assert [e.endpoint for e in pending] == ["training_progress", "training_completion"]
+
+
+def test_other_ranks_are_silent_unless_enabled(
+    make_sdk: MakeSdk, backend: RecordingBackend, env: dict[str, str]
+) -> None:
+    quiet = make_sdk(extra_env={"RANK": "1", "WORLD_SIZE": "2"})
+    assert not quiet.is_reporting and quiet.outbox_path is None
+    quiet.report_started("training", total_epochs=2)
+    quiet.report_progress(1, 2, {"loss": 0.5})
+    quiet.log("hello")
+    quiet.report_completed({"loss": 0.1}, total_epochs=2)
+    assert quiet.upload_checkpoint("/nonexistent.pt", "best") == ""
+    assert quiet.get_basic_config()["epochs"] == 100  # config still works on every rank
+    assert backend.requests == []
+
+    loud = make_sdk(extra_env={"RANK": "1", "WORLD_SIZE": "2", "TRAINER_SDK_ALL_RANKS": "true"})
+    loud.report_progress(1, 2, {"loss": 0.5})
+    loud.flush_logs()
+    assert len(backend.requests) == 1
+    assert loud.outbox_path is not None and loud.outbox_path.name == "job-7-rank1.jsonl"
+
+
+def test_file_url_writes_validated_callbacks_with_headers(tmp_path: Path) -> None:
+    target = tmp_path / "callbacks.jsonl"
+    env = {"JOB_ID": "3", "CALLBACK_URL": target.as_uri(), "WORK_DIR": str(tmp_path / "w")}
+    with TrainerSDK(env=env) as sdk:
+        sdk.report_started("training", total_epochs=1)
+        sdk.report_progress(1, 1, {"loss": 0.1})
+        sdk.report_completed({"loss": 0.1}, total_epochs=1)
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [line["endpoint"] for line in lines] == [
+        "training_progress",
+        "training_progress",
+        "training_completion",
+    ]
+    assert all(line["headers"]["Idempotency-Key"] for line in lines)
+    assert validator("callbacks/training-completed").is_valid(lines[-1]["body"])
+
+
+def test_properties_come_from_the_environment(make_sdk: MakeSdk) -> None:
+    sdk = make_sdk(
+        extra_env={
+            "TASK_TYPE": "instance_segmentation",
+            "MODEL_NAME": "yolo11n-seg",
+            "DATASET_ID": "ds_1",
+            "SNAPSHOT_ID": "snap_1",
+            "DATASET_VERSION_HASH": "abc",
+            "FRAMEWORK": "ultralytics",
+        }
+    )
+    assert (sdk.job_id, sdk.task_type, sdk.model_name) == (7, "segmentation", "yolo11n-seg")
+    assert (sdk.dataset_id, sdk.snapshot_id, sdk.dataset_version_hash) == ("ds_1", "snap_1", "abc")
+    assert sdk.framework == "ultralytics"
+
+
+def test_reports_after_close_are_refused_clearly(make_sdk: MakeSdk) -> None:
+    sdk = make_sdk()
+    sdk.close()
+    sdk.close()  # idempotent
+    with pytest.raises(Exception, match="closed"):
+        sdk.report_progress(1, 2, {"loss": 0.1})
+    sdk.log("after close")  # logging never raises
+
+
+def test_context_manager_reports_an_uncaught_exception(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    with pytest.raises(MemoryError), make_sdk() as sdk:
+        sdk.report_progress(2, 5, {"loss": 0.4})
+        raise MemoryError("host out of memory")
+    failed = backend.bodies("/callback/completion")[0]
+    assert failed["error_type"] == "ResourceError"
+    assert failed["total_epochs_completed"] == 2
+    assert "MemoryError: host out of memory" in failed["error_message"]
+    assert "Traceback" in failed["traceback"]
+
+
+def test_restarted_process_redelivers_first_and_in_order(
+    env: dict[str, str], backend: RecordingBackend
+) -> None:
+    backend.behaviour = lambda request: httpx.Response(503)
+    first = TrainerSDK(env=env, http_transport=backend.transport())
+    first.report_progress(1, 3, {"loss": 0.9})
+    first.report_progress(2, 3, {"loss": 0.8})
+    first.abandon()  # the pod died
+    assert first.outbox_path is not None
+    spooled = [envelope.key for envelope in read_outbox(first.outbox_path).pending]
+    assert len(spooled) == 2
+
+    healthy = RecordingBackend()
+    with TrainerSDK(env=env, http_transport=healthy.transport()) as second:
+        second.report_progress(3, 3, {"loss": 0.7})
+        second.report_completed({"loss": 0.7}, total_epochs=3)
+    epochs = [body.get("current_epoch") for _, body in healthy.calls()]
+    assert epochs == [1, 2, 3, None]
+    assert [r.headers["Idempotency-Key"] for r in healthy.requests[:2]] == spooled
