@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+# ==== single-file SDK hook: bundle area (must stay first) =========================================
+# TRAINER_SDK_BUNDLE=dist/trainer_sdk.py runs the tests against the bundle built by `make bundle`:
+# the import loads it as `trainer_sdk` before anything below imports the installed package.
+import trainer_tools.bundle.under_test  # noqa: F401
+
+# isort: split
+# ==== end of the single-file SDK hook =============================================================
+
 # ==== S3 (SeaweedFS) fixtures: storage area ======================================================
 # `seaweed`: one real S3 server for the whole session (both contract buckets created).
 # `storage_env`: builds the contract's storage env vars pointing at it.

@@ -1,0 +1,88 @@
+"""Command line of the bundler: `python -m trainer_tools.bundle [--out FILE] [--check]`."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from trainer_tools.bundle.render import render_bundle, runtime_dependencies
+from trainer_tools.bundle.sources import collect_sources
+
+ROOT = Path(__file__).resolve().parents[3]
+DEFAULT_OUT = Path("dist") / "trainer_sdk.py"
+
+
+def build(root: Path) -> str:
+    """The bundle text for the project at `root`."""
+    return render_bundle(collect_sources(root), runtime_dependencies(root))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file and a rename: a reader never sees half a bundle."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def check(text: str, path: Path) -> int:
+    """0 when `path` holds exactly `text`; otherwise print what differs and how to fix it."""
+    if not path.is_file():
+        print(f"{path} does not exist: run `make bundle` to build it.")
+        return 1
+    current = path.read_text(encoding="utf-8")
+    if current == text:
+        print(f"{path} is up to date with sdk/ and generated/.")
+        return 0
+    diff = difflib.unified_diff(
+        current.splitlines(keepends=True),
+        text.splitlines(keepends=True),
+        f"{path} (built earlier)",
+        f"{path} (from the current sources)",
+        n=1,
+    )
+    sys.stdout.writelines(
+        line[:200] + ("\n" if len(line) > 200 else "") for line in list(diff)[:40]
+    )
+    print(f"\n{path} differs from what the current sources give: run `make bundle`.")
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build `dist/trainer_sdk.py` (default) or check it against the current sources."""
+    parser = argparse.ArgumentParser(
+        prog="python -m trainer_tools.bundle",
+        description="Write the single-file SDK (trainer_sdk + trainer_contract in one file).",
+    )
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="project folder (default: this one)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help=f"output file (default: ROOT/{DEFAULT_OUT})"
+    )
+    parser.add_argument("--check", action="store_true", help="fail if --out differs; write nothing")
+    args = parser.parse_args(argv)
+    out: Path = args.out if args.out is not None else args.root / DEFAULT_OUT
+    try:
+        text = build(args.root)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.check:
+        return check(text, out)
+    write_atomically(out, text)
+    print(f"wrote {out} ({len(text.encode('utf-8')) // 1024} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
