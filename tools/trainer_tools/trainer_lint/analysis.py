@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import difflib
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,8 +67,23 @@ class Analysis:
         return constructs[0].node if constructs else None
 
     def method_events(self, method: str) -> list[Event]:
-        """Calls of an SDK method, in run order."""
-        return self.trace.of("call", method)
+        """Calls of an SDK method, in run order.
+
+        A call of a method the SDK does not have counts as a call of its closest SDK method: the
+        typo is TRL013's finding, and reporting the lifecycle call as missing too would be noise.
+        """
+        return [
+            e
+            for e in self.trace.of("call")
+            if e.method == method or (e.method is not None and self.intended(e.method) == method)
+        ]
+
+    def intended(self, written: str) -> str | None:
+        """The SDK method a misspelt method name most likely means (None for a real method)."""
+        if written in self.facts.methods:
+            return None
+        close = difflib.get_close_matches(written, list(self.facts.methods), n=1, cutoff=0.8)
+        return close[0] if close else None
 
     def handler_reports(self, handler: ast.ExceptHandler) -> bool:
         """The handler calls report_failed (itself or through a function of this file)."""

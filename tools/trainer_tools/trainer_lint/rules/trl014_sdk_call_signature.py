@@ -40,10 +40,12 @@ def check(analysis: Analysis) -> Iterator[Finding]:
                 f"{len(positional)} given: {signature}",
             )
         given = set(names[: len(positional)])
+        unknown = False
         for keyword in call.keywords:
             if keyword.arg is None:
                 continue
             if keyword.arg not in names:
+                unknown = True
                 close = difflib.get_close_matches(keyword.arg, names, n=1, cutoff=0.6)
                 hint = f"did you mean `{close[0]}=`?" if close else f"parameters: {signature}"
                 yield analysis.finding(
@@ -57,8 +59,8 @@ def check(analysis: Analysis) -> Iterator[Finding]:
                     f"{signature}",
                 )
             given.add(keyword.arg)
-        if starred:
-            continue
+        if starred or unknown:
+            continue  # a misspelt keyword already explains the parameter it leaves out
         missing = [p.name for p in spec.params if p.required and p.name not in given]
         if missing:
             yield analysis.finding(
