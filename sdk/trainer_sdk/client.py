@@ -38,7 +38,7 @@ from trainer_sdk.config import Settings, load_dotenv_file, load_settings
 from trainer_sdk.delivery.envelope import encode_body
 from trainer_sdk.delivery.outbox import Outbox, outbox_path
 from trainer_sdk.delivery.retry import RetryPolicy
-from trainer_sdk.delivery.sender import CallbackSender
+from trainer_sdk.delivery.sender import CallbackSender, SenderStats
 from trainer_sdk.delivery.transport import FileTransport, open_transport
 from trainer_sdk.errors import (
     CallbackDeliveryError,
@@ -263,6 +263,11 @@ class TrainerSDK:
     def undelivered(self) -> int:
         """Callbacks not yet delivered (queued, in flight, or left in the outbox at close)."""
         return self._sender.pending if self._sender is not None else 0
+
+    @property
+    def delivery_stats(self) -> SenderStats | None:
+        """Counters of the background sender (delivered, retries, superseded, ...)."""
+        return self._sender.stats if self._sender is not None else None
 
     @property
     def last_epoch(self) -> int:
