@@ -1,0 +1,76 @@
+"""Command line of the docs generator: `python -m trainer_tools.docs [--out DIR] [--check]`."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from pathlib import Path
+
+from trainer_tools.docs.render import render_pages
+
+ROOT = Path(__file__).resolve().parents[3]
+DEFAULT_OUT = ROOT / "docs" / "reference"
+
+
+def write(pages: dict[str, str], out: Path) -> None:
+    """Write every page; Markdown files of `out` that no page produces any more are removed."""
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in sorted(out.glob("*.md")):
+        if stale.name not in pages:
+            stale.unlink()
+    for name, text in pages.items():
+        target = out / name
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8", newline="\n")
+
+
+def check(pages: dict[str, str], out: Path) -> int:
+    """0 when `out` holds exactly `pages`; otherwise print the differences and the fix."""
+    current = {p.name: p.read_text(encoding="utf-8") for p in sorted(out.glob("*.md"))}
+    problems = 0
+    for name in sorted(set(pages) | set(current)):
+        want, have = pages.get(name), current.get(name)
+        if want == have:
+            continue
+        problems += 1
+        if have is None:
+            print(f"missing: {out.name}/{name}")
+        elif want is None:
+            print(f"stale (no schema produces it): {out.name}/{name}")
+        else:
+            diff = difflib.unified_diff(
+                have.splitlines(keepends=True),
+                want.splitlines(keepends=True),
+                f"{name} (committed)",
+                f"{name} (from schemas/)",
+                n=1,
+            )
+            sys.stdout.writelines(list(diff)[:40])
+    if problems:
+        print(f"\n{problems} reference page(s) differ from schemas/: run `make docs` and commit.")
+        return 1
+    print(f"{out.name}/ is up to date ({len(pages)} pages).")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write docs/reference/ (default) or check it against the schemas."""
+    parser = argparse.ArgumentParser(
+        prog="python -m trainer_tools.docs",
+        description="Write the reference pages (env vars, CONFIG, callbacks, SDK methods, "
+        "ErrorType) from the contract.",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument("--check", action="store_true", help="fail if --out differs; write nothing")
+    args = parser.parse_args(argv)
+    pages = render_pages()
+    if args.check:
+        return check(pages, args.out)
+    write(pages, args.out)
+    print(f"wrote {len(pages)} pages to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per page of docs/reference/; each defines `FILE` and `render(index) -> str`."""
