@@ -1,0 +1,304 @@
+"""The trainer-lint command: exit status, formats, selection, pyproject config, noqa, explain."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from trainer_contract.lint_rules import LINT_RULES
+from trainer_tools.trainer_lint import docs
+from trainer_tools.trainer_lint.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, main
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAINERS = Path(__file__).parent / "fixtures" / "trainers"
+CLEAN = (TRAINERS / "plain_pytorch.py").read_text(encoding="utf-8")
+# One finding: TRL017 on line 4 (the hard-coded path), and nothing else.
+ONE_FINDING = CLEAN.replace('os.path.join(TMP_DIR, "dataset")', '"/tmp/dataset"')
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project folder as the working directory (no pyproject.toml above it)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    return project
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def finding_line(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def test_clean_file_exits_0(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "train.py").write_text(CLEAN, encoding="utf-8")
+    code, out, _ = run([], capsys)  # default path: train.py
+    assert code == EXIT_CLEAN
+    assert "All checks passed" in out
+
+
+def test_findings_exit_1_in_path_line_col_code_format(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "train.py").write_text(ONE_FINDING, encoding="utf-8")
+    code, out, _ = run(["train.py"], capsys)
+    line = finding_line(ONE_FINDING, '"/tmp/dataset"')
+    column = ONE_FINDING.splitlines()[line - 1].index('"/tmp/dataset"') + 1
+    assert code == EXIT_FINDINGS
+    assert out.splitlines()[0].startswith(
+        f"train.py:{line}:{column}: TRL017 hard-coded path '/tmp/dataset'"
+    )
+    assert out.splitlines()[-1] == "Found 1 problem in 1 file."
+
+
+def test_exit_zero_keeps_findings_but_exits_0(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "train.py").write_text(ONE_FINDING, encoding="utf-8")
+    code, out, _ = run(["--exit-zero"], capsys)
+    assert code == EXIT_CLEAN
+    assert "TRL017" in out
+
+
+def test_syntax_error_exits_2_with_its_location(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "train.py").write_text("import os\n\ndef main(:\n    pass\n", encoding="utf-8")
+    code, out, _ = run(["train.py"], capsys)
+    assert code == EXIT_USAGE
+    assert "train.py:3:10: syntax error: invalid syntax" in out
+
+
+def test_missing_default_train_py_is_a_usage_error(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run([], capsys)
+    assert code == EXIT_USAGE
+    assert "train.py: no such file or folder" in err and "pass the path" in err
+
+
+def test_unknown_option_is_a_usage_error(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--frobnicate"])
+    assert exc.value.code == EXIT_USAGE
+
+
+def test_select_and_ignore(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = ONE_FINDING.replace("ErrorType.UNKNOWN_ERROR", "ErrorType.TRAINING_ERROR")
+    (workdir / "train.py").write_text(broken, encoding="utf-8")
+    assert {l.split()[1] for l in run(["--select", "TRL012"], capsys)[1].splitlines()[:-1]} == {
+        "TRL012"
+    }
+    code, out, _ = run(["--ignore", "TRL012,TRL017"], capsys)
+    assert code == EXIT_CLEAN, out
+    assert {l.split()[1] for l in run(["--select", "TRL01"], capsys)[1].splitlines()[:-1]} == {
+        "TRL012",
+        "TRL017",
+    }
+
+
+def test_unknown_code_in_select_names_it(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "train.py").write_text(CLEAN, encoding="utf-8")
+    code, _, err = run(["--select", "TRL999"], capsys)
+    assert code == EXIT_USAGE
+    assert "'TRL999' matches no rule code" in err
+
+
+def test_pyproject_configuration(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "train.py").write_text(ONE_FINDING, encoding="utf-8")
+    (workdir / "pyproject.toml").write_text(
+        '[tool.trainer-lint]\nignore = ["TRL017"]\n', encoding="utf-8"
+    )
+    assert run(["train.py"], capsys)[0] == EXIT_CLEAN
+    assert run(["train.py", "--isolated"], capsys)[0] == EXIT_FINDINGS
+    (workdir / "pyproject.toml").write_text(
+        '[tool.trainer-lint]\nper-file-ignores = {"train.py" = ["TRL017"]}\n', encoding="utf-8"
+    )
+    assert run(["train.py"], capsys)[0] == EXIT_CLEAN
+
+
+def test_pyproject_unknown_key_is_an_error_naming_it(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "train.py").write_text(CLEAN, encoding="utf-8")
+    (workdir / "pyproject.toml").write_text(
+        '[tool.trainer-lint]\nignores = ["TRL017"]\n', encoding="utf-8"
+    )
+    code, _, err = run(["train.py"], capsys)
+    assert code == EXIT_USAGE
+    assert "unknown key(s) ignores" in err and "allowed: select" in err
+
+
+def test_noqa_silences_one_code_on_one_line(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    silenced = ONE_FINDING.replace('"/tmp/dataset")\n', '"/tmp/dataset")  # noqa: TRL017\n')
+    (workdir / "train.py").write_text(silenced, encoding="utf-8")
+    assert run(["train.py"], capsys)[0] == EXIT_CLEAN
+    other = ONE_FINDING.replace('"/tmp/dataset")\n', '"/tmp/dataset")  # noqa: TRL004\n')
+    (workdir / "train.py").write_text(other, encoding="utf-8")
+    assert run(["train.py"], capsys)[0] == EXIT_FINDINGS
+    in_string = ONE_FINDING.replace('"/tmp/dataset"', '"/tmp/dataset  # noqa"')
+    (workdir / "train.py").write_text(in_string, encoding="utf-8")
+    assert run(["train.py"], capsys)[0] == EXIT_FINDINGS, "noqa inside a string is not a comment"
+
+
+def test_folders_are_walked_and_helpers_get_only_file_level_rules(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "train.py").write_text(CLEAN, encoding="utf-8")
+    (workdir / "data_utils.py").write_text(
+        "def cache_dir():\n    return '/tmp/cache'\n", encoding="utf-8"
+    )
+    (workdir / ".venv").mkdir()
+    (workdir / ".venv" / "junk.py").write_text("def f(:\n", encoding="utf-8")
+    code, out, _ = run(["."], capsys)
+    assert code == EXIT_FINDINGS
+    assert out.splitlines()[:-1] == [
+        "data_utils.py:2:12: TRL017 hard-coded path '/tmp/cache': read the directory from TMP_DIR "
+        "(`os.getenv('TMP_DIR', '/tmp')`) and join to it"
+    ]
+
+
+def test_json_format(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "train.py").write_text(ONE_FINDING, encoding="utf-8")
+    code, out, _ = run(["--format", "json"], capsys)
+    items = json.loads(out)
+    assert code == EXIT_FINDINGS
+    assert [(i["code"], i["name"], i["severity"], i["path"]) for i in items] == [
+        ("TRL017", "hard-coded-scratch-path", "warning", "train.py")
+    ]
+    assert items[0]["line"] == finding_line(ONE_FINDING, '"/tmp/dataset"')
+    assert items[0]["fix"] == LINT_RULES["TRL017"].fix
+
+
+def test_github_format_escapes_properties(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = workdir / "a,b"
+    folder.mkdir()
+    (folder / "train.py").write_text(ONE_FINDING, encoding="utf-8")
+    code, out, _ = run(["--format", "github", "a,b/train.py"], capsys)
+    line = finding_line(ONE_FINDING, '"/tmp/dataset"')
+    assert code == EXIT_FINDINGS
+    assert out.startswith(f"::warning file=a%2Cb/train.py,line={line},col=")
+    assert "title=TRL017 hard-coded-scratch-path::TRL017 hard-coded path" in out
+
+
+def test_output_file(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "train.py").write_text(ONE_FINDING, encoding="utf-8")
+    code, out, _ = run(["--format", "json", "--output-file", "lint.json"], capsys)
+    assert code == EXIT_FINDINGS and out == ""
+    assert json.loads((workdir / "lint.json").read_text(encoding="utf-8"))[0]["code"] == "TRL017"
+
+
+def test_explain_prints_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--explain", "trl004"], capsys)
+    assert code == EXIT_CLEAN
+    assert out.startswith("# TRL004 report-progress-missing")
+    assert LINT_RULES["TRL004"].why in out and "How it is checked" in out
+    assert run(["--explain", "report-progress-missing"], capsys)[0] == EXIT_CLEAN
+    code, _, err = run(["--explain", "TRL999"], capsys)
+    assert code == EXIT_USAGE and "unknown rule 'TRL999'" in err
+
+
+def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--list-rules"], capsys)
+    assert code == EXIT_CLEAN
+    assert [line.split()[0] for line in out.splitlines()] == list(LINT_RULES)
+
+
+def test_docs_rules_md_is_current() -> None:
+    committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == docs.render_rules(), "run `python -m trainer_tools.trainer_lint.docs`"
+    for code, rule in LINT_RULES.items():
+        assert f"## {code} {rule.name}" in committed
+
+
+def test_pre_commit_hook_runs_the_console_script() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hook = next(h for h in hooks if h["id"] == "trainer-lint")
+    assert hook["entry"] == "trainer-lint"
+    assert hook["language"] == "python"
+    assert hook["types"] == ["python"]
+
+
+def test_console_script_end_to_end(tmp_path: Path) -> None:
+    script = shutil.which("trainer-lint", path=str(Path(sys.executable).parent))
+    assert script is not None, "the trainer-lint console script is not installed: pip install -e ."
+    (tmp_path / "train.py").write_text(ONE_FINDING, encoding="utf-8")
+    done = subprocess.run(
+        [script, "train.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == EXIT_FINDINGS
+    assert "TRL017" in done.stdout
+
+
+def test_a_schema_change_reaches_the_linter_through_codegen(tmp_path: Path) -> None:
+    """Add a hook name to the lifecycle schema, regenerate: a callback class using it now counts."""
+    progress = CLEAN[
+        CLEAN.index("            sdk.report_progress(") : CLEAN.index("        torch.save(")
+    ]
+    trainer = CLEAN.replace(progress, "            pass\n").replace(
+        "        torch.save(",
+        "        model.callbacks.append(Reporter(sdk, epochs))\n        torch.save(",
+    )
+    trainer += (
+        "\n\nclass Reporter:\n    def __init__(self, sdk, epochs):\n        self.sdk = sdk\n"
+        "        self.epochs = epochs\n\n    def on_custom_epoch_done(self, epoch, loss):\n"
+        "        self.sdk.report_progress(epoch, self.epochs, {'loss': loss})\n"
+    )
+    (tmp_path / "train.py").write_text(trainer, encoding="utf-8")
+    schemas = tmp_path / "schemas"
+    shutil.copytree(ROOT / "schemas", schemas)
+    doc = json.loads((schemas / "lifecycle.json").read_text(encoding="utf-8"))
+
+    def lint_with(generated: Path | None) -> subprocess.CompletedProcess[str]:
+        env = dict(os.environ)
+        if generated is not None:
+            env["PYTHONPATH"] = os.pathsep.join([str(generated), env.get("PYTHONPATH", "")])
+        return subprocess.run(
+            [sys.executable, "-m", "trainer_tools.trainer_lint", "--select", "TRL004", "train.py"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    before = lint_with(None)
+    assert before.returncode == EXIT_FINDINGS and "TRL004" in before.stdout, (
+        before.stdout + before.stderr
+    )
+    doc["x-lint-vocabulary"]["epoch_hooks"].append("on_custom_epoch_done")
+    (schemas / "lifecycle.json").write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "generated"
+    out.mkdir()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trainer_tools.codegen",
+            "--schemas",
+            str(schemas),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    after = lint_with(out)
+    assert after.returncode == EXIT_CLEAN, after.stdout + after.stderr
