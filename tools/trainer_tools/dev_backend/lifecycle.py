@@ -96,8 +96,9 @@ class JobState:
 class LifecycleConflict(Exception):
     """A callback that breaks the lifecycle; `status` is the HTTP status to answer with.
 
-    409 for an order problem (the request may be valid on its own, but not now), 422 for a payload
-    that contradicts itself (epoch beyond the total).
+    Always 409 today: the body is valid against its schema, but the job's state (or the plan it
+    reported, for an epoch beyond the total) does not allow it. `status` leaves room for rules
+    that need another code.
     """
 
     def __init__(self, reason: str, path: str, status: int = 409) -> None:
@@ -121,7 +122,6 @@ def advance(state: JobState, event: Event, seq: int) -> JobState:
             f"epoch {event.epoch} is beyond total_epochs {event.total_epochs}; report epochs "
             f"from 0 to the total, or raise the total first",
             event.epoch_path,
-            status=422,
         )
     if state.phase.terminal:
         raise LifecycleConflict(

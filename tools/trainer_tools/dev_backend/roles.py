@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import cast
+from typing import Any, cast
 
 from trainer_contract.callbacks import ENDPOINTS
 from trainer_contract.lint_rules import LIFECYCLE_METHODS
@@ -18,7 +18,7 @@ from trainer_contract.models.callbacks.progress import TrainingProgress
 from trainer_contract.sdk_api import SDK_METHODS
 from trainer_tools.dev_backend.lifecycle import Event, EventKind
 
-__all__ = ["BodyRoles", "body_roles", "event_for"]
+__all__ = ["BodyRoles", "body_roles", "event_for", "with_epoch"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,14 @@ def event_for(schema: str, body: object) -> Event:
             total_path="$." + _key(TrainingProgress, "total_epochs"),
         )
     return Event(kind)
+
+
+def with_epoch(body: dict[str, Any], epoch: int) -> dict[str, Any]:
+    """A copy of a progress body reporting `epoch` (the total raised to it when needed)."""
+    progress = cast(TrainingProgress, dict(body))
+    progress["current_epoch"] = epoch
+    progress["total_epochs"] = max(progress["total_epochs"], epoch, 1)
+    return dict(progress)
 
 
 def _key(model: type, name: str) -> str:

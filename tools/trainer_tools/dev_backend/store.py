@@ -30,7 +30,7 @@ _SCHEMA_VERSION = 1
 _DDL = """
 CREATE TABLE IF NOT EXISTS callbacks (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    job_id INTEGER NOT NULL,
+    job_id TEXT NOT NULL,  -- text: the contract puts no upper bound on a job id
     scope TEXT NOT NULL,
     endpoint TEXT NOT NULL,
     schema TEXT,
@@ -51,7 +51,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS callbacks_idempotency_key
 CREATE INDEX IF NOT EXISTS callbacks_job ON callbacks (job_id, seq);
 CREATE TABLE IF NOT EXISTS jobs (
     scope TEXT NOT NULL,
-    job_id INTEGER NOT NULL,
+    job_id TEXT NOT NULL,
     state TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (scope, job_id)
@@ -252,7 +252,7 @@ class Store:
                 db.execute("UPDATE callbacks SET replays = replays + 1 WHERE seq = ?", (row[0],))
                 return StoredAnswer(int(row[0]), int(row[2]), str(row[3]), json.loads(row[4]), True)
         state_row = db.execute(
-            "SELECT state FROM jobs WHERE scope = ? AND job_id = ?", (scope, job_id)
+            "SELECT state FROM jobs WHERE scope = ? AND job_id = ?", (scope, str(job_id))
         ).fetchone()
         state = JobState.from_json(json.loads(state_row[0])) if state_row else JobState()
         seq_row = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM callbacks").fetchone()
@@ -266,7 +266,7 @@ class Store:
             "content_type, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 seq,
-                job_id,
+                str(job_id),
                 scope,
                 endpoint,
                 decision.schema,
@@ -287,7 +287,7 @@ class Store:
                 "INSERT INTO jobs (scope, job_id, state, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (scope, job_id) DO UPDATE SET state = excluded.state, "
                 "updated_at = excluded.updated_at",
-                (scope, job_id, json.dumps(decision.new_state.to_json()), received_at),
+                (scope, str(job_id), json.dumps(decision.new_state.to_json()), received_at),
             )
         return StoredAnswer(
             seq, decision.status_code, decision.content_type, decision.response, False
@@ -300,7 +300,7 @@ class Store:
                 "SELECT seq, job_id, endpoint, schema, method, path, idempotency_key, "
                 "received_at, received_ns, body, status_code, response, replays FROM callbacks "
                 "WHERE job_id = ? ORDER BY seq",
-                (job_id,),
+                (str(job_id),),
             ).fetchall()
         return [
             TimelineEntry(
@@ -325,7 +325,7 @@ class Store:
         """The lifecycle state of `job_id` in each scope that has seen it."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT scope, state FROM jobs WHERE job_id = ? ORDER BY scope", (job_id,)
+                "SELECT scope, state FROM jobs WHERE job_id = ? ORDER BY scope", (str(job_id),)
             ).fetchall()
         return {str(r[0]): JobState.from_json(json.loads(r[1])) for r in rows}
 

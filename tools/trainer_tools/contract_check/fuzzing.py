@@ -1,0 +1,121 @@
+"""Property-based checks with schemathesis: generated requests, valid and invalid, per operation.
+
+schemathesis generates bodies, path parameters and headers from the contract's OpenAPI document
+and runs its checks on every answer (no 5xx, documented status codes and media types, responses
+matching their schemas, invalid data rejected, valid data accepted). Before sending, `reconcile`
+makes a generated valid request keep the two rules a JSON Schema cannot state: a body field named
+like a path parameter carries the URL's value (the job id), and an `Idempotency-Key` is never
+reused for a different request. Both are client obligations of the contract; without them a
+"valid" generated request is not valid, and a correct backend would be blamed for refusing it.
+
+`fuzz` runs this over HTTP against any backend (`verify-backend`); the in-process pytest tests
+use `reconcile` with `schemathesis.openapi.from_asgi`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from trainer_tools.contract_check.report import CheckResult, Report
+
+__all__ = ["fuzz", "reconcile"]
+
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def reconcile(case: Any) -> Any:
+    """Make a generated valid case keep the contract's cross-field rules (see the module doc)."""
+    meta = getattr(case, "meta", None)
+    positive = meta is not None and meta.generation.mode.is_positive
+    if not positive:
+        return case
+    params = case.path_parameters or {}
+    if isinstance(case.body, dict):
+        for name in _PARAM.findall(case.operation.path):
+            if name in case.body and name in params:
+                case.body[name] = params[name]
+    headers = case.headers
+    if headers and _IDEMPOTENCY_HEADER in headers:
+        headers[_IDEMPOTENCY_HEADER] = (
+            f"{uuid.uuid4().hex}-{str(headers[_IDEMPOTENCY_HEADER])[:100]}"
+        )
+    return case
+
+
+def fuzz(
+    base_url: str,
+    document: dict[str, Any],
+    report: Report,
+    *,
+    token: str | None = None,
+    examples: int = 25,
+    seed: int = 0,
+    timeout: float = 10.0,
+) -> Report:
+    """Generate `examples` valid and `examples` invalid requests per operation; add the results."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hypothesis_seed
+    from schemathesis import GenerationMode
+    from schemathesis.core.result import Err
+
+    schema = schemathesis.openapi.from_dict(document)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    for found in schema.get_all_operations():
+        if isinstance(found, Err):
+            broken = report.add("fuzz", "every operation of the document can be generated")
+            broken.fail(f"schemathesis cannot use an operation of the contract: {found.err()}")
+            continue
+        operation = found.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            result = report.add(
+                f"fuzz {mode.value} {operation.label}",
+                f"{examples} generated {mode.value} requests (schemathesis checks)",
+            )
+            run = _runner(result, base_url, headers, timeout)
+            strategy = operation.as_strategy(generation_mode=mode)
+            given(case=strategy)(
+                settings(
+                    max_examples=examples,
+                    database=None,
+                    deadline=None,
+                    suppress_health_check=list(HealthCheck),
+                    print_blob=False,
+                )(hypothesis_seed(seed)(run))
+            )()
+    return report
+
+
+def _runner(
+    result: CheckResult, base_url: str, headers: dict[str, str], timeout: float
+) -> Callable[[Any], None]:
+    """The body of the property test of one operation; failures are recorded, never raised,
+    so that hypothesis keeps generating instead of shrinking one failure."""
+    seen: set[str] = set()
+
+    def run(case: Any) -> None:
+        reconcile(case)
+        result.requests += 1
+        try:
+            response = case.call(base_url=base_url, headers=headers, timeout=timeout)
+            case.validate_response(response, headers=headers)
+        except (Exception, BaseExceptionGroup) as exc:  # schemathesis raises a BaseExceptionGroup
+            text = _describe(exc, case)
+            if text not in seen:
+                seen.add(text)
+                result.fail(text)
+
+    return run
+
+
+def _describe(exc: BaseException, case: Any) -> str:
+    found = getattr(exc, "exceptions", None) or [exc]
+    titles = [str(getattr(e, "title", "") or type(e).__name__) for e in found]
+    messages = [str(getattr(e, "message", "") or e).strip() for e in found]
+    details = "\n".join(f"{t}: {m}" for t, m in zip(titles, messages, strict=True))[:1200]
+    body = repr(case.body)[:300]
+    return f"{' | '.join(titles)}\n{details}\nrequest: path {case.path_parameters} body {body}"

@@ -1,0 +1,286 @@
+"""Scripted checks of a backend over HTTP: what a trainer relies on, request by request.
+
+Each check sends callbacks built from the contract's examples (`bodies`) for jobs of its own, and
+checks every answer's conformance (`conformance`) on top of its own expectation:
+
+- `valid-examples-accepted`: every schema example of every endpoint gets 2xx;
+- `invalid-bodies-rejected`: one-fault variants get 4xx with a problem listing the broken path;
+- `malformed-json-rejected`: a body that is not JSON gets 4xx;
+- `lifecycle-enforced`: started -> progress -> completed is accepted, then progress or a second
+  completion gets 409, and an epoch going backwards gets 409 (per operation: training, inference,
+  export);
+- `idempotency-key-honoured`: a repeat with the same `Idempotency-Key` gets the same answer; the
+  same key with a different body is refused;
+- `bearer-token-required` (with a token): no token or a wrong one gets 401.
+
+The client is any `httpx.Client` (a real one for `verify-backend`, Starlette's `TestClient` in
+the in-process tests), so both run exactly the same checks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from trainer_contract.callbacks import ENDPOINTS, Endpoint
+from trainer_tools.contract_check.bodies import (
+    ExampleBody,
+    broken_bodies,
+    example_bodies,
+)
+from trainer_tools.contract_check.conformance import response_failures
+from trainer_tools.contract_check.report import CheckResult, Report
+from trainer_tools.dev_backend.lifecycle import EventKind
+from trainer_tools.dev_backend.roles import body_roles, event_for, with_epoch
+
+__all__ = ["IDEMPOTENCY_HEADER", "Prober", "run_scenarios"]
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class Prober:
+    """Sends callbacks for fresh job ids and records conformance failures in a check result."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        document: dict[str, Any],
+        *,
+        token: str | None = None,
+        first_job_id: int | None = None,
+    ) -> None:
+        """`client` has the backend's base URL; job ids count up from `first_job_id`."""
+        self.client = client
+        self.document = document
+        self.token = token
+        start = first_job_id if first_job_id is not None else 900_000_000 + secrets.randbelow(10**8)
+        self._ids: Iterator[int] = itertools.count(start)
+
+    def new_job(self) -> int:
+        """A job id no other check of this run uses."""
+        return next(self._ids)
+
+    @staticmethod
+    def for_job(endpoint: Endpoint, body: Any, job_id: int, keep: str = "") -> Any:
+        """`body` with every field named like a path parameter set to the job id.
+
+        `keep` is the JSON path of a field left as it is (the one a broken body broke).
+        """
+        if not isinstance(body, dict):
+            return body
+        names = _PARAM.findall(endpoint.path)
+        return {**body, **{n: job_id for n in names if n in body and f"$.{n}" != keep}}
+
+    def send(
+        self,
+        result: CheckResult,
+        endpoint: Endpoint,
+        job_id: int,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        key: str | None = None,
+        auth: str | bool | None = True,
+    ) -> httpx.Response | None:
+        """POST one callback; conformance failures go to `result`. None when it could not be sent.
+
+        `auth=True` sends the configured token, a string sends that token, False sends none.
+        """
+        headers = {"Content-Type": "application/json"}
+        if key is not None:
+            headers[IDEMPOTENCY_HEADER] = key
+        token = self.token if auth is True else (auth or None)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        content = raw if raw is not None else json.dumps(body).encode()
+        path = endpoint.path.format(**dict.fromkeys(_PARAM.findall(endpoint.path), job_id))
+        result.requests += 1
+        try:
+            response = self.client.post(path, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            result.fail(f"{endpoint.method} {path}: the request failed: {exc!r}")
+            return None
+        for failure in response_failures(
+            self.document,
+            endpoint,
+            response.status_code,
+            response.headers.get("content-type"),
+            response.text,
+        ):
+            result.fail(failure)
+        return response
+
+
+def _expect(result: CheckResult, response: httpx.Response | None, wanted: str, what: str) -> bool:
+    """Record a failure unless the status matches `wanted` ("2xx", "4xx" or a code)."""
+    if response is None:
+        return False
+    status = response.status_code
+    ok = str(status)[0] == wanted[0] if wanted.endswith("xx") else str(status) == wanted
+    if not ok:
+        result.fail(f"{what}: expected {wanted}, got {status}: {response.text[:300]}")
+    return ok
+
+
+def _examples(document: dict[str, Any]) -> dict[str, list[ExampleBody]]:
+    return {name: example_bodies(document, endpoint) for name, endpoint in ENDPOINTS.items()}
+
+
+def _valid_examples(probe: Prober, report: Report, examples: dict[str, list[ExampleBody]]) -> None:
+    result = report.add("valid-examples-accepted", "every schema example is accepted (2xx)")
+    for name, found in examples.items():
+        if not found:
+            result.fail(f"{name}: the contract has no example body to send; add `examples`")
+        for example in found:
+            job = probe.new_job()
+            body = probe.for_job(example.endpoint, example.body, job)
+            response = probe.send(result, example.endpoint, job, body)
+            _expect(result, response, "2xx", f"{name} example of {example.schema}")
+
+
+def _invalid_bodies(probe: Prober, report: Report, examples: dict[str, list[ExampleBody]]) -> None:
+    result = report.add(
+        "invalid-bodies-rejected",
+        "one-fault bodies get 4xx with a problem+json listing the broken path",
+    )
+    for name, found in examples.items():
+        if not found:
+            continue
+        for broken in broken_bodies(found[0]):
+            job = probe.new_job()
+            body = probe.for_job(broken.endpoint, broken.body, job, keep=broken.path)
+            response = probe.send(result, broken.endpoint, job, body)
+            what = f"{name} with {broken.path} {broken.how}"
+            if not _expect(result, response, "4xx", what) or response is None:
+                continue
+            listed = _listed_paths(response)
+            if broken.path != "$" and not any(p.startswith(broken.path) for p in listed):
+                result.fail(f"{what}: the problem's `errors` do not name {broken.path} ({listed})")
+
+
+def _listed_paths(response: httpx.Response) -> list[str]:
+    try:
+        errors = response.json().get("errors") or []
+    except (ValueError, AttributeError):
+        return []
+    return [str(e.get("path")) for e in errors if isinstance(e, dict)]
+
+
+def _malformed(probe: Prober, report: Report) -> None:
+    result = report.add("malformed-json-rejected", "a body that is not JSON gets 4xx")
+    for endpoint in ENDPOINTS.values():
+        response = probe.send(result, endpoint, probe.new_job(), raw=b'{"job_id": 1,')
+        _expect(result, response, "4xx", f"{endpoint.name} with a truncated JSON body")
+
+
+def _by_role(examples: list[ExampleBody]) -> dict[EventKind, ExampleBody]:
+    roles = body_roles()
+    found: dict[EventKind, ExampleBody] = {}
+    for example in examples:
+        kind = roles.kind(example.schema)
+        if kind is EventKind.PROGRESS and event_for(example.schema, example.body).epoch == 0:
+            found.setdefault(EventKind.STARTED, example)
+        found.setdefault(kind, example)
+    return found
+
+
+def _lifecycle(probe: Prober, report: Report, examples: dict[str, list[ExampleBody]]) -> None:
+    result = report.add(
+        "lifecycle-enforced",
+        "started -> progress -> completed accepted; anything after the end, or an epoch going "
+        "backwards, gets 409",
+    )
+    operations = sorted({e.operation for e in ENDPOINTS.values()})
+    for operation in operations:
+        pool = [x for e in ENDPOINTS.values() if e.operation == operation for x in examples[e.name]]
+        role = _by_role(pool)
+        start, progress = role.get(EventKind.STARTED), role.get(EventKind.PROGRESS)
+        done, failed = role.get(EventKind.COMPLETED), role.get(EventKind.FAILED)
+        if done is None or failed is None:
+            continue
+        job = probe.new_job()
+        steps: list[tuple[ExampleBody, Any, str, str]] = []
+        if start is not None:
+            steps.append((start, start.body, "2xx", "the start report"))
+        if progress is not None:
+            for epoch in (1, 2):
+                body = with_epoch(progress.body, epoch)
+                steps.append((progress, body, "2xx", f"progress of epoch {epoch}"))
+        steps.append((done, done.body, "2xx", "the completion"))
+        if progress is not None:
+            steps.append(
+                (progress, with_epoch(progress.body, 3), "409", "progress after the completion")
+            )
+        steps.append((done, done.body, "409", "a second completion"))
+        steps.append((failed, failed.body, "409", "a failure after the completion"))
+        for example, body, wanted, what in steps:
+            response = probe.send(
+                result, example.endpoint, job, probe.for_job(example.endpoint, body, job)
+            )
+            _expect(result, response, wanted, f"{operation} job: {what}")
+        if progress is not None:
+            job = probe.new_job()
+            for epoch, wanted in ((2, "2xx"), (1, "409")):
+                body = probe.for_job(progress.endpoint, with_epoch(progress.body, epoch), job)
+                response = probe.send(result, progress.endpoint, job, body)
+                _expect(result, response, wanted, f"{operation} job: epoch {epoch} after epoch 2")
+
+
+def _idempotency(probe: Prober, report: Report, examples: dict[str, list[ExampleBody]]) -> None:
+    result = report.add(
+        "idempotency-key-honoured",
+        "a retry with the same Idempotency-Key gets the first answer; the key with another "
+        "body is refused",
+    )
+    progress = _by_role([x for found in examples.values() for x in found]).get(EventKind.PROGRESS)
+    if progress is None:
+        result.fail("the contract has no progress example to send")
+        return
+    job = probe.new_job()
+    key = f"verify-{secrets.token_hex(8)}"
+    first_body = probe.for_job(progress.endpoint, with_epoch(progress.body, 1), job)
+    first = probe.send(result, progress.endpoint, job, first_body, key=key)
+    again = probe.send(result, progress.endpoint, job, first_body, key=key)
+    if (
+        _expect(result, first, "2xx", "the first sending")
+        and first is not None
+        and again is not None
+        and (again.status_code, again.content) != (first.status_code, first.content)
+    ):
+        result.fail(
+            f"the repeat got {again.status_code} {again.text[:200]!r}, the first "
+            f"{first.status_code} {first.text[:200]!r}: a retry must get the first answer"
+        )
+    other = probe.for_job(progress.endpoint, with_epoch(progress.body, 2), job)
+    reused = probe.send(result, progress.endpoint, job, other, key=key)
+    _expect(result, reused, "4xx", "the same Idempotency-Key with a different body")
+
+
+def _auth(probe: Prober, report: Report, examples: dict[str, list[ExampleBody]]) -> None:
+    result = report.add("bearer-token-required", "callbacks without the bearer token get 401")
+    example = next(x for found in examples.values() for x in found)
+    job = probe.new_job()
+    body = probe.for_job(example.endpoint, example.body, job)
+    for auth, what in ((False, "no token"), (f"wrong-{secrets.token_hex(4)}", "a wrong token")):
+        response = probe.send(result, example.endpoint, job, body, auth=auth)
+        _expect(result, response, "401", f"a callback with {what}")
+
+
+def run_scenarios(probe: Prober, report: Report) -> Report:
+    """Run every scripted check, adding one result per check to `report`."""
+    examples = _examples(probe.document)
+    _valid_examples(probe, report, examples)
+    _invalid_bodies(probe, report, examples)
+    _malformed(probe, report)
+    _lifecycle(probe, report, examples)
+    _idempotency(probe, report, examples)
+    if probe.token:
+        _auth(probe, report, examples)
+    return report
