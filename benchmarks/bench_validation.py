@@ -90,13 +90,14 @@ def main() -> int:
         epoch_duration_seconds=61.2,
         estimated_time_remaining=5814.0,
     )
-    invalid = dict(
-        valid,
-        current_epoch=-1,
-        status="done",
-        total_epochs="100",
-        metrics={**valid["metrics"], "loss": "low"},
-    )  # type: ignore[dict-item]
+    # Four faults: a negative epoch, a wrong status, a string count, a string metric.
+    invalid: dict[str, Any] = {
+        **valid,
+        "current_epoch": -1,
+        "status": "done",
+        "total_epochs": "100",
+        "metrics": {**metrics, "loss": "low"},
+    }
     ours = validator("callbacks/progress")
     ref = reference("callbacks/progress.json")
     assert ours.is_valid(valid) and ref.is_valid(valid)
