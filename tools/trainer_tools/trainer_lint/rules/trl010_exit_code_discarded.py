@@ -46,13 +46,15 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         if not isinstance(guard, ast.If) or not _is_main_guard(guard):
             continue
         nodes = list(iter_local_nodes(guard.body))
-        exit_args = {
-            arg.id
+        exits = [n for n in nodes if isinstance(n, ast.Call) and analysis.is_exit_call(n)]
+        exits += [
+            n.exc
             for n in nodes
-            if isinstance(n, ast.Call) and analysis.is_exit_call(n)
-            for arg in n.args
-            if isinstance(arg, ast.Name)
-        }
+            if isinstance(n, ast.Raise)
+            and isinstance(n.exc, ast.Call)
+            and analysis.call_name(n.exc) == "SystemExit"
+        ]
+        exit_args = {arg.id for call in exits for arg in call.args if isinstance(arg, ast.Name)}
         for node in nodes:
             call: ast.Call | None = None
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
