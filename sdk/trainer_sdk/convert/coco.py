@@ -125,10 +125,11 @@ def _convert(
     clipped_box = None
     if box is not None:
         clipped_box = clip_box(box, width, height)
-        if clipped_box is None:
+        # Segmentation goes by its polygons (as the YOLO rows do); its box is only a summary.
+        if clipped_box is None and job.task != "segmentation":
             tally.drop(DropReason.ZERO_AREA)
             return None
-        if clipped_box[4]:
+        if clipped_box is not None and clipped_box[4]:
             tally.adjust("boxes_clipped")
     area: float | None = None
     if job.task == "segmentation":

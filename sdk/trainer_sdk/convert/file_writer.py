@@ -25,7 +25,8 @@ def writer_threads() -> int:
 
 
 def make_folders(root: str, relative_files: Sequence[str]) -> None:
-    """Create every parent folder of `relative_files` under `root`, each once."""
+    """Create `root` and every parent folder of `relative_files` under it, each once."""
+    os.makedirs(root, exist_ok=True)
     folders = {rel.rpartition("/")[0] for rel in relative_files}
     folders.discard("")
     for folder in sorted(folders):
