@@ -147,6 +147,9 @@ class TrainerSDK:
         self._durations: list[float] = []
         self._storage_service: Any = None
         self._log_problem_reported = False
+        # Data-loader workers are forked copies of this process without the sender thread;
+        # what they queue would never leave, so they must not queue at all.
+        self._pid = os.getpid()
         if self._speaks:
             self._sender = self._open_sender()
         else:
@@ -300,6 +303,11 @@ class TrainerSDK:
         if sender is None or self._closed:
             raise TrainerSDKError(
                 "this TrainerSDK is closed; create a new TrainerSDK() to send more callbacks"
+            )
+        if os.getpid() != self._pid:
+            raise TrainerSDKError(
+                "this TrainerSDK was created in another process (this one is a fork, e.g. a "
+                "data-loader worker); report from the main process, or create a TrainerSDK here"
             )
         return sender
 
@@ -690,8 +698,10 @@ class TrainerSDK:
         # Re-entry on this thread means a handler is logging about our own forwarding, and the
         # sender's thread logs about delivery: forwarding either would loop forever.
         sender = self._sender
-        if getattr(_forwarding, "active", False) or (
-            sender is not None and sender.is_worker_thread()
+        if (
+            getattr(_forwarding, "active", False)
+            or (sender is not None and sender.is_worker_thread())
+            or os.getpid() != self._pid
         ):
             return
         # Set before anything that may log (even the rank check's debug line), so a handler

@@ -141,3 +141,31 @@ def test_secrets_are_scrubbed_from_forwarded_lines(
     sdk.flush_logs()
     message = backend.bodies("/callback/logs")[0]["message"]
     assert "AKIAEXAMPLEKEY" not in message and "pw@" not in message and "abc" not in message
+
+
+def test_a_forked_worker_does_not_queue_log_lines(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    import os
+
+    sdk = make_sdk()
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a data-loader worker: logging must be a silent no-op, reports refused
+        try:
+            sdk.log("from the worker")
+            try:
+                sdk.report_progress(1, 2, {"loss": 0.1})
+                outcome = b"sent"
+            except Exception as exc:
+                outcome = b"refused" if b"fork" in str(exc).encode() else b"other"
+            os.write(writer, outcome)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    os.close(writer)
+    assert os.read(reader, 16) == b"refused"
+    os.close(reader)
+    sdk.flush_logs()
+    assert backend.requests == []
+    assert sdk.outbox_path is not None and sdk.outbox_path.read_text() == ""

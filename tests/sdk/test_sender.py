@@ -265,3 +265,25 @@ def test_post_after_close_is_refused() -> None:
     sender.close()
     with pytest.raises(RuntimeError, match="closed"):
         _post(sender, 1)
+
+
+def test_coalescing_for_a_non_progress_callback_keeps_the_newest_progress(tmp_path: Path) -> None:
+    gate = threading.Event()
+    first = threading.Event()
+
+    def blocked(request: httpx.Request) -> httpx.Response:
+        first.set()
+        gate.wait(5)
+        return httpx.Response(200)
+
+    backend = Backend(blocked)
+    sender = _sender(backend, tmp_path, capacity=3)
+    _post(sender, 0, coalescable=True)
+    assert first.wait(5)
+    _post(sender, 1, coalescable=True)
+    _post(sender, 2, coalescable=True)
+    sender.post("logs", "POST", "/logs", encode_body({"n": "log"}))  # the queue is full here
+    gate.set()
+    assert sender.flush(timeout=10)
+    sender.close()
+    assert [b["n"] for b in backend.bodies()] == [0, 2, "log"]

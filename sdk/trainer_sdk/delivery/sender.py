@@ -246,18 +246,29 @@ class CallbackSender:
             # is still on disk for the next process or `outbox replay`.
             self._outbox.put(envelope)
         if len(self._queue) >= self._capacity:
-            self._coalesce()
+            self._coalesce(coalescable)
         self._queue.append(envelope)
         self.stats.queued += 1
         return envelope
 
-    def _coalesce(self) -> None:
-        """Drop queued progress updates (never the one being sent) to make room for a newer one."""
+    def _coalesce(self, incoming_is_progress: bool) -> None:
+        """Drop queued progress updates to make room, keeping the newest one.
+
+        The envelope being sent is never dropped. When the incoming envelope is itself a
+        progress update it becomes the newest, so every queued one may go; otherwise the newest
+        queued progress update stays.
+        """
+        survivor = -1
+        if not incoming_is_progress:
+            for index in range(len(self._queue) - 1, -1, -1):
+                if self._queue[index].coalescable:
+                    survivor = index
+                    break
         keep: deque[Envelope] = deque()
         dropped = 0
         for index, envelope in enumerate(self._queue):
             busy = index == 0 and self._head_busy
-            if envelope.coalescable and not busy:
+            if envelope.coalescable and not busy and index != survivor:
                 dropped += 1
                 if self._outbox is not None:
                     self._outbox.mark(envelope.seq, "superseded")
