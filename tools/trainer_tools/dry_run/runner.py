@@ -40,6 +40,8 @@ from trainer_tools.dry_run.verdict import Verdict, judge, reported_uris
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+    from trainer_tools.services.seaweed import SeaweedServer
+
 __all__ = ["DryRunError", "DryRunOptions", "DryRunResult", "dry_run"]
 
 DEFAULT_JOB_ID = 1
@@ -107,11 +109,13 @@ def dry_run(
     *,
     say: Callable[[str], None] | None = None,
     stream: Callable[[str], None] | None = None,
+    s3_server: SeaweedServer | None = None,
 ) -> DryRunResult:
     """Run `options.train_py` against fresh servers and judge it.
 
     `say` receives the dry-run's own lines (header, timeline table, verdict); `stream` each line
-    of the trainer's output, already prefixed. Both default to stdout.
+    of the trainer's output, already prefixed. Both default to stdout. `s3_server` reuses a
+    running SeaweedFS (left running) instead of starting one: tests share one per session.
     """
     from trainer_tools.services.seaweed import SeaweedServer
 
@@ -128,7 +132,7 @@ def dry_run(
     with contextlib.ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="trainer-dry-run-")))
         emit("dry-run: starting S3 (SeaweedFS) and the reference backend on loopback ...")
-        s3 = stack.enter_context(SeaweedServer(root / "s3"))
+        s3 = s3_server or stack.enter_context(SeaweedServer(root / "s3"))
         client = s3.client()
         for bucket in dict.fromkeys((datasets_bucket, checkpoints_bucket)):
             s3.create_bucket(bucket)
