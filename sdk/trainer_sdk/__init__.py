@@ -22,7 +22,7 @@ from trainer_sdk.errors import (
     TrainerSDKError,
 )
 from trainer_sdk.logging_bridge import CallbackLogHandler
-from trainer_sdk.runner import run
+from trainer_sdk.runner import Terminated, run
 from trainer_sdk.version import __version__
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "NetworkError",
     "PayloadValidationError",
     "ResourceError",
+    "Terminated",
     "TrainerSDK",
     "TrainerSDKError",
     "__version__",

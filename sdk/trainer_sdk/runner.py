@@ -18,21 +18,52 @@
   callback): exit 2, with a message on stderr naming the outbox that holds what was not sent.
 - `main` returns another integer: that exit code; a non-zero one without a failure report is
   reported as a failure first, so the backend never sees a silent exit.
+- SIGTERM (the pod is deleted) raises `Terminated` inside `main`; it is reported as a failure
+  and the exit code is 1.
 """
 
 from __future__ import annotations
 
 import inspect
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 from trainer_contract.exit_codes import ExitCode
 from trainer_sdk.client import TrainerSDK, current_sdk
 from trainer_sdk.errors import CallbackDeliveryError, TrainerSDKError
 
-__all__ = ["run"]
+__all__ = ["Terminated", "run"]
+
+
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM: the pod is being deleted or the job cancelled).
+
+    A BaseException, like KeyboardInterrupt, so that a trainer's `except Exception` does not
+    swallow it; `run` reports it as a failure before exiting.
+    """
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(f"received signal {signal.Signals(signum).name}; the job was stopped")
+
+
+@contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    """Turn SIGTERM into `Terminated` while `main` runs (main thread only: Python's rule)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _wants_sdk(main: Callable[..., Any]) -> bool:
@@ -124,7 +155,8 @@ def run(main: Callable[..., Any], *, exit: bool = True) -> int:
     """Run `main` (with a `TrainerSDK` when it takes one argument) and exit with the contract's
     code: 0 success, 1 training failure (reported with its ErrorType and traceback), 2 backend
     unreachable. With `exit=False` the code is returned instead of exiting."""
-    code = _execute(main)
+    with _sigterm_as_exception():
+        code = _execute(main)
     if exit:
         sys.exit(code)
     return code

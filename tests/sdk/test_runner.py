@@ -140,3 +140,43 @@ def test_config_error_before_any_sdk_exits_1_with_a_message(
     assert run(main, exit=False) == 1
     err = capsys.readouterr().err
     assert "JOB_ID" in err and "CALLBACK_URL" in err and "EPOCHS" in err
+
+
+def test_sigterm_is_reported_as_a_failure(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import time\n"
+        "from trainer_sdk import run\n"
+        "def main(sdk):\n"
+        "    sdk.report_started('training', total_epochs=3)\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(30)\n"
+        "run(main)\n"
+    )
+    target = tmp_path / "callbacks.jsonl"
+    env = {
+        **os.environ,
+        "JOB_ID": "22",
+        "CALLBACK_URL": target.as_uri(),
+        "WORK_DIR": str(tmp_path / "w"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(script)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(timeout=20)
+    assert code == 1, process.stderr.read() if process.stderr else ""
+    bodies = [json.loads(line)["body"] for line in target.read_text().splitlines()]
+    assert bodies[-1]["status"] == "failed"
+    assert "Terminated: received signal SIGTERM" in bodies[-1]["error_message"]

@@ -287,3 +287,36 @@ def test_coalescing_for_a_non_progress_callback_keeps_the_newest_progress(tmp_pa
     assert sender.flush(timeout=10)
     sender.close()
     assert [b["n"] for b in backend.bodies()] == [0, 2, "log"]
+
+
+def test_the_spool_is_compacted_during_a_long_run(tmp_path: Path) -> None:
+    backend = Backend()
+    transport = HttpTransport(
+        "http://backend.test/api/v1",
+        user_agent="t",
+        timeout=1.0,
+        transport=httpx.MockTransport(backend),
+    )
+    path = outbox_path(tmp_path, 5)
+    sender = CallbackSender(transport, FAST, Outbox(path), compact_every=50)
+    for n in range(300):
+        _post(sender, n)
+    assert sender.flush(timeout=10)
+    lines_while_running = len(path.read_text().splitlines())
+    _post(sender, 300)
+    sender.close()
+    assert lines_while_running < 150  # 600+ put/done lines without compaction
+    assert [b["n"] for b in backend.bodies()] == list(range(301))
+    state = read_outbox(path)
+    assert state.pending == () and state.next_seq == 302
+
+
+def test_a_broken_spool_never_breaks_sending(tmp_path: Path) -> None:
+    backend = Backend()
+    sender = _sender(backend, tmp_path)
+    assert sender.outbox is not None
+    sender.outbox.close()  # every later write fails
+    _post(sender, 1)
+    assert sender.flush(timeout=10)
+    sender.close()
+    assert [b["n"] for b in backend.bodies()] == [1]

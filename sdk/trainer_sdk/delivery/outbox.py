@@ -162,6 +162,7 @@ class Outbox:
         self._compact(state.pending, state.next_seq - 1)
         self._pending_at_open = state.pending
         self._next_seq = state.next_seq
+        self._highest_written = state.next_seq - 1
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
     @property
@@ -182,6 +183,7 @@ class Outbox:
     def put(self, envelope: Envelope) -> None:
         """Append an envelope before its first attempt."""
         self._write(_envelope_line(envelope))
+        self._highest_written = max(self._highest_written, envelope.seq)
 
     def mark(self, seq: int, state: str) -> None:
         """Record that envelope `seq` is finished: delivered, superseded or rejected."""
@@ -190,6 +192,19 @@ class Outbox:
                 f"unknown outbox state {state!r}; expected one of {sorted(DONE_STATES)}"
             )
         self._write(_done_line(seq, state))
+
+    def compact(self, pending: tuple[Envelope, ...]) -> None:
+        """Rewrite the open spool with only `pending` (what the sender still holds, in order)."""
+        with self._lock:
+            if self._fd < 0:
+                return
+            last_seq = max([e.seq for e in pending], default=0)
+            os.close(self._fd)
+            self._fd = -1
+            try:
+                self._compact(pending, max(last_seq, self._highest_written))
+            finally:
+                self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
     def close(self) -> None:
         """Close the file; pending lines stay for the next process or `outbox replay`."""

@@ -82,6 +82,7 @@ class CallbackSender:
         redact: Callable[[str], str] = _identity,
         rng: random.Random | None = None,
         name: str = "trainer-sdk-sender",
+        compact_every: int = 20_000,
     ) -> None:
         if capacity < 1:
             raise ValueError(f"capacity must be >= 1, got {capacity}")
@@ -103,6 +104,9 @@ class CallbackSender:
         self._last_detail = ""
         self._sync_rejections: dict[int, CallbackRejectedError] = {}
         self._sync_seqs: set[int] = set()
+        self._spool_failed = False
+        self._spool_writes = 0
+        self._compact_every = compact_every
         self.stats = SenderStats()
         if outbox is not None:
             recovered = outbox.recovered
@@ -241,13 +245,14 @@ class CallbackSender:
             created_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         )
         self._next_seq += 1
-        if self._outbox is not None:
-            # Written before the first attempt: if the process dies from here on, the callback
-            # is still on disk for the next process or `outbox replay`.
-            self._outbox.put(envelope)
         if len(self._queue) >= self._capacity:
             self._coalesce(coalescable)
+        # Queued before it is spooled so that a compaction triggered by this very write keeps
+        # it; the worker cannot see it before we release the condition, so it is still spooled
+        # before its first attempt (a process dying from here on leaves it on disk).
         self._queue.append(envelope)
+        if self._outbox is not None:
+            self._spool(self._outbox.put, envelope)
         self.stats.queued += 1
         return envelope
 
@@ -271,13 +276,36 @@ class CallbackSender:
             if envelope.coalescable and not busy and index != survivor:
                 dropped += 1
                 if self._outbox is not None:
-                    self._outbox.mark(envelope.seq, "superseded")
+                    self._spool(self._outbox.mark, envelope.seq, "superseded")
             else:
                 keep.append(envelope)
         if dropped:
             self._queue = keep
             self.stats.superseded += dropped
             _log.debug("queue full: %d older progress update(s) superseded by newer ones", dropped)
+
+    def _spool(self, write: Callable[..., None], *args: object) -> None:
+        """Write to the outbox; a full or broken disk costs the spool, never the training run."""
+        try:
+            write(*args)
+        except (OSError, ValueError) as exc:
+            if not self._spool_failed:
+                self._spool_failed = True
+                _log.warning(
+                    "cannot write the callback outbox (%s); callbacks are still sent, but "
+                    "would not survive a crash",
+                    exc,
+                )
+            return
+        self._spool_writes += 1
+        if self._spool_writes >= self._compact_every and self._outbox is not None:
+            # A long run with chatty logs must not grow the spool without bound: rewrite it
+            # with only what is still queued.
+            self._spool_writes = 0
+            try:
+                self._outbox.compact(tuple(self._queue))
+            except OSError as exc:
+                _log.warning("cannot compact the callback outbox: %s", exc)
 
     def _add_waiter(self, target: int) -> _Waiter:
         waiter = _Waiter(target)
@@ -319,7 +347,10 @@ class CallbackSender:
             result = self._attempt(envelope)
             with self._cond:
                 self._head_busy = False
-                self._after_attempt(envelope, result)
+                try:
+                    self._after_attempt(envelope, result)
+                except Exception:  # a bug here must not stop the only sending thread
+                    _log.exception("callback sender: unexpected error after an attempt")
 
     def _attempt(self, envelope: Envelope) -> SendResult:
         self.stats.attempts += 1
@@ -346,11 +377,11 @@ class CallbackSender:
         if result.outcome is Outcome.DELIVERED:
             self.stats.delivered += 1
             if self._outbox is not None:
-                self._outbox.mark(envelope.seq, "delivered")
+                self._spool(self._outbox.mark, envelope.seq, "delivered")
         else:
             self.stats.rejected += 1
             if self._outbox is not None:
-                self._outbox.mark(envelope.seq, "rejected")
+                self._spool(self._outbox.mark, envelope.seq, "rejected")
             error = CallbackRejectedError(
                 self._redact(
                     f"the backend rejected the {envelope.endpoint} callback "
