@@ -14,6 +14,7 @@ from the same table.
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib
 import logging
 import os
@@ -161,7 +162,9 @@ class TrainerSDK:
             )
         global _current
         _current = weakref.ref(self)
-        atexit.register(_close_at_exit, weakref.ref(self))
+        # Flush at interpreter exit when the trainer forgot close(); unregistered by close().
+        self._at_exit = functools.partial(_close_at_exit, weakref.ref(self))
+        atexit.register(self._at_exit)
 
     def _open_sender(self) -> CallbackSender:
         settings = self._settings
@@ -855,6 +858,7 @@ class TrainerSDK:
         if self._closed:
             return
         self._closed = True
+        atexit.unregister(self._at_exit)
         sender = self._sender
         if sender is not None:
             sender.close(flush=True)
@@ -871,6 +875,7 @@ class TrainerSDK:
         if self._closed:
             return
         self._closed = True
+        atexit.unregister(self._at_exit)
         if self._sender is not None:
             self._sender.close(flush=False)
 

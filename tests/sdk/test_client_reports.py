@@ -16,6 +16,7 @@ from trainer_contract.validators import validator
 from trainer_sdk import (
     CallbackDeliveryError,
     CallbackRejectedError,
+    ConfigError,
     ErrorType,
     PayloadValidationError,
     TrainerSDK,
@@ -355,3 +356,12 @@ def test_restarted_process_redelivers_first_and_in_order(
     epochs = [body.get("current_epoch") for _, body in healthy.calls()]
     assert epochs == [1, 2, 3, None]
     assert [r.headers["Idempotency-Key"] for r in healthy.requests[:2]] == spooled
+
+
+def test_unwritable_work_dir_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    env = {"JOB_ID": "1", "CALLBACK_URL": "http://backend.test", "WORK_DIR": str(blocker)}
+    with pytest.raises(ConfigError, match="WORK_DIR") as info:
+        TrainerSDK(env=env)
+    assert "writable" in str(info.value)

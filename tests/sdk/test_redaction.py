@@ -1,0 +1,31 @@
+"""Secrets never survive the redactor: known values, URL credentials, signed queries, tokens."""
+
+from __future__ import annotations
+
+from trainer_sdk.redaction import Redactor, redact_url
+
+
+def test_known_values_are_masked_longest_first() -> None:
+    redact = Redactor(["abcd1234", "abcd1234-extended", "xy"])
+    assert redact("key abcd1234-extended and abcd1234") == "key *** and ***"
+    assert redact("xy is too short to be a secret") == "xy is too short to be a secret"
+
+
+def test_url_credentials_and_signed_queries_are_masked() -> None:
+    url = "https://user:pa55@s3.local/b/k?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA&part=1"
+    masked = redact_url(url)
+    assert "pa55" not in masked and "deadbeef" not in masked and "AKIA" not in masked
+    assert masked.endswith("&part=1") and "s3.local/b/k" in masked
+    assert redact_url("http://backend:8000/api/v1?token=t0k&x=1") == (
+        "http://backend:8000/api/v1?token=***&x=1"
+    )
+
+
+def test_bearer_tokens_are_masked_but_ordinary_words_are_not() -> None:
+    redact = Redactor()
+    assert redact("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x") == "Authorization: Bearer ***"
+    assert redact("Basic settings and Token usage") == "Basic settings and Token usage"
+
+
+def test_repr_never_shows_values() -> None:
+    assert "abcd1234" not in repr(Redactor(["abcd1234"]))
