@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from trainer_tools.trainer_lint.contract import ContractFacts
 from trainer_tools.trainer_lint.finding import Finding
 from trainer_tools.trainer_lint.literals import LiteralProblem, check_literal_arguments
+from trainer_tools.trainer_lint.node_index import N, NodeIndex
 from trainer_tools.trainer_lint.source import SourceFile
 from trainer_tools.trainer_lint.symbols import Symbols, dotted_name, iter_local_nodes
 from trainer_tools.trainer_lint.trace import Event, Trace, build_trace
@@ -36,17 +37,22 @@ class Analysis:
     def __init__(self, source: SourceFile, facts: ContractFacts) -> None:
         self.source = source
         self.facts = facts
-        self.symbols = Symbols.build(source.tree, facts)
+        self.index = NodeIndex(source.tree)
+        self.symbols = Symbols.build(source.tree, facts, self.index)
 
     @functools.cached_property
     def trace(self) -> Trace:
         """The lifecycle events in run order (see `trace`)."""
-        return build_trace(self.source.tree, self.symbols, self.facts)
+        return build_trace(self.source.tree, self.symbols, self.facts, self.of(ast.Call))
 
-    @functools.cached_property
+    @property
     def nodes(self) -> list[ast.AST]:
-        """Every node of the file, in `ast.walk` order."""
-        return list(ast.walk(self.source.tree))
+        """Every node of the file, parents before children."""
+        return self.index.nodes
+
+    def of(self, kind: type[N]) -> list[N]:
+        """Every node of one type (`analysis.of(ast.Call)`)."""
+        return self.index.of(kind)
 
     def finding(self, code: str, node: ast.AST | None, message: str) -> Finding:
         """A finding of `code` at `node` (the top of the file when None)."""
@@ -110,11 +116,10 @@ class Analysis:
     def sdk_calls(self) -> list[tuple[ast.Call, str]]:
         """Every call on an SDK object in the file, with its method name, in source order."""
         found = []
-        for node in self.nodes:
-            if isinstance(node, ast.Call):
-                method = self.symbols.sdk_method(node)
-                if method is not None and not method.startswith("__"):
-                    found.append((node, method))
+        for node in self.of(ast.Call):
+            method = self.symbols.sdk_method(node)
+            if method is not None and not method.startswith("__"):
+                found.append((node, method))
         found.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
         return found
 
@@ -167,14 +172,14 @@ class Analysis:
     def import_origins(self) -> dict[str, str]:
         """Local name -> what it imports (`exit` -> `sys.exit` after `from sys import exit`)."""
         origins: dict[str, str] = {}
-        for node in self.nodes:
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        for node in self.of(ast.ImportFrom):
+            if node.module and node.level == 0:
                 for alias in node.names:
                     origins[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        origins[alias.asname] = alias.name
+        for imported in self.of(ast.Import):
+            for alias in imported.names:
+                if alias.asname:
+                    origins[alias.asname] = alias.name
         return origins
 
     def is_exit_call(self, call: ast.Call) -> bool:

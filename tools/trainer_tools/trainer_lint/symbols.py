@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from trainer_tools.trainer_lint.contract import ContractFacts
+from trainer_tools.trainer_lint.node_index import NodeIndex
 
 __all__ = ["FunctionInfo", "Symbols", "dotted_name", "iter_local_nodes"]
 
@@ -109,74 +110,79 @@ class Symbols:
     """Variable or attribute name -> class of the same file it was created from."""
 
     @classmethod
-    def build(cls, tree: ast.Module, facts: ContractFacts) -> Symbols:
+    def build(
+        cls, tree: ast.Module, facts: ContractFacts, index: NodeIndex | None = None
+    ) -> Symbols:
         """Collect imports and definitions, then follow SDK aliases to a fixed point."""
         symbols = cls(facts=facts)
-        symbols._collect(tree)
-        symbols._follow_aliases(tree)
+        nodes = index if index is not None else NodeIndex(tree)
+        symbols._collect(nodes)
+        symbols._follow_aliases(nodes)
         return symbols
 
     # -- collection -----------------------------------------------------------------------------
 
-    def _collect(self, tree: ast.Module) -> None:
+    def _collect(self, index: NodeIndex) -> None:
         facts = self.facts
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    local = alias.asname or alias.name.split(".")[0]
-                    self.module_names.add(local)
-                    if alias.name == facts.sdk_module:
-                        self.sdk_modules.add(local)
-                        self.sdk_imports.append(node)
-                    if alias.name in facts.error_type_modules and alias.asname:
-                        self.error_type_modules.add(alias.asname)
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                for alias in node.names:
-                    local = alias.asname or alias.name
-                    self.module_names.add(local)
-                    if node.module == facts.sdk_module and alias.name == facts.sdk_class:
-                        self.sdk_classes.add(local)
-                    if (
-                        node.module in facts.error_type_modules
-                        and alias.name == facts.error_type_class
-                    ):
-                        self.error_type_names.add(local)
-                    full = f"{node.module}.{alias.name}"
-                    if full in facts.error_type_modules:
-                        self.error_type_modules.add(local)
-                if node.module == facts.sdk_module:
-                    self.sdk_imports.append(node)
-            elif isinstance(node, ast.ClassDef):
-                self.classes[node.name] = node
-                table = self.methods.setdefault(node.name, {})
-                for item in node.body:
-                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                        info = FunctionInfo(item, node.name)
-                        table[item.name] = info
+        for imported in index.of(ast.Import):
+            for alias in imported.names:
+                local = alias.asname or alias.name.split(".")[0]
+                self.module_names.add(local)
+                if alias.name == facts.sdk_module:
+                    self.sdk_modules.add(local)
+                    self.sdk_imports.append(imported)
+                if alias.name in facts.error_type_modules and alias.asname:
+                    self.error_type_modules.add(alias.asname)
+        for node in index.of(ast.ImportFrom):
+            if not node.module:
+                continue
+            for alias in node.names:
+                local = alias.asname or alias.name
+                self.module_names.add(local)
+                if node.module == facts.sdk_module and alias.name == facts.sdk_class:
+                    self.sdk_classes.add(local)
+                if node.module in facts.error_type_modules and alias.name == facts.error_type_class:
+                    self.error_type_names.add(local)
+                if f"{node.module}.{alias.name}" in facts.error_type_modules:
+                    self.error_type_modules.add(local)
+            if node.module == facts.sdk_module:
+                self.sdk_imports.append(node)
+        self.sdk_imports.sort(key=lambda n: (n.lineno, n.col_offset))
+        for cls_node in index.of(ast.ClassDef):
+            self.classes[cls_node.name] = cls_node
+            table = self.methods.setdefault(cls_node.name, {})
+            for item in cls_node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    table[item.name] = FunctionInfo(item, cls_node.name)
         owned = {id(info.node) for table in self.methods.values() for info in table.values()}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and id(node) not in owned:
-                self.functions.setdefault(node.name, []).append(FunctionInfo(node, None))
+        functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = [
+            *index.of(ast.FunctionDef),
+            *index.of(ast.AsyncFunctionDef),
+        ]
+        functions.sort(key=lambda n: (n.col_offset, n.lineno))  # outermost first, then in order
+        for function in functions:
+            if id(function) not in owned:
+                self.functions.setdefault(function.name, []).append(FunctionInfo(function, None))
 
-    def _follow_aliases(self, tree: ast.Module) -> None:
+    def _follow_aliases(self, index: NodeIndex) -> None:
         assignments: list[tuple[list[ast.expr], ast.expr]] = []
-        calls: list[ast.Call] = []
-        returns: list[tuple[str, ast.expr]] = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign):
-                assignments.append((node.targets, node.value))
-            elif isinstance(node, ast.AnnAssign | ast.NamedExpr) and node.value is not None:
-                assignments.append(([node.target], node.value))
-            elif isinstance(node, ast.With | ast.AsyncWith):
-                for item in node.items:
-                    if item.optional_vars is not None:
-                        assignments.append(([item.optional_vars], item.context_expr))
-            elif isinstance(node, ast.Call):
-                calls.append(node)
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                for sub in iter_local_nodes(node.body):
-                    if isinstance(sub, ast.Return) and sub.value is not None:
-                        returns.append((node.name, sub.value))
+        for assign in index.of(ast.Assign):
+            assignments.append((assign.targets, assign.value))
+        for annotated in index.of(ast.AnnAssign):
+            if annotated.value is not None:
+                assignments.append(([annotated.target], annotated.value))
+        for named in index.of(ast.NamedExpr):
+            assignments.append(([named.target], named.value))
+        with_nodes: list[ast.With | ast.AsyncWith] = [*index.of(ast.With), *index.of(ast.AsyncWith)]
+        for with_node in with_nodes:
+            for item in with_node.items:
+                if item.optional_vars is not None:
+                    assignments.append(([item.optional_vars], item.context_expr))
+        # Only calls of this file's functions and classes can bind an SDK to a parameter.
+        local_names = set(self.functions) | set(self.classes)
+        local_names |= {m for table in self.methods.values() for m in table}
+        calls = [c for c in index.of(ast.Call) if terminal_name(c.func) in local_names]
+        returns = [(fn.name, ret.value) for fn, ret in index.returns if ret.value is not None]
         for targets, value in assignments:
             if isinstance(value, ast.Call):
                 class_name = self.class_of_call(value)

@@ -397,13 +397,9 @@ class _Walker:
         return False
 
 
-def _roots(symbols: Symbols, tree: ast.Module) -> Iterator[FunctionInfo]:
+def _roots(symbols: Symbols, tree: ast.Module, calls: list[ast.Call]) -> Iterator[FunctionInfo]:
     """Module-level functions no other code calls, in source order (a fallback entry point)."""
-    called = {
-        terminal_name(n.func)
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and terminal_name(n.func)
-    }
+    called = {terminal_name(n.func) for n in calls}
     for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name not in called:
             info = symbols.function(stmt.name)
@@ -411,7 +407,9 @@ def _roots(symbols: Symbols, tree: ast.Module) -> Iterator[FunctionInfo]:
                 yield info
 
 
-def build_trace(tree: ast.Module, symbols: Symbols, facts: ContractFacts) -> Trace:
+def build_trace(
+    tree: ast.Module, symbols: Symbols, facts: ContractFacts, calls: list[ast.Call]
+) -> Trace:
     """Walk the module from its entry point; see the module docstring."""
     walker = _Walker(symbols, facts)
     walker.body(tree.body, (), None, None)
@@ -421,7 +419,7 @@ def build_trace(tree: ast.Module, symbols: Symbols, facts: ContractFacts) -> Tra
         walker.trace = Trace()
         walker.pending.clear()
         walker.hooked.clear()
-        for info in _roots(symbols, tree):
+        for info in _roots(symbols, tree, calls):
             walker.enter(info, (), None)
     walker.run_hooks()
     anchor_frames = {

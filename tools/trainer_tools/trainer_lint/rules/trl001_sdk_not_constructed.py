@@ -8,6 +8,7 @@ import, or at the top of the file when there is none.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from trainer_tools.trainer_lint.analysis import Analysis
@@ -18,7 +19,7 @@ CODE = "TRL001"
 
 def check(analysis: Analysis) -> Iterator[Finding]:
     """Report a file that never creates the SDK."""
-    if any(analysis.symbols.is_sdk_construct(node) for node in analysis.nodes):
+    if any(analysis.symbols.is_sdk_construct(node) for node in analysis.of(ast.Call)):
         return
     facts = analysis.facts
     imports = analysis.symbols.sdk_imports

@@ -19,8 +19,8 @@ CODE = "TRL008"
 
 def _registered_at_exit(analysis: Analysis) -> bool:
     close = analysis.facts.close
-    for node in analysis.nodes:
-        if isinstance(node, ast.Call) and analysis.call_name(node) == "atexit.register":
+    for node in analysis.of(ast.Call):
+        if analysis.call_name(node) == "atexit.register":
             for arg in node.args:
                 if (
                     isinstance(arg, ast.Attribute)

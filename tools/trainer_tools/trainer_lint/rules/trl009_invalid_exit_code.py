@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 from trainer_tools.trainer_lint.analysis import Analysis
 from trainer_tools.trainer_lint.finding import Finding
-from trainer_tools.trainer_lint.symbols import iter_local_nodes
 
 CODE = "TRL009"
 
@@ -34,16 +33,14 @@ def literal_int(node: ast.expr | None) -> int | None:
 
 
 def _exit_arguments(analysis: Analysis) -> Iterator[ast.expr]:
-    for node in analysis.nodes:
-        if isinstance(node, ast.Call) and node.args and analysis.is_exit_call(node):
-            yield node.args[0]
-        elif (
-            isinstance(node, ast.Raise)
-            and isinstance(node.exc, ast.Call)
-            and (
-                analysis.call_name(node.exc) in ("SystemExit", "builtins.SystemExit")
-                and node.exc.args
-            )
+    for call in analysis.of(ast.Call):
+        if call.args and analysis.is_exit_call(call):
+            yield call.args[0]
+    for node in analysis.of(ast.Raise):
+        if (
+            isinstance(node.exc, ast.Call)
+            and node.exc.args
+            and analysis.call_name(node.exc) in ("SystemExit", "builtins.SystemExit")
         ):
             yield node.exc.args[0]
 
@@ -51,12 +48,8 @@ def _exit_arguments(analysis: Analysis) -> Iterator[ast.expr]:
 def _exit_functions(analysis: Analysis, arguments: list[ast.expr]) -> set[str]:
     """Functions of the file whose return value becomes the exit code."""
     assigned: dict[str, set[str]] = {}
-    for node in analysis.nodes:
-        if (
-            isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Call)
-            and isinstance(node.value.func, ast.Name)
-        ):
+    for node in analysis.of(ast.Assign):
+        if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     assigned.setdefault(target.id, set()).add(node.value.func.id)
@@ -83,13 +76,12 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     for name in sorted(_exit_functions(analysis, arguments)):
         info = analysis.symbols.function(name)
         assert info is not None  # _exit_functions keeps only functions of the file
-        for node in iter_local_nodes(info.node.body):
-            if isinstance(node, ast.Return):
-                value = literal_int(node.value)
-                if value is not None and value not in codes:
-                    yield analysis.finding(
-                        CODE,
-                        node.value,
-                        f"{name}() returns {value}, which becomes the exit code, and is not a "
-                        f"platform exit code: use {allowed}",
-                    )
+        for node in analysis.index.returns_of(info.node):
+            value = literal_int(node.value)
+            if node.value is not None and value is not None and value not in codes:
+                yield analysis.finding(
+                    CODE,
+                    node.value,
+                    f"{name}() returns {value}, which becomes the exit code, and is not a "
+                    f"platform exit code: use {allowed}",
+                )

@@ -33,10 +33,8 @@ def _returns_value(analysis: Analysis, name: str) -> bool:
     if info is None:
         return False
     return any(
-        isinstance(n, ast.Return)
-        and n.value is not None
-        and not (isinstance(n.value, ast.Constant) and n.value.value is None)
-        for n in iter_local_nodes(info.node.body)
+        n.value is not None and not (isinstance(n.value, ast.Constant) and n.value.value is None)
+        for n in analysis.index.returns_of(info.node)
     )
 
 

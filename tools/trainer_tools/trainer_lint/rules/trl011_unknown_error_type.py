@@ -7,6 +7,7 @@ How it is checked: every attribute of `ErrorType` (under any import alias, or as
 
 from __future__ import annotations
 
+import ast
 import difflib
 from collections.abc import Iterator
 
@@ -19,7 +20,7 @@ CODE = "TRL011"
 def check(analysis: Analysis) -> Iterator[Finding]:
     """Report ErrorType members that do not exist."""
     facts = analysis.facts
-    for node in analysis.nodes:
+    for node in analysis.of(ast.Attribute):
         member = analysis.error_type_member(node)
         if member is None or member.startswith("_"):
             continue

@@ -6,6 +6,7 @@ How it is checked: every `ErrorType.NAME` whose name is a key of
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from trainer_tools.trainer_lint.analysis import Analysis
@@ -17,7 +18,7 @@ CODE = "TRL012"
 def check(analysis: Analysis) -> Iterator[Finding]:
     """Report deprecated ErrorType aliases."""
     aliases = analysis.facts.error_aliases
-    for node in analysis.nodes:
+    for node in analysis.of(ast.Attribute):
         member = analysis.error_type_member(node)
         if member is None or member not in aliases:
             continue

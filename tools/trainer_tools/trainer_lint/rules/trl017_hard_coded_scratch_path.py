@@ -22,20 +22,25 @@ def _allowed(analysis: Analysis) -> set[int]:
     """ids of string constants that must not be reported: reader defaults, docstrings."""
     readers = analysis.facts.path_default_readers
     allowed: set[int] = set()
-    for node in analysis.nodes:
-        if isinstance(node, ast.Call):
-            name = dotted_name(node.func) or ""
-            if any(name == r or name.endswith("." + r) for r in readers):
-                defaults = [*node.args[1:], *(k.value for k in node.keywords if k.arg == "default")]
-                for value in defaults:
-                    allowed |= {id(n) for n in ast.walk(value)}
-        elif isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                allowed.add(id(body[0].value))
-        elif isinstance(node, ast.JoinedStr):
-            # Only the f-string's leading text counts, reported once for the whole f-string.
-            allowed |= {id(v) for v in node.values}
+    for call in analysis.of(ast.Call):
+        name = dotted_name(call.func) or ""
+        if any(name == r or name.endswith("." + r) for r in readers):
+            defaults = [*call.args[1:], *(k.value for k in call.keywords if k.arg == "default")]
+            for value in defaults:
+                allowed |= {id(n) for n in ast.walk(value)}
+    holders: list[ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = [
+        *analysis.of(ast.Module),
+        *analysis.of(ast.FunctionDef),
+        *analysis.of(ast.AsyncFunctionDef),
+        *analysis.of(ast.ClassDef),
+    ]
+    for holder in holders:
+        body = holder.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            allowed.add(id(body[0].value))
+    for joined in analysis.of(ast.JoinedStr):
+        # Only the f-string's leading text counts, reported once for the whole f-string.
+        allowed |= {id(v) for v in joined.values}
     return allowed
 
 
@@ -49,22 +54,26 @@ def _scratch(text: str, dirs: dict[str, str]) -> tuple[str, str] | None:
 def check(analysis: Analysis) -> Iterator[Finding]:
     """Report hard-coded scratch paths."""
     dirs = dict(analysis.facts.scratch_dirs)
+    candidates: list[tuple[ast.AST, str]] = []
+    for constant in analysis.of(ast.Constant):
+        if isinstance(constant.value, str) and _scratch(constant.value, dirs):
+            candidates.append((constant, constant.value))
+    for joined in analysis.of(ast.JoinedStr):
+        head = joined.values[0] if joined.values else None
+        if (
+            isinstance(head, ast.Constant)
+            and isinstance(head.value, str)
+            and _scratch(head.value, dirs)
+        ):
+            candidates.append((joined, head.value))
+    if not candidates:
+        return
     allowed = _allowed(analysis)
-    for node in analysis.nodes:
+    for node, text in candidates:
         if id(node) in allowed:
             continue
-        text: str | None = None
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            text = node.value
-        elif isinstance(node, ast.JoinedStr) and node.values:
-            head = node.values[0]
-            if isinstance(head, ast.Constant) and isinstance(head.value, str):
-                text = head.value
-        if text is None:
-            continue
         match = _scratch(text, dirs)
-        if match is None:
-            continue
+        assert match is not None  # candidates were chosen by it
         default, var = match
         yield analysis.finding(
             CODE,

@@ -20,19 +20,22 @@ CODE = "TRL018"
 
 def _oom_blocks(analysis: Analysis) -> Iterator[list[ast.stmt]]:
     facts = analysis.facts
-    for node in analysis.nodes:
-        if isinstance(node, ast.ExceptHandler) and node.type is not None:
-            types = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+    for handler in analysis.of(ast.ExceptHandler):
+        if handler.type is not None:
+            types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
             if any(terminal_name(t) in facts.oom_exceptions for t in types):
-                yield node.body
-        elif isinstance(node, ast.If):
-            texts = [
-                n.value.lower()
-                for n in ast.walk(node.test)
-                if isinstance(n, ast.Constant) and isinstance(n.value, str)
-            ]
-            if any(m in t for t in texts for m in facts.oom_messages):
-                yield node.body
+                yield handler.body
+    strings = [c.value.lower() for c in analysis.of(ast.Constant) if isinstance(c.value, str)]
+    if not any(m in text for text in strings for m in facts.oom_messages):
+        return  # no out-of-memory message anywhere: no `if` can test for one
+    for node in analysis.of(ast.If):
+        texts = [
+            n.value.lower()
+            for n in ast.walk(node.test)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        ]
+        if any(m in t for t in texts for m in facts.oom_messages):
+            yield node.body
 
 
 def check(analysis: Analysis) -> Iterator[Finding]:

@@ -25,20 +25,17 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     facts = analysis.facts
     prefix, cpu = facts.gpu_device_prefix, facts.cpu_device
     uses: list[ast.AST] = []
-    for node in analysis.nodes:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if node.value == cpu or node.value.startswith(cpu + ":"):
+    for constant in analysis.of(ast.Constant):
+        if isinstance(constant.value, str):
+            if constant.value == cpu or constant.value.startswith(cpu + ":"):
                 return
-            if _is_cuda_text(node.value, prefix):
-                uses.append(node)
-        elif isinstance(node, ast.Attribute) and node.attr in facts.gpu_availability_checks:
-            return
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == prefix
-        ):
-            uses.append(node)
+            if _is_cuda_text(constant.value, prefix):
+                uses.append(constant)
+    if any(a.attr in facts.gpu_availability_checks for a in analysis.of(ast.Attribute)):
+        return
+    for call in analysis.of(ast.Call):
+        if isinstance(call.func, ast.Attribute) and call.func.attr == prefix:
+            uses.append(call)
     if not uses:
         return
     first = min(uses, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))

@@ -1,0 +1,137 @@
+"""Benchmark: trainer-lint over a folder of 1,000 trainer files, against the parse floor.
+
+    python benchmarks/bench_lint.py             # 1,000 files, best of 3
+    python benchmarks/bench_lint.py --files 200 --repeat 1
+
+The files are the framework-style fixture trainers of tests/lint (plain PyTorch, Ultralytics,
+Hugging Face, Lightning, mmengine, Keras, the guide's examples), each copy varied (its functions
+renamed, and 0-40 extra helper functions appended) so that no two files are the same. Every file
+is linted with every rule. Contenders, timed in this process, each on the same files:
+
+- floor: read each file and `ast.parse` it: the least any AST linter must do.
+- engine: `lint_file` per file (read, parse, symbols, lifecycle trace, 20 rules, noqa).
+- cli: `trainer-lint FOLDER --format json --output-file ...` through `cli.main` (folder walk,
+  pyproject lookup, the JSON report).
+
+Printed: files per second of each, and the ratio of each to the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import io
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from trainer_tools.trainer_lint.cli import main as cli_main
+from trainer_tools.trainer_lint.config import Settings
+from trainer_tools.trainer_lint.engine import lint_file
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "lint" / "fixtures" / "trainers"
+
+HELPER = '''
+
+def helper_{n}(values, scale={n}):
+    """Unused helper {n}: bulk for the parser and the walk."""
+    total = 0.0
+    for index, value in enumerate(values):
+        if index % 3 == 0:
+            total += value * scale
+        else:
+            total -= value / (index + 1)
+    return {{"total": total, "count": len(values), "name": f"helper_{n}"}}
+'''
+
+
+def make_corpus(folder: Path, count: int, seed: int = 7) -> list[Path]:
+    """Write `count` varied trainer files; returns their paths."""
+    rnd = random.Random(seed)
+    sources = sorted(FIXTURES.glob("*.py"))
+    texts = [p.read_text(encoding="utf-8") for p in sources]
+    paths = []
+    for i in range(count):
+        text = (
+            texts[i % len(texts)]
+            .replace("def main(", f"def main_{i}(")
+            .replace("main())", f"main_{i}())")
+        )
+        text += "".join(HELPER.format(n=n) for n in range(rnd.randint(0, 40)))
+        sub = folder / f"trainer_{i // 100:02d}"
+        sub.mkdir(exist_ok=True)
+        path = sub / f"train_{i:04d}.py"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def best_of(repeat: int, work: Callable[[], None]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-lint-") as tmp:
+        folder = Path(tmp) / "trainers"
+        folder.mkdir()
+        paths = make_corpus(folder, args.files)
+        size = sum(p.stat().st_size for p in paths)
+        settings = Settings()
+        findings = 0
+
+        def floor() -> None:
+            for path in paths:
+                ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+        def engine() -> None:
+            nonlocal findings
+            findings = 0
+            for path in paths:
+                result = lint_file(path, settings, explicit=True)
+                assert result.error is None, result.error
+                findings += len(result.findings)
+
+        def cli() -> None:
+            report = Path(tmp) / f"report-{time.perf_counter_ns()}.json"
+            with contextlib.redirect_stdout(io.StringIO()):
+                code = cli_main(
+                    [str(folder), "--isolated", "--format", "json", "--output-file", str(report)]
+                )
+            assert code in (0, 1), code
+
+        engine()  # warm-up: imports, rule registry, validators compiled once per process
+        timings = {
+            "floor (read + ast.parse)": best_of(args.repeat, floor),
+            "engine (lint_file)": best_of(args.repeat, engine),
+            "cli (trainer-lint DIR --format json)": best_of(args.repeat, cli),
+        }
+        base = timings["floor (read + ast.parse)"]
+        print(
+            f"{len(paths)} trainer files, {size / 1e6:.1f} MB, {findings} findings "
+            f"(the guide's examples have some), best of {args.repeat}, "
+            f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+        )
+        for name, seconds in timings.items():
+            print(
+                f"  {name:<38} {len(paths) / seconds:9.0f} files/s  {seconds * 1000:8.1f} ms  "
+                f"x{seconds / base:5.2f} of the floor"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

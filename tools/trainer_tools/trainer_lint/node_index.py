@@ -1,0 +1,68 @@
+"""Every node of a tree, walked once and bucketed by type, for the rules to share.
+
+A lint run asks about the tree some twenty times (symbols, each rule); walking it once and handing
+out per-type lists keeps the cost above parsing small. The walk also records the function each
+`return` belongs to, which factories and exit codes need.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TypeVar
+
+__all__ = ["N", "NodeIndex"]
+
+N = TypeVar("N", bound=ast.AST)
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+class NodeIndex:
+    """The nodes of a tree in breadth-first order (parents before children), by type."""
+
+    def __init__(self, tree: ast.AST) -> None:
+        nodes: list[ast.AST] = [tree]
+        owners: list[ast.AST | None] = [None]
+        by_type: dict[type, list[ast.AST]] = {}
+        returns: list[tuple[Function, ast.Return]] = []
+        # The loop is the linter's hottest code: locals instead of globals, no context nodes
+        # (Load/Store/Del are shared singletons no rule asks about).
+        node_type = ast.AST
+        context = ast.expr_context
+        scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+        append, owner_append = nodes.append, owners.append
+        index = 0
+        while index < len(nodes):
+            node = nodes[index]
+            owner = owners[index]
+            index += 1
+            kind = type(node)
+            bucket = by_type.get(kind)
+            if bucket is None:
+                by_type[kind] = [node]
+            else:
+                bucket.append(node)
+            if kind is ast.Return and isinstance(owner, Function):
+                returns.append((owner, node))  # type: ignore[arg-type]
+            inner = node if kind in scopes else owner
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    for item in value:
+                        if isinstance(item, node_type):
+                            append(item)
+                            owner_append(inner)
+                elif isinstance(value, node_type) and not isinstance(value, context):
+                    append(value)
+                    owner_append(inner)
+        self.nodes = nodes
+        self.returns = returns
+        """(function, return statement) for every `return` directly in a function's body."""
+        self._by_type = by_type
+
+    def of(self, kind: type[N]) -> list[N]:
+        """Nodes of exactly this type (ast classes are not subclassed), breadth-first."""
+        return self._by_type.get(kind, [])  # type: ignore[return-value]
+
+    def returns_of(self, function: ast.AST) -> list[ast.Return]:
+        """The `return` statements of one function (not of functions nested in it)."""
+        return [ret for owner, ret in self.returns if owner is function]
