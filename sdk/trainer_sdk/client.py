@@ -169,20 +169,25 @@ class TrainerSDK:
     def _open_sender(self) -> CallbackSender:
         settings = self._settings
         user_agent = f"trainer-sdk/{__version__} python-httpx/{httpx.__version__}"
+        timeout = float(settings["CALLBACK_TIMEOUT"])
+        delay = float(settings["CALLBACK_RETRY_DELAY"])
+        # env.json gives these two only a number pattern, no range; a zero timeout or a
+        # negative delay would make every callback fail or spin.
+        if not timeout > 0:
+            raise ConfigError(f"CALLBACK_TIMEOUT={timeout}: expected a number of seconds > 0.")
+        if not delay >= 0:
+            raise ConfigError(f"CALLBACK_RETRY_DELAY={delay}: expected a number of seconds >= 0.")
         try:
             transport = open_transport(
                 settings.callback_url,
                 user_agent=user_agent,
-                timeout=float(settings["CALLBACK_TIMEOUT"]),
+                timeout=timeout,
                 token=settings["CALLBACK_TOKEN"],
                 http_transport=self._http_transport,
             )
         except (ValueError, OSError) as exc:
             raise ConfigError(f"CALLBACK_URL cannot be used: {self._redact(str(exc))}") from exc
-        policy = RetryPolicy(
-            max_retries=int(settings["CALLBACK_MAX_RETRIES"]),
-            base_delay=float(settings["CALLBACK_RETRY_DELAY"]),
-        )
+        policy = RetryPolicy(max_retries=int(settings["CALLBACK_MAX_RETRIES"]), base_delay=delay)
         work_dir = Path(settings["WORK_DIR"])
         spool = outbox_path(work_dir, settings.job_id, self._rank)
         outbox: Outbox | None

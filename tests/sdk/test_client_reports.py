@@ -365,3 +365,13 @@ def test_unwritable_work_dir_is_a_config_error_naming_it(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="WORK_DIR") as info:
         TrainerSDK(env=env)
     assert "writable" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("CALLBACK_TIMEOUT", "0"), ("CALLBACK_RETRY_DELAY", "-1")]
+)
+def test_nonsense_delivery_settings_are_config_errors(
+    env: dict[str, str], name: str, value: str
+) -> None:
+    with pytest.raises(ConfigError, match=name):
+        TrainerSDK(env={**env, name: value})
