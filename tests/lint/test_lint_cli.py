@@ -302,3 +302,25 @@ def test_a_schema_change_reaches_the_linter_through_codegen(tmp_path: Path) -> N
     )
     after = lint_with(out)
     assert after.returncode == EXIT_CLEAN, after.stdout + after.stderr
+
+
+def test_non_utf8_file_is_an_error_with_its_path(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "train.py").write_bytes(b"\xff\xfe not text")
+    code, out, _ = run(["train.py"], capsys)
+    assert code == EXIT_USAGE
+    assert out.startswith("train.py:1:1: syntax error: not UTF-8 text")
+
+
+def test_exclude_patterns_skip_folders(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "train.py").write_text(CLEAN, encoding="utf-8")
+    (workdir / "vendor").mkdir()
+    (workdir / "vendor" / "train.py").write_text(ONE_FINDING, encoding="utf-8")
+    assert run(["."], capsys)[0] == EXIT_FINDINGS
+    (workdir / "pyproject.toml").write_text(
+        '[tool.trainer-lint]\nexclude = ["vendor"]\n', encoding="utf-8"
+    )
+    code, out, _ = run(["."], capsys)
+    assert code == EXIT_CLEAN, out
+    assert "All checks passed (1 file)" in out

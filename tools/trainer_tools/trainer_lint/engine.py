@@ -103,6 +103,10 @@ def lint_file(
         findings = lint_source(text, shown, enabled=enabled, entry=_is_entry(path, text, explicit))
     except TrainerSyntaxError as exc:
         return FileResult(shown, error=exc)
+    except (RecursionError, MemoryError) as exc:
+        # A pathological file (thousands of nested calls) must not take the whole run down.
+        message = f"{type(exc).__name__} while analysing the file; it was not linted"
+        return FileResult(shown, error=TrainerSyntaxError(shown, 1, 1, message, "internal error"))
     return FileResult(shown, findings)
 
 

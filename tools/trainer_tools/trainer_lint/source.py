@@ -9,14 +9,18 @@ __all__ = ["SourceFile", "TrainerSyntaxError"]
 
 
 class TrainerSyntaxError(Exception):
-    """The file is not valid Python; carries the location so the CLI can point at it."""
+    """The file could not be linted (it is not valid Python, or not UTF-8); carries the location
+    so the CLI can point at it. `kind` says which ("syntax error", "internal error")."""
 
-    def __init__(self, path: str, line: int, column: int, message: str) -> None:
+    def __init__(
+        self, path: str, line: int, column: int, message: str, kind: str = "syntax error"
+    ) -> None:
         self.path = path
         self.line = line
         self.column = column
         self.message = message
-        super().__init__(f"{path}:{line}:{column}: syntax error: {message}")
+        self.kind = kind
+        super().__init__(f"{path}:{line}:{column}: {kind}: {message}")
 
 
 @dataclass

@@ -33,6 +33,6 @@ def render(report: Report) -> str:
         )
         lines.append(f"::{level} {props}::{_data(f'{f.code} {f.message}')}")
     for e in report.errors:
-        props = f"file={_property(e.path)},line={e.line},col={e.column},title=syntax error"
+        props = f"file={_property(e.path)},line={e.line},col={e.column},title={_property(e.kind)}"
         lines.append(f"::error {props}::{_data(e.message)}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -32,15 +32,15 @@ def render(report: Report) -> str:
         items.append(
             {
                 "code": None,
-                "name": "syntax-error",
+                "name": e.kind.replace(" ", "-"),
                 "severity": "error",
-                "message": f"syntax error: {e.message}",
+                "message": f"{e.kind}: {e.message}",
                 "path": e.path,
                 "line": e.line,
                 "column": e.column,
                 "end_line": e.line,
                 "end_column": e.column,
-                "fix": "Fix the syntax error; the file is not linted until it parses.",
+                "fix": "The file is not linted until it parses as UTF-8 Python.",
             }
         )
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"

@@ -84,7 +84,7 @@ def render(report: Report) -> str:
     notifications = [
         {
             "level": "error",
-            "message": {"text": f"syntax error: {e.message}; the file was not linted"},
+            "message": {"text": f"{e.kind}: {e.message}; the file was not linted"},
             "locations": [_location(e.path, e.line, e.column, e.line, e.column)],
         }
         for e in report.errors
