@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             first_job_id=args.first_job_id,
             timeout=args.timeout,
         )
-    except httpx.ConnectError as exc:
+    except (httpx.ConnectError, httpx.TimeoutException) as exc:
         print(f"verify-backend: cannot connect to {args.url}: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(report.to_json(), indent=2) if args.json else report.format())

@@ -27,10 +27,16 @@ def verify(
     first_job_id: int | None = None,
     timeout: float = 10.0,
 ) -> Report:
-    """Check the backend at `base_url` (its CALLBACK_URL) against the contract."""
+    """Check the backend at `base_url` (its CALLBACK_URL) against the contract.
+
+    Raises `httpx.ConnectError` (or `httpx.TimeoutException`) when nothing answers there.
+    """
     document = load_openapi()
     report = Report(base_url)
     with httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout) as client:
+        # Any HTTP answer proves the server is there; a refused connection stops here, instead
+        # of failing every check with the same error.
+        client.get("/")
         run_scenarios(Prober(client, document, token=token, first_job_id=first_job_id), report)
     if examples > 0:
         fuzz(base_url.rstrip("/"), document, report, token=token, examples=examples, seed=seed)

@@ -37,13 +37,23 @@ def reconcile(case: Any) -> Any:
     if isinstance(case.body, dict):
         for name in _PARAM.findall(case.operation.path):
             if name in case.body and name in params:
-                case.body[name] = params[name]
+                case.body[name] = _same_type(params[name], case.body[name])
     headers = case.headers
     if headers and _IDEMPOTENCY_HEADER in headers:
         headers[_IDEMPOTENCY_HEADER] = (
             f"{uuid.uuid4().hex}-{str(headers[_IDEMPOTENCY_HEADER])[:100]}"
         )
     return case
+
+
+def _same_type(value: Any, like: Any) -> Any:
+    """The path parameter as the body carries it (a path parameter may arrive as text)."""
+    if isinstance(like, int) and not isinstance(like, bool) and isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return value
 
 
 def fuzz(

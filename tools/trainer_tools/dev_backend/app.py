@@ -313,8 +313,10 @@ def create_app(store: Store, *, token: str | None = None) -> Starlette:
             if status in (404, 405)
             else "internal error"
         )
+        # Keep the exception's headers: a 405 must list the allowed methods (`Allow`).
+        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
         return ProblemResponse(
-            problem(status, detail, instance=request.url.path), status_code=status
+            problem(status, detail, instance=request.url.path), status_code=status, headers=headers
         )
 
     routes = [
