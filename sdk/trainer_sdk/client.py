@@ -319,8 +319,12 @@ class TrainerSDK:
             )
         return sender
 
-    def _check_args(self, method: str, arguments: dict[str, Any]) -> None:
-        payloads.check(SDK_METHODS[method].schema, payloads.plain(arguments), f"{method}()")
+    def _check_args(self, method: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Validate a call's arguments against the contract; return them as plain JSON values
+        (numpy scalars, tensors and tuples converted), which the body is then built from."""
+        plain: dict[str, Any] = payloads.plain(arguments)
+        payloads.check(SDK_METHODS[method].schema, plain, f"{method}()")
+        return plain
 
     def _endpoint(self, schema: str) -> Endpoint:
         found = endpoints_for_body(schema, self._operation) or endpoints_for_body(schema)
@@ -366,11 +370,12 @@ class TrainerSDK:
         if self._skip("report_started"):
             return
         arguments = {"operation_type": operation_type, "total_epochs": total_epochs}
-        self._check_args("report_started", arguments)
+        args = self._check_args("report_started", arguments)
         self._operation = operation_type
         self._started = self._last_mark = time.monotonic()
         if operation_type == "training":
-            epochs = total_epochs if total_epochs is not None else self._default_epochs()
+            given = args["total_epochs"]
+            epochs = given if given is not None else self._default_epochs()
             body: Mapping[str, Any] = payloads.progress_payload(self.job_id, 0, epochs, None)
             self._emit("report_started", _STARTED_SCHEMAS[0], body)
         else:
@@ -404,26 +409,28 @@ class TrainerSDK:
             "best_checkpoint_path": best_checkpoint_path,
             "epoch_duration_seconds": epoch_duration_seconds,
         }
-        self._check_args("report_progress", arguments)
+        args = self._check_args("report_progress", arguments)
+        done, planned = int(args["epoch"]), int(args["total_epochs"])
         now = time.monotonic()
         with self._lock:
-            if epoch_duration_seconds is None:
-                epochs_done = max(1, epoch - self._last_epoch)
-                epoch_duration_seconds = max(0.0, (now - self._last_mark) / epochs_done)
-            self._durations.append(float(epoch_duration_seconds))
+            duration = args["epoch_duration_seconds"]
+            if duration is None:
+                epochs_done = max(1, done - self._last_epoch)
+                duration = max(0.0, (now - self._last_mark) / epochs_done)
+            self._durations.append(float(duration))
             recent = self._durations[-10:]
-            remaining = max(0, total_epochs - epoch) * (sum(recent) / len(recent))
+            remaining = max(0, planned - done) * (sum(recent) / len(recent))
             self._last_mark = now
-            self._last_epoch = epoch
+            self._last_epoch = done
         body = payloads.progress_payload(
             self.job_id,
-            epoch,
-            total_epochs,
-            metrics,
-            extra_data=extra_data,
-            checkpoint_path=checkpoint_path,
-            best_checkpoint_path=best_checkpoint_path,
-            epoch_duration_seconds=round(float(epoch_duration_seconds), 6),
+            done,
+            planned,
+            args["metrics"],
+            extra_data=args["extra_data"],
+            checkpoint_path=args["checkpoint_path"],
+            best_checkpoint_path=args["best_checkpoint_path"],
+            epoch_duration_seconds=round(float(duration), 6),
             estimated_time_remaining=round(remaining, 3),
         )
         self._emit("report_progress", _PROGRESS_SCHEMA, body)
@@ -470,15 +477,15 @@ class TrainerSDK:
             "is_best": is_best,
             **optional,
         }
-        self._check_args("report_validation", arguments)
+        args = self._check_args("report_validation", arguments)
         body = payloads.validation_payload(
             self.job_id,
-            epoch,
-            self._canonical_task(task_type),
-            primary_metric,
-            all_metrics=all_metrics,
-            is_best=is_best,
-            optional=optional,
+            args["epoch"],
+            self._canonical_task(args["task_type"]),
+            args["primary_metric"],
+            all_metrics=args["all_metrics"],
+            is_best=args["is_best"],
+            optional={key: args[key] for key in optional},
         )
         self._emit("report_validation", _VALIDATION_SCHEMA, body)
 
@@ -506,17 +513,18 @@ class TrainerSDK:
             "best_metrics": best_metrics,
             "best_epoch": best_epoch,
         }
-        self._check_args("report_completed", arguments)
+        args = self._check_args("report_completed", arguments)
         started = self._started if self._started is not None else self._created
+        epochs = args["total_epochs"]
         body = payloads.completed_payload(
             self.job_id,
-            total_epochs if total_epochs is not None else self._default_epochs(),
-            final_metrics=final_metrics,
-            checkpoints=checkpoints,
-            best_metrics=best_metrics,
-            best_epoch=best_epoch,
+            epochs if epochs is not None else self._default_epochs(),
+            final_metrics=args["final_metrics"],
+            checkpoints=args["checkpoints"],
+            best_metrics=args["best_metrics"],
+            best_epoch=args["best_epoch"],
             total_duration_seconds=round(time.monotonic() - started, 3),
-            extra_data=extra_data,
+            extra_data=args["extra_data"],
         )
         self._emit("report_completed", _COMPLETED_SCHEMA, body)
         self._terminal = "completed"
@@ -544,9 +552,9 @@ class TrainerSDK:
             "traceback": trace,
             "epochs_completed": epochs_completed,
         }
-        self._check_args("report_failed", arguments)
+        args = self._check_args("report_failed", arguments)
         body = payloads.failed_payload(
-            self.job_id, wire, text, traceback=trace, epochs_completed=epochs_completed
+            self.job_id, wire, text, traceback=trace, epochs_completed=args["epochs_completed"]
         )
         self._emit("report_failed", _FAILED_SCHEMA, body)
         self._terminal = "failed"
@@ -567,9 +575,13 @@ class TrainerSDK:
             "results": results,
             "result_urls": result_urls,
         }
-        self._check_args("report_inference_completed", arguments)
+        args = self._check_args("report_inference_completed", arguments)
         body = payloads.inference_completed_payload(
-            self.job_id, total_images, total_time_ms, results, result_urls
+            self.job_id,
+            args["total_images"],
+            args["total_time_ms"],
+            args["results"],
+            args["result_urls"],
         )
         self._emit("report_inference_completed", _INFERENCE_SCHEMA, body)
         self._terminal = "completed"
@@ -590,9 +602,13 @@ class TrainerSDK:
             "file_size_bytes": file_size_bytes,
             "metadata": metadata,
         }
-        self._check_args("report_export_completed", arguments)
+        args = self._check_args("report_export_completed", arguments)
         body = payloads.export_completed_payload(
-            self.job_id, export_format, output_s3_uri, file_size_bytes, metadata
+            self.job_id,
+            args["export_format"],
+            args["output_s3_uri"],
+            args["file_size_bytes"],
+            args["metadata"],
         )
         self._emit("report_export_completed", _EXPORT_SCHEMA, body)
         self._terminal = "completed"
@@ -626,9 +642,13 @@ class TrainerSDK:
             "task_type": task_type,
             **optional,
         }
-        self._check_args("create_export_metadata", arguments)
+        args = self._check_args("create_export_metadata", arguments)
         metadata = payloads.export_metadata(
-            framework, model_name, export_format, self._canonical_task(task_type), optional=optional
+            args["framework"],
+            args["model_name"],
+            args["export_format"],
+            self._canonical_task(args["task_type"]),
+            optional={key: args[key] for key in optional},
         )
         payloads.check(_EXPORT_METADATA_SCHEMA, metadata, "create_export_metadata()")
         return dict(metadata)

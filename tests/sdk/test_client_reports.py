@@ -375,3 +375,21 @@ def test_nonsense_delivery_settings_are_config_errors(
 ) -> None:
     with pytest.raises(ConfigError, match=name):
         TrainerSDK(env={**env, name: value})
+
+
+def test_numpy_scalars_are_accepted_everywhere(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    sdk = make_sdk()
+    sdk.report_started("training", total_epochs=np.int64(4))
+    sdk.report_progress(
+        np.int64(1), np.int32(4), {"loss": np.float16(0.5)}, epoch_duration_seconds=np.float64(2.5)
+    )
+    sdk.report_completed(
+        {"loss": np.float32(0.25)}, total_epochs=np.int64(4), best_epoch=np.int64(1)
+    )
+    started, progress, completed = (body for _, body in backend.calls())
+    assert started["total_epochs"] == 4
+    assert progress["current_epoch"] == 1 and progress["epoch_duration_seconds"] == 2.5
+    assert progress["estimated_time_remaining"] == 7.5
+    assert completed["total_epochs_completed"] == 4 and completed["best_epoch"] == 1
