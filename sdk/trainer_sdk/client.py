@@ -843,8 +843,17 @@ class TrainerSDK:
             split_config,
             task_type if task_type is not None else self.task_type,
         )
-        report = getattr(result, "report", None)
-        _log.info("dataset converted to %s: %s", target_format, report)
+        report: Any = getattr(result, "report", None)
+        summary = report.summary() if hasattr(report, "summary") else str(report)
+        details = report.to_dict() if hasattr(report, "to_dict") else None
+        _log.info("dataset converted to %s: %s", target_format, summary)
+        # The backend's job log shows what the conversion dropped or fixed, not only the trainer's
+        # stdout (log_event never raises).
+        self.log_event(
+            "dataset_conversion",
+            f"dataset converted to {target_format}: {summary}",
+            data=details if isinstance(details, dict) else None,
+        )
         return result
 
     def upload_checkpoint(self, local_path: str, name: str) -> str:
