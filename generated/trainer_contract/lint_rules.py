@@ -428,6 +428,22 @@ LINT_RULES: Final[dict[str, LintRule]] = {
             facts=("lint_rules",),
         ),
     ),
+    "TRL021": LintRule(
+        code="TRL021",
+        name="success-exit-after-failure",
+        severity="error",
+        summary="the run exits with the success code after reporting a failure",
+        what="Checks except handlers that call `report_failed` (directly or through a function of the same file): they must not then return the success exit code (`ExitCode.SUCCESS` of `trainer_contract.exit_codes`) from the function whose result is the exit code, nor exit with it.",
+        why="The backend is told the job failed while Kubernetes sees a successful pod; the two records disagree, and retries or alerts keyed on the exit code never fire.",
+        example="import sys\nimport traceback\n\nfrom trainer_sdk import ErrorType, TrainerSDK\n\n\ndef main() -> int:\n    sdk = TrainerSDK()\n    try:\n        epochs = sdk.get_basic_config()['epochs']\n        sdk.report_started('training', total_epochs=epochs)\n        for epoch in range(1, epochs + 1):\n            loss = train_one_epoch(epoch)\n            sdk.report_progress(epoch, epochs, {'loss': loss})\n        sdk.report_completed({'loss': loss}, {}, epochs)\n        return 0\n    except Exception as exc:\n        sdk.report_failed(ErrorType.UNKNOWN_ERROR, str(exc), traceback.format_exc())\n        return 0\n    finally:\n        sdk.close()\n\n\nif __name__ == \"__main__\":\n    sys.exit(main())\n",
+        fix="Return (or exit with) the training-failure code, 1, after `report_failed`.",
+        fix_example="import sys\nimport traceback\n\nfrom trainer_sdk import ErrorType, TrainerSDK\n\n\ndef main() -> int:\n    sdk = TrainerSDK()\n    try:\n        epochs = sdk.get_basic_config()['epochs']\n        sdk.report_started('training', total_epochs=epochs)\n        for epoch in range(1, epochs + 1):\n            loss = train_one_epoch(epoch)\n            sdk.report_progress(epoch, epochs, {'loss': loss})\n        sdk.report_completed({'loss': loss}, {}, epochs)\n        return 0\n    except Exception as exc:\n        sdk.report_failed(ErrorType.UNKNOWN_ERROR, str(exc), traceback.format_exc())\n        return 1\n    finally:\n        sdk.close()\n\n\nif __name__ == \"__main__\":\n    sys.exit(main())\n",
+        contract=LintRuleContract(
+            sdk_methods=("report_failed",),
+            placement="exception_handler",
+            facts=("exit_codes",),
+        ),
+    ),
 }
 
 # The analysis vocabulary (`x-lint-vocabulary`).

@@ -245,6 +245,13 @@ MUTATIONS = [
         '"/tmp/dataset"',
     ),
     m(PT, "cuda-only", [(PT_DEVICE, '    return torch.device("cuda:0")\n')], "TRL019", '"cuda:0"'),
+    m(
+        PT,
+        "failure-exits-success",
+        [(PT_FAILED + "        return 1\n", PT_FAILED + "        return 0\n")],
+        "TRL021",
+        "return 0\n    finally",
+    ),
     # -- Ultralytics: nested function registered with add_callback ---------------------------------
     m(
         UL,
@@ -345,6 +352,18 @@ MUTATIONS = [
         [('task_type="detection"', 'task_type="detections"')],
         "TRL016",
         '"detections"',
+    ),
+    m(
+        UL,
+        "failure-exits-success",
+        [
+            (
+                "        sdk.report_failed(error_type, str(exc), traceback.format_exc())\n        return 1\n",
+                "        sdk.report_failed(error_type, str(exc), traceback.format_exc())\n        sys.exit(0)\n",
+            )
+        ],
+        "TRL021",
+        "sys.exit(0)",
     ),
     # -- Hugging Face: TrainerCallback subclass with self.sdk --------------------------------------
     m(

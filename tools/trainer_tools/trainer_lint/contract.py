@@ -38,6 +38,8 @@ class ContractFacts:
     """Every attribute of the ErrorType class (enum API included), to tell typos from API."""
     exit_codes: Mapping[int, str]
     """Exit code -> its ExitCode name."""
+    success_exit: int
+    failure_exit: int
     scratch_dirs: Mapping[str, str]
     """Default path of a scratch directory -> its environment variable (`/tmp` -> `TMP_DIR`)."""
     sdk_module: str
@@ -95,6 +97,8 @@ def facts() -> ContractFacts:
         error_values=values,
         error_attributes=frozenset(dir(ErrorType)),
         exit_codes={int(code): code.name for code in ExitCode},
+        success_exit=int(ExitCode.SUCCESS),
+        failure_exit=int(ExitCode.TRAINING_FAILURE),
         scratch_dirs=scratch,
         sdk_module=lint_rules.SDK_MODULE,
         sdk_class=lint_rules.SDK_CLASS,
