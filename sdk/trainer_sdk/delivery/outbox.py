@@ -202,7 +202,9 @@ class Outbox:
             os.close(self._fd)
             self._fd = -1
             try:
-                self._compact(pending, max(last_seq, self._highest_written))
+                # No fsync here: this runs on a caller's thread, and a rename survives the
+                # process being killed, which is what the spool is for.
+                self._compact(pending, max(last_seq, self._highest_written), durable=False)
             finally:
                 self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
@@ -219,7 +221,9 @@ class Outbox:
                 raise ValueError(f"outbox {self._path.name} is closed")
             os.write(self._fd, line)
 
-    def _compact(self, pending: tuple[Envelope, ...], last_seq: int) -> None:
+    def _compact(
+        self, pending: tuple[Envelope, ...], last_seq: int, *, durable: bool = True
+    ) -> None:
         """Rewrite the file with only the pending envelopes (atomically: temp file + rename).
 
         A `base` line keeps the highest sequence number, so numbering never restarts and log
@@ -234,5 +238,6 @@ class Outbox:
             for envelope in pending:
                 handle.write(_envelope_line(envelope))
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, self._path)
