@@ -72,6 +72,7 @@ LIFECYCLE_EXAMPLES = [
     "TRL007",
     "TRL008",
     "TRL020",
+    "TRL021",
 ]
 
 
