@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -227,3 +228,21 @@ def test_syntax_error_carries_its_location() -> None:
     with pytest.raises(TrainerSyntaxError) as exc:
         lint_source("x = (\n", "train.py")
     assert (exc.value.path, exc.value.line) == ("train.py", 1)
+
+
+def test_export_script_is_not_held_to_the_training_rules() -> None:
+    text = (Path(__file__).parent / "fixtures" / "trainers" / "export_onnx.py").read_text(
+        encoding="utf-8"
+    )
+    assert lint(text) == []
+    # The same script without its failure report is still caught.
+    broken = text.replace(
+        "        sdk.report_failed(ErrorType.FRAMEWORK_ERROR, str(exc), traceback.format_exc())\n",
+        "",
+    )
+    assert codes(broken) == {"TRL007"}
+    # Declared as training, it owes epochs and a completion.
+    assert codes(text.replace('report_started("export")', 'report_started("training")')) == {
+        "TRL004",
+        "TRL006",
+    }

@@ -91,6 +91,32 @@ class Analysis:
         close = difflib.get_close_matches(written, list(self.facts.methods), n=1, cutoff=0.8)
         return close[0] if close else None
 
+    @functools.cached_property
+    def is_training_job(self) -> bool:
+        """False when every `report_started` names another operation (`'export'`, `'inference'`):
+        such scripts have no epochs and complete with their own method, so the epoch and
+        completion rules do not apply."""
+        started = self.method_events(self.facts.started)
+        if not started:
+            return True
+        for event in started:
+            call = event.node
+            if not isinstance(call, ast.Call):
+                return True
+            operation: ast.expr | None = call.args[0] if call.args else None
+            for keyword in call.keywords:
+                if keyword.arg == self._first_param(self.facts.started):
+                    operation = keyword.value
+            if not (isinstance(operation, ast.Constant) and isinstance(operation.value, str)):
+                return True
+            if operation.value == self.facts.training_operation:
+                return True
+        return False
+
+    def _first_param(self, method: str) -> str | None:
+        spec = self.facts.methods.get(method)
+        return spec.params[0].name if spec is not None and spec.params else None
+
     def handler_reports(self, handler: ast.ExceptHandler) -> bool:
         """The handler calls report_failed (itself or through a function of this file)."""
         return any(e.within("handler", handler) for e in self.method_events(self.facts.failed))

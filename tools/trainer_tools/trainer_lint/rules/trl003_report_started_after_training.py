@@ -23,6 +23,8 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     started = analysis.method_events(facts.started)
     if not started:
         return
+    if not analysis.is_training_job:
+        return  # an export or inference script: no epochs, its own completion call
     first = started[0]
     if first.hook == "start":
         return

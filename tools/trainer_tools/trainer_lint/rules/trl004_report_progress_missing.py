@@ -24,6 +24,8 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     anchor = analysis.lifecycle_anchor()
     if anchor is None or analysis.method_events(facts.progress):
         return
+    if not analysis.is_training_job:
+        return  # an export or inference script: no epochs, its own completion call
     training = analysis.trace.training_anchor()
     where = training.node if training is not None else anchor
     yield analysis.finding(

@@ -21,6 +21,8 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     events = analysis.method_events(facts.progress)
     if not events:
         return
+    if not analysis.is_training_job:
+        return  # an export or inference script: no epochs, its own completion call
     if any(e.in_loop or e.hook in ("epoch", "callback") for e in events):
         return
     yield analysis.finding(

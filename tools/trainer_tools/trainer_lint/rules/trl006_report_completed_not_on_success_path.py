@@ -36,6 +36,8 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     anchor = analysis.lifecycle_anchor()
     if anchor is None:
         return
+    if not analysis.is_training_job:
+        return  # an export or inference script: no epochs, its own completion call
     events = analysis.method_events(facts.completed)
     training = analysis.trace.training_anchor()
     problems = [(e, _misplacement(e, training)) for e in events]
