@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 from bundle_isolation import run_isolated, run_json
@@ -34,6 +35,7 @@ print(json.dumps({
     "all": sorted(trainer_sdk.__all__),
     "dir": sorted(n for n in dir(trainer_sdk) if not n.startswith("__")),
     "error_type": {m.name: m.value for m in ErrorType},
+    "version": trainer_sdk.__version__,
     "blocked": blocked,
     "path": sys.path,
 }))
@@ -56,6 +58,9 @@ def test_every_module_imports_from_the_bundle_alone(app_dir: Path, runtime_site:
     assert not [p for p in result["path"] if p.startswith(str(ROOT))]
     assert {"TrainerSDK", "ErrorType"} <= set(result["all"])
     assert result["error_type"] == {m.name: m.value for m in ErrorType}
+    # The version (sent in every callback's User-Agent) is the project's, not "unknown".
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        assert result["version"] == tomllib.load(handle)["project"]["version"]
 
 
 def test_the_bundle_exposes_what_the_installed_package_does(
@@ -178,5 +183,5 @@ def test_running_the_file_describes_it(app_dir: Path, runtime_site: Path) -> Non
         "import runpy; runpy.run_path('trainer_sdk.py', run_name='__main__')", app_dir, runtime_site
     )
     assert done.returncode == 0, done.stderr
-    assert "the trainer SDK in one file" in done.stdout
+    assert "trainer-sdk" in done.stdout and "in one file" in done.stdout
     assert "pip install" in done.stdout and "httpx" in done.stdout

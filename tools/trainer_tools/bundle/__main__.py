@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from trainer_tools.bundle.render import render_bundle, runtime_dependencies
+from trainer_tools.bundle.render import project_metadata, render_bundle
 from trainer_tools.bundle.sources import collect_sources
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -18,7 +18,11 @@ DEFAULT_OUT = Path("dist") / "trainer_sdk.py"
 
 def build(root: Path) -> str:
     """The bundle text for the project at `root`."""
-    return render_bundle(collect_sources(root), runtime_dependencies(root))
+    sources = collect_sources(root)
+    if not (root / "pyproject.toml").is_file():
+        raise FileNotFoundError(f"no pyproject.toml in {root}: pass --root the project folder")
+    version, dependencies = project_metadata(root)
+    return render_bundle(sources, version, dependencies)
 
 
 def write_atomically(path: Path, text: str) -> None:

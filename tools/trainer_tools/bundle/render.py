@@ -17,19 +17,19 @@ RUNTIME_PATH = Path(__file__).with_name("runtime.py")
 SCAFFOLDING = ("_sys", "_MODULES", "_DATA", "_RUNTIME", "_start", "_describe")
 
 
-def runtime_dependencies(root: Path) -> list[str]:
-    """The `[project].dependencies` of pyproject.toml: all a bundle needs beside itself."""
+def project_metadata(root: Path) -> tuple[str, list[str]]:
+    """The version and the `[project].dependencies` of pyproject.toml (all a bundle needs)."""
     with (root / "pyproject.toml").open("rb") as handle:
         project = tomllib.load(handle)["project"]
-    return [str(requirement) for requirement in project["dependencies"]]
+    return str(project["version"]), [str(requirement) for requirement in project["dependencies"]]
 
 
-def render_bundle(sources: BundleSources, dependencies: list[str]) -> str:
-    """The whole bundle; the same sources and dependencies always give the same text."""
+def render_bundle(sources: BundleSources, version: str, dependencies: list[str]) -> str:
+    """The whole bundle; the same sources, version and dependencies give the same text."""
     install = "pip install " + " ".join(shlex.quote(d) for d in dependencies)
     folders = " and ".join(f"{folder}/" for folder in PACKAGE_DIRS)
     out = [
-        "# trainer_sdk.py: the trainer SDK in one file (trainer_sdk and trainer_contract: models,",
+        f"# trainer_sdk.py: trainer-sdk {version} in one file (trainer_sdk and trainer_contract: models,",
         "# validators and schemas embedded). Copy it beside train.py; import it as usual:",
         "#     from trainer_sdk import TrainerSDK, ErrorType",
         f"# It needs only the runtime dependencies: {install}",
@@ -65,7 +65,7 @@ def render_bundle(sources: BundleSources, dependencies: list[str]) -> str:
         "",
         "def _describe():",
         '    """`python trainer_sdk.py`: say what the file is instead of importing it."""',
-        f"    print({text_literal(f'trainer_sdk.py: the trainer SDK in one file, built by {COMMAND}')})",
+        f"    print({text_literal(f'trainer_sdk.py: trainer-sdk {version} in one file, built by {COMMAND}')})",
         f"    print({len(sources.modules)!r}, 'modules,', {len(sources.data)!r}, 'data files; sources sha256',"
         f" {sources.sha256()!r})",
         f"    print('needs:', {install!r})",
@@ -85,7 +85,7 @@ def render_bundle(sources: BundleSources, dependencies: list[str]) -> str:
         f"    for name in {SCAFFOLDING!r}:",
         "        bundle.__dict__.pop(name, None)",
         "    bundle._bundle = runtime",
-        "    runtime.install(bundle, modules, data)",
+        f"    runtime.install(bundle, modules, data, {version!r})",
         "",
         "",
         'if __name__ == "__main__":',

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import importlib.metadata
 import importlib.util
 import io
 import os
@@ -27,6 +28,31 @@ from typing import IO, Any
 
 # The import names whose modules the bundle carries; everything else is left to Python.
 ROOTS = ("trainer_sdk", "trainer_contract")
+# The distribution the bundle stands for (`importlib.metadata.version("trainer-sdk")`).
+DISTRIBUTION = "trainer-sdk"
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+class BundleDistribution(importlib.metadata.Distribution):
+    """The metadata of the bundled trainer-sdk: its version reaches the SDK's User-Agent."""
+
+    def __init__(self, version: str, origin: str) -> None:
+        self._metadata = (
+            f"Metadata-Version: 2.1\nName: {DISTRIBUTION}\nVersion: {version}\n"
+            f"Summary: trainer-sdk as one file ({origin})\n"
+        )
+        self._origin = origin
+
+    def read_text(self, filename: str) -> str | None:
+        """METADATA; the bundle has no other metadata file."""
+        return self._metadata if filename in ("METADATA", "PKG-INFO") else None
+
+    def locate_file(self, path: str | os.PathLike[str]) -> Any:
+        """Paths are relative to the folder holding the bundle."""
+        return posixpath.join(posixpath.dirname(self._origin), os.fspath(path))
 
 
 class EmbeddedFiles:
@@ -120,12 +146,17 @@ class BundleImporter(importlib.abc.MetaPathFinder, importlib.abc.InspectLoader):
     """Finds and loads the embedded modules; also their source (tracebacks) and resources."""
 
     def __init__(
-        self, sources: Mapping[str, tuple[bool, str, str]], tree: EmbeddedFiles, origin: str
+        self,
+        sources: Mapping[str, tuple[bool, str, str]],
+        tree: EmbeddedFiles,
+        origin: str,
+        version: str,
     ) -> None:
         # module name -> (is a package, path inside the bundle, source text)
         self._sources = dict(sources)
         self._tree = tree
         self.origin = origin
+        self.version = version
 
     def __repr__(self) -> str:
         return f"BundleImporter({self.origin!r}, {len(self._sources)} modules)"
@@ -151,6 +182,14 @@ class BundleImporter(importlib.abc.MetaPathFinder, importlib.abc.InspectLoader):
             # `__file__` points into the bundle, so messages name where the code came from.
             spec.has_location = True
         return spec
+
+    def find_distributions(
+        self, context: importlib.metadata.DistributionFinder.Context | None = None
+    ) -> Iterator[BundleDistribution]:
+        """trainer-sdk's metadata, for `importlib.metadata` (which asks every meta path finder)."""
+        name = context.name if context is not None else None
+        if name is None or _normalized(name) == DISTRIBUTION:
+            yield BundleDistribution(self.version, self.origin)
 
     def is_package(self, fullname: str) -> bool:
         """True for a package (`trainer_sdk.delivery`)."""
@@ -186,11 +225,13 @@ def install(
     bundle: types.ModuleType,
     modules: Sequence[tuple[str, bool, str, str]],
     data: Sequence[tuple[str, str | bytes]],
+    version: str,
 ) -> BundleImporter:
     """Make the bundle module the `trainer_sdk` package and run its `__init__`.
 
     `modules` lists (module name, is a package, path inside the bundle, source); `data` lists
-    (path inside the bundle, content) of every other file of the packages.
+    (path inside the bundle, content) of every other file of the packages; `version` is the
+    trainer-sdk version the bundle was built from.
     """
     if bundle.__name__ != ROOTS[0]:
         raise ImportError(
@@ -218,6 +259,7 @@ def install(
         {name: (package, path, source) for name, package, path, source in modules},
         EmbeddedFiles(files),
         origin,
+        version,
     )
     sys.meta_path.insert(0, importer)
     # An empty __path__ makes the module a package: its submodules are looked up on
