@@ -34,22 +34,33 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until interrupted."""
+    """Serve until interrupted (Ctrl-C or SIGTERM stop it gracefully)."""
     import uvicorn
 
     from trainer_tools.dev_backend import OPENAPI_PATH, TIMELINE_PATH, Store, create_app
+    from trainer_tools.dry_run.services import bind_socket
 
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        print(f"dev-backend: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
     store = Store(args.db)
     app = create_app(store, token=args.token or None)
-    where = f"http://{args.host}:{args.port}"
+    where = f"http://{args.host}:{sock.getsockname()[1]}"
     print(
-        f"reference backend on {where} (CALLBACK_URL={where}); OpenAPI at {OPENAPI_PATH}, "
-        f"timeline at {TIMELINE_PATH}; record in {args.db} (WAL); "
-        f"bearer token {'required' if args.token else 'not required'}",
+        f"reference backend listening on {where} (use it as CALLBACK_URL)\n"
+        f"  OpenAPI document: {where}{OPENAPI_PATH}\n"
+        f"  a job's timeline: {where}{TIMELINE_PATH}\n"
+        f"  record: {args.db} (SQLite, WAL; kept across restarts)\n"
+        f"  bearer token: {'required' if args.token else 'not required'}",
         file=sys.stderr,
+        flush=True,
     )
+    config = uvicorn.Config(app, log_level="info", lifespan="off")
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="off")
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         store.close()
     return 0

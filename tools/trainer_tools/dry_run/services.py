@@ -14,7 +14,17 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["AsgiServer", "ServerStartError"]
+__all__ = ["AsgiServer", "ServerStartError", "bind_socket"]
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (host, port); port 0 picks a free one (see `getsockname()`)."""
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
+    # and without it every answer waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
 
 
 class ServerStartError(RuntimeError):
@@ -46,11 +56,7 @@ class AsgiServer:
 
     def start(self, timeout: float = 15.0) -> AsgiServer:
         """Bind, start uvicorn in a thread and wait until it accepts connections."""
-        # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are
-        # TCP, and without it every answer waits ~40 ms for a delayed ACK (Nagle).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
+        sock = bind_socket(self.host, self.port)
         self.port = int(sock.getsockname()[1])
         self._socket = sock
         config = uvicorn.Config(
