@@ -210,3 +210,18 @@ def test_interrupted_run_keeps_the_previous_output(
         convert_dataset(root, task_type="detection")
     assert read_tree(root) == before
     assert not [p for p in root.iterdir() if p.name.startswith(".")]
+
+
+def test_a_folder_the_converter_did_not_write_is_never_replaced(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "ds", document([image(1)]))
+    (root / "labels").mkdir()
+    (root / "labels" / "mine.txt").write_text("keep me")
+    with pytest.raises(DatasetError, match="was not written by this converter"):
+        convert_dataset(root, task_type="detection")
+    assert (root / "labels" / "mine.txt").read_text() == "keep me"
+    assert not (root / "data.yaml").exists()
+    (root / "labels" / "mine.txt").unlink()
+    (root / "labels").rmdir()
+    convert_dataset(root, task_type="detection")
+    convert_dataset(root, task_type="detection")  # its own output is replaced
+    assert (root / "labels" / "1.txt").read_text() == "0 0.200000 0.200000 0.200000 0.200000\n"

@@ -273,7 +273,11 @@ def classification_document() -> dict[str, Any]:
 
 
 def _tree(root: Path) -> list[str]:
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    )
 
 
 def test_classification_yolo_layout(tmp_path: Path) -> None:
@@ -318,7 +322,10 @@ def test_coco_example(tmp_path: Path) -> None:
     out = root / "coco"
     assert result.output_dir == str(out)
     assert os.readlink(out / "images") == "../images"
-    assert sorted(p.name for p in (out / "annotations").iterdir()) == ["train.json", "val.json"]
+    assert sorted(p.name for p in (out / "annotations").glob("*.json")) == [
+        "train.json",
+        "val.json",
+    ]
     val = json.loads((out / "annotations/val.json").read_text())
     assert val["categories"] == [{"id": 2, "name": "person"}, {"id": 7, "name": "car"}]
     assert val["images"] == [

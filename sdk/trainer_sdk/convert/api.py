@@ -28,6 +28,7 @@ from typing import Any
 from trainer_sdk.convert import coco, imagefolder
 from trainer_sdk.convert.dice_reader import (
     IMAGES_FOLDER,
+    DiceDataset,
     find_annotation_file,
     load_document,
     missing_image_files,
@@ -36,7 +37,7 @@ from trainer_sdk.convert.dice_reader import (
 from trainer_sdk.convert.job import ConversionJob
 from trainer_sdk.convert.problems import Problems
 from trainer_sdk.convert.report import ConversionReport, DropReason
-from trainer_sdk.convert.split import assign_splits, parse_split_config
+from trainer_sdk.convert.split import SplitConfig, assign_splits, parse_split_config
 from trainer_sdk.convert.tally import Tally
 from trainer_sdk.convert.tasks import canonical_task
 from trainer_sdk.convert.yolo import write_yolo
@@ -127,12 +128,12 @@ def convert_dataset(
 
 
 def _convert(
-    dataset: Any,
+    dataset: DiceDataset,
     root: Path,
     annotation_file: Path,
     task: str,
     target_format: str,
-    split: Any,
+    split: SplitConfig,
     output_dir: str | os.PathLike[str] | None,
 ) -> ConversionResult:
     images_root = root / IMAGES_FOLDER

@@ -5,7 +5,9 @@ that looks whole: the entries are renamed into place only after every file was w
 ones first moved aside, and the entry that says "complete" (`data.yaml` for YOLO) goes last. The
 old entries are deleted only after the new ones are in place: deleting tens of thousands of files
 and then creating new ones right away is slow on ext4 (see DEPENDENCY_NOTES), so the new files are
-never written after a mass delete of the old.
+never written after a mass delete of the old. Every published folder holds an empty
+`.trainer-sdk-convert` marker, and a folder without it (the user's own `train/`, say) is never
+replaced: the conversion stops with a DatasetError instead.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["Staging"]
+from trainer_sdk.errors import DatasetError
+
+__all__ = ["MARKER", "Staging"]
 
 PREFIX = ".trainer-sdk-convert-"
+MARKER = ".trainer-sdk-convert"
+"""An empty file in every folder this module publishes: only such folders are ever replaced."""
 
 
 class Staging:
@@ -47,11 +53,24 @@ class Staging:
         """Move the staged entries `names` (last one last) to `output_dir`, replacing what is
         there; also take away stale entries `remove` of an earlier run that this run does not
         produce (e.g. a `test.txt` when there is no test split any more)."""
+        for name in names:
+            staged = self.root / name
+            if staged.is_dir() and not staged.is_symlink():
+                (staged / MARKER).touch()
+            target = self.output_dir / name
+            if target.is_dir() and not target.is_symlink() and not (target / MARKER).exists():
+                raise DatasetError(
+                    f"{self.output_dir.name}/{name}/ exists and was not written by this "
+                    "converter; it is left alone. Move it away, or pass another output_dir."
+                )
         trash = Path(tempfile.mkdtemp(prefix=PREFIX + "old-", dir=self.output_dir))
         try:
             # The completion marker leaves first and comes back last.
             for name in [names[-1], *names[:-1], *remove]:
                 target = self.output_dir / name
+                foreign = target.is_dir() and not target.is_symlink()
+                if foreign and not (target / MARKER).exists():
+                    continue  # a stale entry that is not ours: left alone
                 if os.path.lexists(target):
                     os.rename(target, trash / name)
             for name in names:
