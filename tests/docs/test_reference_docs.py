@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -111,6 +112,20 @@ def test_every_sdk_method_and_parameter_is_documented(pages: dict[str, str]) -> 
         section = page.split(f"### {method.name}\n", 1)[1].split("\n### ", 1)[0]
         for param in method.params:
             assert f"| `{param.name}` |" in section, f"{method.name}({param.name})"
+
+
+def test_every_dice_field_and_split_default_is_documented(pages: dict[str, str]) -> None:
+    page = pages["dice.md"]
+    documents = schema_documents()
+    annotations = documents["dice/annotations"]
+    for field in annotations["properties"]:
+        assert f"| `{field}` |" in page, field
+    assert "| `annotations[].bbox` |" in page and "| `images[].file_name` |" in page
+    split = documents["dice/split-config"]["properties"]
+    for field, schema in split.items():
+        row = next(line for line in page.splitlines() if line.startswith(f"| `{field}` |"))
+        if "default" in schema:
+            assert row.endswith(f"| `{json.dumps(schema['default'])}` |"), row
 
 
 def test_the_index_links_every_page_and_the_lint_rules(pages: dict[str, str]) -> None:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from trainer_tools.docs.pages import callbacks, config, environment, errors, index, sdk_api
+from trainer_tools.docs.pages import (
+    callbacks,
+    config,
+    dice,
+    environment,
+    errors,
+    index,
+    sdk_api,
+)
 from trainer_tools.docs.schema_text import SchemaIndex
 
-PAGES = (index, environment, config, callbacks, sdk_api, errors)
+PAGES = (index, environment, config, callbacks, sdk_api, errors, dice)
 
 
 def render_pages() -> dict[str, str]:

@@ -23,6 +23,7 @@ class Field:
     type: str
     required: bool
     description: str
+    default: str = ""  # the schema's default as inline code, or ""
 
 
 class SchemaIndex:
@@ -106,8 +107,11 @@ class SchemaIndex:
             path = f"{prefix}{name}"
             target, target_base = self.resolve(child, base)
             description = child.get("description") or target.get("description", "")
+            default = json_value(target["default"]) if "default" in target else ""
             rows.append(
-                Field(path, self.type_text(child, base), name in required, description or "")
+                Field(
+                    path, self.type_text(child, base), name in required, description or "", default
+                )
             )
             depth = path.count(".") + path.count("[]") + 1
             if depth >= MAX_DEPTH:
