@@ -115,6 +115,7 @@ def test_class_map_is_a_bijection_onto_0_to_nc(document: dict[str, Any]) -> None
         assert data["nc"] == len(real)
         assert data["names"] == {i: name for i, (_, name) in enumerate(real)}
         assert result.report.classes == [name for _, name in real]
+        assert result.report.class_ids == [class_id for class_id, _ in real]
 
 
 @SETTINGS

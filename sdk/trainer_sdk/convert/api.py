@@ -203,6 +203,7 @@ def _convert(
         objects_dropped=tally.sorted_dropped(),
         adjustments=tally.sorted_adjustments(),
         classes=dataset.names,
+        class_ids=[c.id for c in dataset.classes if c.index >= 0],
         splits={name: len(images) for name, images in splits.items()},
         missing_image_examples=sorted(missing)[:_MISSING_EXAMPLES],
     )

@@ -41,7 +41,8 @@ class ConversionReport:
     (only they appear in the outputs); `negatives` the converted images without any kept object
     (YOLO gets an empty label file for each). `objects_dropped` maps a `DropReason` value to its
     count; `adjustments` counts objects kept but changed (`boxes_clipped`, `points_clipped`,
-    `keypoints_outside_image`). `classes` lists the class names in output index order.
+    `keypoints_outside_image`). `classes` lists the class names in output index order and
+    `class_ids` their DICE ids (output index i is DICE class `class_ids[i]`).
     """
 
     source_format: str
@@ -58,6 +59,7 @@ class ConversionReport:
     objects_dropped: dict[str, int]
     adjustments: dict[str, int]
     classes: list[str]
+    class_ids: list[int]
     splits: dict[str, int]
     missing_image_examples: list[str] = field(default_factory=list)
 
