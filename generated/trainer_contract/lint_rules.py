@@ -15,6 +15,7 @@ __all__ = [
     "CALLBACK_REGISTRARS",
     "CPU_DEVICE",
     "END_HOOKS",
+    "ENTRY_RUNNER",
     "EPOCH_HOOKS",
     "ERROR_TYPE_CLASS",
     "ERROR_TYPE_MODULES",
@@ -454,6 +455,7 @@ ERROR_TYPE_MODULES: Final[tuple[str, ...]] = (
     "trainer_sdk",
     "trainer_contract.error_type",
 )
+ENTRY_RUNNER: Final[str] = "run"
 LIFECYCLE_METHODS: Final[LifecycleMethods] = LifecycleMethods(
     started="report_started",
     progress="report_progress",

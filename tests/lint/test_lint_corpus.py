@@ -22,6 +22,7 @@ FRAMEWORK_FIXTURES = [
     "lightning_callback.py",
     "mmengine_hook.py",
     "keras_callback.py",
+    "sdk_runner.py",
 ]
 
 
@@ -96,6 +97,7 @@ HF = "huggingface_callback.py"
 LI = "lightning_callback.py"
 MM = "mmengine_hook.py"
 KE = "keras_callback.py"
+RU = "sdk_runner.py"
 
 MUTATIONS = [
     # -- plain PyTorch loop ------------------------------------------------------------------------
@@ -551,6 +553,42 @@ MUTATIONS = [
         ],
         "TRL020",
         "except Exception as exc:",
+    ),
+    # -- the SDK's run(main): it builds the SDK, reports failures, closes and exits -----------------
+    m(RU, "bad-return-code", [("    return 0\n", "    return 5\n")], "TRL009", "return 5"),
+    m(
+        RU,
+        "completed-removed",
+        [('    sdk.report_completed({"loss": loss}, {}, epochs)\n', "")],
+        "TRL006",
+        "    run(main)",
+    ),
+    m(
+        RU,
+        "progress-removed",
+        [('        sdk.report_progress(epoch, epochs, {"loss": loss})\n', "")],
+        "TRL004",
+        "for epoch in range",
+    ),
+    m(
+        RU,
+        "swallowing-loop",
+        [
+            (
+                "        loss = train_one_epoch(model, epoch)\n",
+                "        try:\n            loss = train_one_epoch(model, epoch)\n"
+                "        except Exception:\n            pass\n",
+            )
+        ],
+        "TRL020",
+        "except Exception:",
+    ),
+    m(
+        RU,
+        "runner-not-used",
+        [("    run(main)\n", "    raise SystemExit(main(None))\n")],
+        "TRL001",
+        "from trainer_sdk import run",
     ),
 ]
 

@@ -213,6 +213,41 @@ class Analysis:
         name = self.call_name(call)
         return name is not None and name in self.facts.exit_calls
 
+    @functools.cached_property
+    def exit_calls(self) -> list[ast.Call]:
+        """`sys.exit(...)`-style calls and `SystemExit(...)` constructions in the file."""
+        calls = [c for c in self.of(ast.Call) if self.is_exit_call(c)]
+        calls += [
+            r.exc
+            for r in self.of(ast.Raise)
+            if isinstance(r.exc, ast.Call)
+            and self.call_name(r.exc) in ("SystemExit", "builtins.SystemExit")
+        ]
+        return calls
+
+    @functools.cached_property
+    def exit_functions(self) -> set[str]:
+        """Functions of this file whose return value becomes the exit code: `sys.exit(main())`,
+        `code = main()` then `sys.exit(code)`, and `run(main)` (the SDK's entry helper)."""
+        assigned: dict[str, set[str]] = {}
+        for node in self.of(ast.Assign):
+            if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        assigned.setdefault(target.id, set()).add(node.value.func.id)
+        names: set[str] = set()
+        for call in self.exit_calls:
+            arg = call.args[0] if call.args else None
+            if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name):
+                names.add(arg.func.id)
+            elif isinstance(arg, ast.Name):
+                names |= assigned.get(arg.id, set())
+        for call in self.of(ast.Call):
+            entry = self.symbols.runner_entry(call)
+            if entry is not None:
+                names.add(entry.name)
+        return {n for n in names if self.symbols.function(n) is not None}
+
     def error_type_member(self, node: ast.AST) -> str | None:
         """`X` for `ErrorType.X` (any alias of ErrorType), else None."""
         if isinstance(node, ast.Attribute) and self.symbols.is_error_type(node.value):

@@ -46,6 +46,8 @@ class ContractFacts:
     sdk_class: str
     error_type_class: str
     error_type_modules: tuple[str, ...]
+    entry_runner: str
+    """The SDK's `run(main)` helper: builds the SDK for `main(sdk)`, reports, closes, exits."""
     started: str
     progress: str
     completed: str
@@ -104,6 +106,7 @@ def facts() -> ContractFacts:
         sdk_class=lint_rules.SDK_CLASS,
         error_type_class=lint_rules.ERROR_TYPE_CLASS,
         error_type_modules=lint_rules.ERROR_TYPE_MODULES,
+        entry_runner=lint_rules.ENTRY_RUNNER,
         started=methods.started,
         progress=methods.progress,
         completed=methods.completed,

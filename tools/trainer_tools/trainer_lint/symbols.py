@@ -100,6 +100,8 @@ class Symbols:
     module_names: set[str] = field(default_factory=set)
     """Every name bound by an import (never an SDK object)."""
     sdk_imports: list[ast.stmt] = field(default_factory=list)
+    runners: set[str] = field(default_factory=set)
+    """Local names of the SDK's `run(main)` helper."""
     functions: dict[str, list[FunctionInfo]] = field(default_factory=dict)
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     methods: dict[str, dict[str, FunctionInfo]] = field(default_factory=dict)
@@ -141,6 +143,8 @@ class Symbols:
                 self.module_names.add(local)
                 if node.module == facts.sdk_module and alias.name == facts.sdk_class:
                     self.sdk_classes.add(local)
+                if node.module == facts.sdk_module and alias.name == facts.entry_runner:
+                    self.runners.add(local)
                 if node.module in facts.error_type_modules and alias.name == facts.error_type_class:
                     self.error_type_names.add(local)
                 if f"{node.module}.{alias.name}" in facts.error_type_modules:
@@ -182,6 +186,11 @@ class Symbols:
         local_names = set(self.functions) | set(self.classes)
         local_names |= {m for table in self.methods.values() for m in table}
         calls = [c for c in index.of(ast.Call) if terminal_name(c.func) in local_names]
+        for call in index.of(ast.Call):
+            entry = self.runner_entry(call)
+            if entry is not None and entry.params():
+                # run(main) calls main(sdk) with the SDK it builds.
+                self.sdk_vars.add(entry.params()[0])
         returns = [(fn.name, ret.value) for fn, ret in index.returns if ret.value is not None]
         for targets, value in assignments:
             if isinstance(value, ast.Call):
@@ -250,6 +259,24 @@ class Symbols:
         if isinstance(func, ast.Attribute) and func.attr == self.facts.sdk_class:
             return isinstance(func.value, ast.Name) and func.value.id in self.sdk_modules
         return False
+
+    def runner_entry(self, call: ast.Call) -> FunctionInfo | None:
+        """For `run(main)` (the SDK's entry helper), the function of this file it runs."""
+        func = call.func
+        is_runner = (isinstance(func, ast.Name) and func.id in self.runners) or (
+            isinstance(func, ast.Attribute)
+            and func.attr == self.facts.entry_runner
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.sdk_modules
+        )
+        if not is_runner or not call.args or not isinstance(call.args[0], ast.Name):
+            return None
+        return self.function(call.args[0].id)
+
+    def runner_builds_sdk(self, call: ast.Call) -> bool:
+        """`run(main)` where `main` takes the SDK as its parameter: run constructs it."""
+        entry = self.runner_entry(call)
+        return entry is not None and bool(entry.params())
 
     def is_sdk(self, node: ast.AST) -> bool:
         """An expression whose value is an SDK object (as far as names tell)."""

@@ -28,7 +28,7 @@ from trainer_tools.trainer_lint.symbols import (
 
 __all__ = ["Event", "Frame", "Trace", "TryInfo", "build_trace", "is_broad_handler"]
 
-FrameKind = Literal["try", "handler", "else", "finally", "loop", "with"]
+FrameKind = Literal["try", "handler", "else", "finally", "loop", "with", "runner"]
 EventKind = Literal["construct", "call", "training", "raise", "exit"]
 
 # Deep enough for any real trainer's helper chain; bounds the walk on pathological files.
@@ -95,10 +95,22 @@ class Trace:
     tries: list[TryInfo] = field(default_factory=list)
     with_managed: set[int] = field(default_factory=set)
     """ids of SDK-constructing calls used as a `with` context manager (closed on exit)."""
+    runner_calls: set[int] = field(default_factory=set)
+    """ids of `run(main)` calls met on the walk."""
 
     def of(self, kind: EventKind, method: str | None = None) -> list[Event]:
         """Events of a kind (and SDK method)."""
         return [e for e in self.events if e.kind == kind and (method is None or e.method == method)]
+
+    @property
+    def uses_runner(self) -> bool:
+        """The program runs through the SDK's `run(main)` (which reports, closes and exits)."""
+        return any(e.within("runner") for e in self.events) or any(
+            e.kind == "construct"
+            and isinstance(e.node, ast.Call)
+            and id(e.node) in self.runner_calls
+            for e in self.events
+        )
 
     def training_anchor(self) -> Event | None:
         """The first training event on the main path: where training starts."""
@@ -251,6 +263,14 @@ class _Walker:
         symbols, facts = self.symbols, self.facts
         if symbols.is_sdk_construct(node):
             self.emit("construct", node, frames, hook)
+            return
+        entry = symbols.runner_entry(node)
+        if entry is not None:
+            self.trace.runner_calls.add(id(node))
+            # run(main): builds the SDK for main(sdk), reports what escapes main, closes, exits.
+            if entry.params():
+                self.emit("construct", node, frames, hook)
+            self.enter(entry, (*frames, Frame("runner", node)), hook)
             return
         method = symbols.sdk_method(node)
         if method is not None:

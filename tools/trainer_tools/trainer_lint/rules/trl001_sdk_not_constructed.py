@@ -2,8 +2,9 @@
 
 How it is checked: looks for a call that creates the SDK anywhere in the file: the SDK class under
 any import alias (`from trainer_sdk import TrainerSDK as S`, `trainer_sdk.TrainerSDK()`), or a
-function of the same file that returns one (`sdk = get_sdk()`). The finding points at the SDK
-import, or at the top of the file when there is none.
+function of the same file that returns one (`sdk = get_sdk()`), or the SDK's `run(main)` with a
+`main(sdk)` that takes the SDK it builds. The finding points at the SDK import, or at the top of
+the file when there is none.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ CODE = "TRL001"
 
 def check(analysis: Analysis) -> Iterator[Finding]:
     """Report a file that never creates the SDK."""
-    if any(analysis.symbols.is_sdk_construct(node) for node in analysis.of(ast.Call)):
+    symbols = analysis.symbols
+    if any(
+        symbols.is_sdk_construct(node) or symbols.runner_builds_sdk(node)
+        for node in analysis.of(ast.Call)
+    ):
         return
     facts = analysis.facts
     imports = analysis.symbols.sdk_imports

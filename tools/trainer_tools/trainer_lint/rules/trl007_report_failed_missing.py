@@ -4,8 +4,9 @@ How it is checked: takes the start of training (the first epoch loop or framewor
 on the walked path) and the `try` statements around it, through the calls that lead there. One of
 their broad handlers (`except Exception`, `except BaseException`, bare `except`) must call
 `report_failed`, itself or through a function of the same file. A handler that hides the error
-altogether is TRL020's finding instead. The finding points at the innermost broad handler, or at
-the start of training when no `try` covers it.
+altogether is TRL020's finding instead. Training run by the SDK's `run(main)` is covered: `run`
+reports whatever escapes `main`. The finding points at the innermost broad handler, or at the
+start of training when no `try` covers it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         "str(exc), traceback.format_exc()); return 1`"
     )
     training = analysis.trace.training_anchor()
+    if training is None and analysis.trace.uses_runner:
+        return  # run(main) reports whatever escapes main
+    if training is not None and training.within("runner"):
+        return  # run(main) reports whatever escapes main
     if training is None:
         if not any(e.within("handler") for e in analysis.method_events(facts.failed)):
             yield analysis.finding(

@@ -2,7 +2,8 @@
 
 How it is checked: the SDK counts as closed when it is created (or wrapped in
 `contextlib.closing`) as a `with` context manager, when a reached `close()` call sits in a
-`finally` clause, or when `atexit.register(sdk.close)` appears in the file. The finding points at
+`finally` clause, when `atexit.register(sdk.close)` appears in the file, or when the program runs
+through the SDK's `run(main)`, which closes it. The finding points at
 a `close()` outside `finally`, or at the SDK's construction when `close()` is never called.
 """
 
@@ -35,8 +36,8 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     """Report an SDK that is not closed on every path."""
     facts = analysis.facts
     anchor = analysis.lifecycle_anchor()
-    if anchor is None or analysis.trace.with_managed:
-        return
+    if anchor is None or analysis.trace.with_managed or analysis.trace.uses_runner:
+        return  # a with block or run(main) closes the SDK
     closes = analysis.method_events(facts.close)
     if any(e.within("finally") for e in closes) or _registered_at_exit(analysis):
         return

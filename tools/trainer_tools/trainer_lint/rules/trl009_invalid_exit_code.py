@@ -2,8 +2,8 @@
 
 How it is checked: the literal integer given to `sys.exit`, `exit`, `quit`, `os._exit` or
 `SystemExit`, and every literal integer returned by a function whose result is passed to one of
-them (`sys.exit(main())`, or `code = main()` then `sys.exit(code)`), must be an exit code of
-`trainer_contract.exit_codes`.
+them (`sys.exit(main())`, or `code = main()` then `sys.exit(code)`) or to the SDK's
+`run(main)`, must be an exit code of `trainer_contract.exit_codes`.
 """
 
 from __future__ import annotations
@@ -33,33 +33,9 @@ def literal_int(node: ast.expr | None) -> int | None:
 
 
 def _exit_arguments(analysis: Analysis) -> Iterator[ast.expr]:
-    for call in analysis.of(ast.Call):
-        if call.args and analysis.is_exit_call(call):
+    for call in analysis.exit_calls:
+        if call.args:
             yield call.args[0]
-    for node in analysis.of(ast.Raise):
-        if (
-            isinstance(node.exc, ast.Call)
-            and node.exc.args
-            and analysis.call_name(node.exc) in ("SystemExit", "builtins.SystemExit")
-        ):
-            yield node.exc.args[0]
-
-
-def _exit_functions(analysis: Analysis, arguments: list[ast.expr]) -> set[str]:
-    """Functions of the file whose return value becomes the exit code."""
-    assigned: dict[str, set[str]] = {}
-    for node in analysis.of(ast.Assign):
-        if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    assigned.setdefault(target.id, set()).add(node.value.func.id)
-    names: set[str] = set()
-    for arg in arguments:
-        if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name):
-            names.add(arg.func.id)
-        elif isinstance(arg, ast.Name):
-            names |= assigned.get(arg.id, set())
-    return {n for n in names if analysis.symbols.function(n) is not None}
 
 
 def check(analysis: Analysis) -> Iterator[Finding]:
@@ -73,7 +49,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
             yield analysis.finding(
                 CODE, arg, f"exit code {value} is not a platform exit code: use {allowed}"
             )
-    for name in sorted(_exit_functions(analysis, arguments)):
+    for name in sorted(analysis.exit_functions):
         info = analysis.symbols.function(name)
         assert info is not None  # _exit_functions keeps only functions of the file
         for node in analysis.index.returns_of(info.node):

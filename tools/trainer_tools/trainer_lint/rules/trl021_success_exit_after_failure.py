@@ -28,30 +28,6 @@ def _success_value(node: ast.expr | None, success: int) -> bool:
     )
 
 
-def _exit_functions(analysis: Analysis) -> set[str]:
-    """Names of this file's functions whose result is passed to an exit call."""
-    names: set[str] = set()
-    assigned: dict[str, str] = {}
-    for assign in analysis.of(ast.Assign):
-        if isinstance(assign.value, ast.Call) and isinstance(assign.value.func, ast.Name):
-            for target in assign.targets:
-                if isinstance(target, ast.Name):
-                    assigned[target.id] = assign.value.func.id
-    calls = [c for c in analysis.of(ast.Call) if analysis.is_exit_call(c)]
-    calls += [
-        r.exc
-        for r in analysis.of(ast.Raise)
-        if isinstance(r.exc, ast.Call) and analysis.call_name(r.exc) == "SystemExit"
-    ]
-    for call in calls:
-        for arg in call.args[:1]:
-            if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name):
-                names.add(arg.func.id)
-            elif isinstance(arg, ast.Name) and arg.id in assigned:
-                names.add(assigned[arg.id])
-    return names
-
-
 def _handler_function(analysis: Analysis, handler: ast.ExceptHandler) -> Function | None:
     functions: list[Function] = [*analysis.of(ast.FunctionDef), *analysis.of(ast.AsyncFunctionDef)]
     for function in functions:
@@ -71,7 +47,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
                 handlers[id(frame.node)] = frame.node
     if not handlers:
         return
-    exit_functions = _exit_functions(analysis)
+    exit_functions = analysis.exit_functions
     for handler in handlers.values():
         function = _handler_function(analysis, handler)
         returns_exit_code = function is not None and function.name in exit_functions
