@@ -36,8 +36,9 @@ from trainer_contract.models.config import BasicConfig, FullConfig
 from trainer_contract.sdk_api import SDK_METHODS
 from trainer_sdk import payloads
 from trainer_sdk.config import Settings, load_dotenv_file, load_settings
+from trainer_sdk.delivery import channels
 from trainer_sdk.delivery.envelope import encode_body
-from trainer_sdk.delivery.outbox import Outbox, outbox_path
+from trainer_sdk.delivery.outbox import Outbox, OutboxBusyError, outbox_path
 from trainer_sdk.delivery.retry import RetryPolicy
 from trainer_sdk.delivery.sender import CallbackSender, SenderStats
 from trainer_sdk.delivery.transport import FileTransport, open_transport
@@ -137,6 +138,7 @@ class TrainerSDK:
         self._http_transport = http_transport
         self._queue_capacity = queue_capacity
         self._sender: CallbackSender | None = None
+        self._spool = Path()
         self._closed = False
         self._lock = threading.Lock()
         self._operation = "training"
@@ -167,6 +169,12 @@ class TrainerSDK:
         atexit.register(self._at_exit)
 
     def _open_sender(self) -> CallbackSender:
+        """The process's shared sender for this job's spool (see `delivery.channels`)."""
+        settings = self._settings
+        self._spool = outbox_path(Path(settings["WORK_DIR"]), settings.job_id, self._rank)
+        return channels.acquire(self._spool, self._create_sender)
+
+    def _create_sender(self) -> CallbackSender:
         settings = self._settings
         user_agent = f"trainer-sdk/{__version__} python-httpx/{httpx.__version__}"
         timeout = float(settings["CALLBACK_TIMEOUT"])
@@ -189,10 +197,12 @@ class TrainerSDK:
             raise ConfigError(f"CALLBACK_URL cannot be used: {self._redact(str(exc))}") from exc
         policy = RetryPolicy(max_retries=int(settings["CALLBACK_MAX_RETRIES"]), base_delay=delay)
         work_dir = Path(settings["WORK_DIR"])
-        spool = outbox_path(work_dir, settings.job_id, self._rank)
         outbox: Outbox | None
         try:
-            outbox = Outbox(spool)
+            outbox = Outbox(self._spool)
+        except OutboxBusyError as exc:
+            transport.close()
+            raise ConfigError(str(exc)) from exc
         except OSError as exc:
             if not isinstance(transport, FileTransport):
                 transport.close()
@@ -895,7 +905,7 @@ class TrainerSDK:
         atexit.unregister(self._at_exit)
         sender = self._sender
         if sender is not None:
-            sender.close(flush=True)
+            channels.release(self._spool, sender, flush=True)
         storage, self._storage_service = self._storage_service, None
         if storage is not None:
             try:
@@ -911,7 +921,7 @@ class TrainerSDK:
         self._closed = True
         atexit.unregister(self._at_exit)
         if self._sender is not None:
-            self._sender.close(flush=False)
+            channels.release(self._spool, self._sender, flush=False)
 
     def report_exception(self, exc: BaseException, traceback_text: str | None = None) -> None:
         """Report `exc` as the job's failure, with the ErrorType it maps to.

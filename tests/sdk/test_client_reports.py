@@ -393,3 +393,21 @@ def test_numpy_scalars_are_accepted_everywhere(
     assert progress["current_epoch"] == 1 and progress["epoch_duration_seconds"] == 2.5
     assert progress["estimated_time_remaining"] == 7.5
     assert completed["total_epochs_completed"] == 4 and completed["best_epoch"] == 1
+
+
+def test_two_sdks_of_one_job_share_one_ordered_sender(
+    make_sdk: MakeSdk, backend: RecordingBackend
+) -> None:
+    main = make_sdk()
+    helper = make_sdk()  # e.g. built inside an exporter function
+    main.report_started("training", total_epochs=3)
+    helper.log_info("helper says hi")
+    main.report_progress(1, 3, {"loss": 0.5})
+    helper.close()  # must not stop the main SDK's deliveries
+    main.report_progress(2, 3, {"loss": 0.4})
+    main.report_completed({"loss": 0.4}, total_epochs=3)
+    kinds = [path.rsplit("/", 1)[-1] for path, _ in backend.calls()]
+    assert kinds == ["progress", "logs", "progress", "progress", "completion"]
+    main.close()
+    assert main.outbox_path is not None
+    assert read_outbox(main.outbox_path).pending == ()

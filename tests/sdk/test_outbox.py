@@ -61,8 +61,10 @@ def test_numbering_continues_after_everything_was_delivered(tmp_path: Path) -> N
     box.put(_envelope(1))
     box.mark(1, "delivered")
     box.close()
-    assert Outbox(path).next_seq == 2
-    assert Outbox(path).next_seq == 2  # compaction twice keeps the watermark
+    for _ in range(2):  # compaction twice keeps the watermark
+        reopened = Outbox(path)
+        assert reopened.next_seq == 2
+        reopened.close()
 
 
 def test_a_torn_last_line_is_skipped_not_fatal(tmp_path: Path) -> None:
@@ -81,3 +83,22 @@ def test_unknown_state_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown outbox state"):
         box.mark(1, "lost")
     box.close()
+
+
+def test_a_spool_is_locked_against_a_second_process(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = outbox_path(tmp_path, 3)
+    box = Outbox(path)
+    probe = (
+        "import sys; from pathlib import Path\n"
+        "from trainer_sdk.delivery.outbox import Outbox, OutboxBusyError\n"
+        "try:\n    Outbox(Path(sys.argv[1]))\nexcept OutboxBusyError as e:\n"
+        "    print('busy', e)\nelse:\n    print('opened')\n"
+    )
+    held = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True)
+    assert held.stdout.startswith("busy") and "in use by another process" in held.stdout
+    box.close()
+    free = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True)
+    assert free.stdout.strip() == "opened"

@@ -2,7 +2,13 @@
 sending with coalescing (sender), and the crash-proof spool file (outbox)."""
 
 from trainer_sdk.delivery.envelope import Envelope, encode_body
-from trainer_sdk.delivery.outbox import Outbox, OutboxState, outbox_path, read_outbox
+from trainer_sdk.delivery.outbox import (
+    Outbox,
+    OutboxBusyError,
+    OutboxState,
+    outbox_path,
+    read_outbox,
+)
 from trainer_sdk.delivery.retry import RetryPolicy, is_retryable_status, parse_retry_after
 from trainer_sdk.delivery.sender import CallbackSender, SenderStats
 from trainer_sdk.delivery.transport import (
@@ -20,6 +26,7 @@ __all__ = [
     "FileTransport",
     "HttpTransport",
     "Outbox",
+    "OutboxBusyError",
     "OutboxState",
     "Outcome",
     "RetryPolicy",

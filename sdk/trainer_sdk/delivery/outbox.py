@@ -34,7 +34,24 @@ from typing import Any
 
 from trainer_sdk.delivery.envelope import Envelope
 
-__all__ = ["DONE_STATES", "Outbox", "OutboxState", "outbox_path", "read_outbox"]
+__all__ = [
+    "DONE_STATES",
+    "Outbox",
+    "OutboxBusyError",
+    "OutboxState",
+    "outbox_path",
+    "read_outbox",
+]
+
+try:  # Linux and macOS; without it (Windows) the spool is simply not locked.
+    import fcntl
+except ImportError:  # pragma: no cover - no such platform in CI
+    fcntl = None  # type: ignore[assignment]
+
+
+class OutboxBusyError(RuntimeError):
+    """Another process has this spool open (a second trainer, or a replay in progress)."""
+
 
 _FORMAT_VERSION = 1
 _log = logging.getLogger("trainer_sdk.outbox")
@@ -152,18 +169,35 @@ class Outbox:
         self._path = path
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        state = read_outbox(path)
-        if state.torn_lines:
-            _log.warning(
-                "outbox %s: skipped %d unreadable line(s) (a process was killed mid-write)",
-                path.name,
-                state.torn_lines,
-            )
-        self._compact(state.pending, state.next_seq - 1)
-        self._pending_at_open = state.pending
-        self._next_seq = state.next_seq
-        self._highest_written = state.next_seq - 1
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # An exclusive lock on a side file (the spool itself is replaced by compaction) keeps a
+        # second process from compacting or replaying a spool a live trainer is appending to.
+        self._lock_fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        if fcntl is not None:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(self._lock_fd)
+                raise OutboxBusyError(
+                    f"the callback outbox {path} is in use by another process (another trainer "
+                    "with the same JOB_ID and RANK, or `trainer-sdk outbox replay`); wait for it "
+                    "to finish"
+                ) from None
+        try:
+            state = read_outbox(path)
+            if state.torn_lines:
+                _log.warning(
+                    "outbox %s: skipped %d unreadable line(s) (a process was killed mid-write)",
+                    path.name,
+                    state.torn_lines,
+                )
+            self._compact(state.pending, state.next_seq - 1)
+            self._pending_at_open = state.pending
+            self._next_seq = state.next_seq
+            self._highest_written = state.next_seq - 1
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except BaseException:
+            os.close(self._lock_fd)
+            raise
 
     @property
     def path(self) -> Path:
@@ -214,6 +248,9 @@ class Outbox:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
+            if self._lock_fd >= 0:
+                os.close(self._lock_fd)  # releases the process lock
+                self._lock_fd = -1
 
     def _write(self, line: bytes) -> None:
         with self._lock:

@@ -130,6 +130,11 @@ class CallbackSender:
         return self._outbox
 
     @property
+    def closed(self) -> bool:
+        """True once `close` has run."""
+        return self._closed
+
+    @property
     def pending(self) -> int:
         """Envelopes not yet delivered (queued or being attempted)."""
         with self._cond:
@@ -221,10 +226,11 @@ class CallbackSender:
                 self._outbox.path,
                 self._outbox.path,
             )
-        if not self._thread.is_alive():
-            self._transport.close()
-            if self._outbox is not None:
-                self._outbox.close()
+        # Closed even when the worker is still inside a slow request: its last attempt then
+        # fails or its outbox mark is skipped, and the envelope stays pending in the spool.
+        self._transport.close()
+        if self._outbox is not None:
+            self._outbox.close()
 
     # ------------------------------------------------------------------------------ internals
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from trainer_contract.env import ENV_VARS
 from trainer_contract.exit_codes import ExitCode
-from trainer_sdk.delivery.outbox import Outbox, read_outbox
+from trainer_sdk.delivery.outbox import Outbox, OutboxBusyError, read_outbox
 from trainer_sdk.delivery.retry import RetryPolicy
 from trainer_sdk.delivery.sender import CallbackSender
 from trainer_sdk.delivery.transport import open_transport
@@ -108,7 +108,12 @@ def _replay(paths: list[Path], args: argparse.Namespace) -> int:
     policy = RetryPolicy(max_retries=args.max_retries, base_delay=args.retry_delay)
     worst = int(ExitCode.SUCCESS)
     for path in paths:
-        outbox = Outbox(path)
+        try:
+            outbox = Outbox(path)
+        except OutboxBusyError as exc:
+            print(f"trainer-sdk outbox replay: {exc}", file=sys.stderr)
+            worst = max(worst, int(ExitCode.TRAINING_FAILURE))
+            continue
         pending = len(outbox.recovered)
         if not pending:
             outbox.close()
