@@ -246,3 +246,20 @@ def test_export_script_is_not_held_to_the_training_rules() -> None:
         "TRL004",
         "TRL006",
     }
+
+
+def test_fan_out_of_helpers_is_walked_in_bounded_time() -> None:
+    # helper_0 calls helper_1 twice, which calls helper_2 twice, ...: 2**30 paths if every call
+    # were followed; the walk caps the entries per function, so this stays fast and still finds
+    # the progress report at the bottom of the chain.
+    depth = 30
+    helpers = "".join(
+        f"def helper_{i}(sdk, epoch, epochs):\n    helper_{i + 1}(sdk, epoch, epochs)\n"
+        f"    helper_{i + 1}(sdk, epoch, epochs)\n\n\n"
+        for i in range(depth)
+    )
+    helpers += (
+        f"def helper_{depth}(sdk, epoch, epochs):\n"
+        "    sdk.report_progress(epoch, epochs, {'loss': 0.1})\n\n\n"
+    )
+    assert lint(trainer(loop_body="helper_0(sdk, epoch, epochs)", helpers=helpers)) == []

@@ -33,6 +33,9 @@ EventKind = Literal["construct", "call", "training", "raise", "exit"]
 
 # Deep enough for any real trainer's helper chain; bounds the walk on pathological files.
 _MAX_DEPTH = 40
+# Each function is walked at most this many times (once per call site on the path): a helper
+# that calls two helpers that call two helpers... would otherwise cost 2**depth walks.
+_MAX_ENTRIES_PER_FUNCTION = 24
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ class _Walker:
         self.active: list[ast.AST] = []
         self.pending: list[_Pending] = []
         self.hooked: set[int] = set()
+        self.entries: dict[int, int] = {}
         self.seq = 0
 
     # -- events ---------------------------------------------------------------------------------
@@ -316,6 +320,10 @@ class _Walker:
     def enter(self, info: FunctionInfo, frames: tuple[Frame, ...], hook: str | None) -> None:
         if info.node in self.active or len(self.active) >= _MAX_DEPTH:
             return
+        seen = self.entries.get(id(info.node), 0)
+        if seen >= _MAX_ENTRIES_PER_FUNCTION:
+            return
+        self.entries[id(info.node)] = seen + 1
         self.active.append(info.node)
         try:
             self.body(info.node.body, frames, hook, info.owner)
