@@ -1,0 +1,281 @@
+"""The dry-run's parts on their own: verdict rules, the trainer's environment, the dataset upload
+plan, the timeline table, and the shipped demo dataset."""
+
+from __future__ import annotations
+
+import copy
+import filecmp
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trainer_contract.callbacks import ENDPOINTS, Endpoint
+from trainer_contract.env import ENV_VARS, SECRET_ENV_VARS
+from trainer_contract.lint_rules import LIFECYCLE_METHODS, TRAINING_OPERATION
+from trainer_contract.openapi import load as load_openapi
+from trainer_contract.sdk_api import SDK_METHODS
+from trainer_contract.validators import validator
+from trainer_tools.contract_check.bodies import example_bodies
+from trainer_tools.contract_check.scenarios import Prober
+from trainer_tools.dev_backend.roles import with_epoch
+from trainer_tools.dev_backend.store import TimelineEntry
+from trainer_tools.dry_run.dataset_upload import DatasetError, find_dataset
+from trainer_tools.dry_run.environment import DryRunSettings, build_env, describe_env, var
+from trainer_tools.dry_run.timeline_table import format_timeline
+from trainer_tools.dry_run.verdict import judge, reported_uris
+
+ROOT = Path(__file__).resolve().parents[2]
+DATASET = ROOT / "examples" / "data"
+DOCUMENT = load_openapi()
+BUCKET = "ckpt"
+
+
+def schema_of(method: str) -> str:
+    return SDK_METHODS[method].sends[0]
+
+
+def endpoint_of(schema: str) -> Endpoint:
+    return next(
+        e for e in ENDPOINTS.values() if schema in e.bodies and e.operation == TRAINING_OPERATION
+    )
+
+
+def example(schema: str) -> dict[str, Any]:
+    endpoint = endpoint_of(schema)
+    body = next(x.body for x in example_bodies(DOCUMENT, endpoint) if x.schema == schema)
+    return dict(Prober.for_job(endpoint, copy.deepcopy(body), 1))
+
+
+PROGRESS = schema_of(LIFECYCLE_METHODS.progress)
+COMPLETED = schema_of(LIFECYCLE_METHODS.completed)
+FAILED = schema_of(LIFECYCLE_METHODS.failed)
+
+
+def entry(seq: int, schema: str, body: Any, status: int = 200, **response: Any) -> TimelineEntry:
+    return TimelineEntry(
+        seq=seq,
+        job_id=1,
+        endpoint=endpoint_of(schema).name,
+        schema=schema,
+        method="POST",
+        path="/",
+        idempotency_key=f"k{seq}",
+        received_at="2026-01-01T00:00:00.000Z",
+        received_ns=seq * 10**8,
+        body=body,
+        status_code=status,
+        response=response or {"success": True, "message": "ok"},
+        replays=0,
+    )
+
+
+def progress(seq: int, epoch: int) -> TimelineEntry:
+    return entry(seq, PROGRESS, with_epoch(example(PROGRESS), epoch))
+
+
+def completed(seq: int, **fields: Any) -> TimelineEntry:
+    body = example(COMPLETED)
+    body.update(fields)
+    return entry(seq, COMPLETED, body)
+
+
+def good_run() -> list[TimelineEntry]:
+    return [progress(1, 0), progress(2, 1), completed(3)]
+
+
+def failing(verdict: Any) -> set[str]:
+    return {c.name for c in verdict.checks if not c.ok}
+
+
+# ---------------------------------------------------------------------------------- verdict
+
+
+def test_a_clean_run_passes_every_check() -> None:
+    entries = good_run()
+    uris = {u.value for u in reported_uris(entries)}
+    assert uris  # the contract's completion example reports its checkpoints
+    # Judge with the example's own bucket, every reported object present.
+    bucket = next(iter(uris)).removeprefix("s3://").split("/")[0]
+    verdict = judge(1, entries, 0, dict.fromkeys(uris, True), bucket)
+    assert verdict.ok, verdict.format()
+    assert verdict.to_json()["ok"] is True
+    assert [c["name"] for c in verdict.to_json()["checks"]] == [c.name for c in verdict.checks]
+    # The same run with one object missing fails that check only.
+    missing = judge(1, entries, 0, dict.fromkeys(uris, False), bucket)
+    assert failing(missing) == {"checkpoints_exist"}
+
+
+def test_an_empty_timeline_fails_the_lifecycle_and_the_exit_code() -> None:
+    verdict = judge(1, [], 0, {}, BUCKET)
+    assert failing(verdict) == {"lifecycle_in_order", "exit_code_agrees"}
+    assert "no callback" in verdict.check("lifecycle_in_order").summary
+
+
+def test_progress_before_the_start_report_is_out_of_order() -> None:
+    verdict = judge(1, [progress(1, 2), completed(2, checkpoints=None)], 0, {}, BUCKET)
+    lifecycle = verdict.check("lifecycle_in_order")
+    assert not lifecycle.ok
+    assert f"call {LIFECYCLE_METHODS.started}() before the first epoch" in lifecycle.details[0]
+
+
+def test_refused_callbacks_are_listed_with_the_backends_reason() -> None:
+    refused = entry(4, PROGRESS, with_epoch(example(PROGRESS), 1), 409, detail="epoch went back")
+    verdict = judge(1, [*good_run(), refused], 0, {}, BUCKET)
+    assert (
+        "#4 training_progress: refused (409): epoch went back"
+        in verdict.check("lifecycle_in_order").details
+    )
+
+
+def test_the_exit_code_must_be_a_contract_code_and_match_the_final_callback() -> None:
+    assert (
+        "not a contract exit code"
+        in judge(1, good_run(), 3, {}, BUCKET).check("exit_code_agrees").summary
+    )
+    mismatch = judge(1, good_run(), 2, {}, BUCKET).check("exit_code_agrees")
+    assert mismatch.summary.startswith("exited 2 (CALLBACK_FAILURE) but the final callback #3")
+    failure = [progress(1, 0), entry(2, FAILED, example(FAILED))]
+    assert judge(1, failure, 1, {}, BUCKET).check("exit_code_agrees").ok
+
+
+def test_checkpoints_must_be_uploaded_s3_objects_in_the_checkpoint_bucket() -> None:
+    local = completed(3, checkpoints={"best": "/workspace/best.pt"})
+    local.body.pop("best_checkpoint_path", None)
+    local.body.pop("last_checkpoint_path", None)
+    check = judge(1, [progress(1, 0), local], 0, {}, BUCKET).check("checkpoints_exist")
+    assert not check.ok
+    assert "'/workspace/best.pt' is not an s3:// URI" in check.details[0]
+
+    elsewhere = completed(3, checkpoints={"best": "s3://other/checkpoints/1/best.pt"})
+    elsewhere.body.pop("best_checkpoint_path", None)
+    elsewhere.body.pop("last_checkpoint_path", None)
+    check = judge(1, [progress(1, 0), elsewhere], 0, {}, BUCKET).check("checkpoints_exist")
+    assert "is not in the checkpoint bucket 'ckpt'" in check.details[0]
+
+    present = f"s3://{BUCKET}/checkpoints/1/best.pt"
+    fine = completed(3, checkpoints={"best": present}, best_checkpoint_path=present)
+    fine.body.pop("last_checkpoint_path", None)
+    check = judge(1, [progress(1, 0), fine], 0, {present: True}, BUCKET).check("checkpoints_exist")
+    assert check.ok and present in check.summary
+
+
+# ------------------------------------------------------------------------------ environment
+
+
+def settings(tmp_path: Path) -> DryRunSettings:
+    return DryRunSettings(
+        job_id=5,
+        callback_url="http://127.0.0.1:1",
+        callback_token="token-value",
+        s3_endpoint="http://127.0.0.1:2",
+        access_key="access-value",
+        secret_key="secret-value",
+        datasets_bucket="d",
+        checkpoints_bucket="c",
+        dataset_id="ds",
+        dataset_uri="s3://d/datasets/ds/",
+        task_type="detection",
+        version_hash="h",
+        tmp_dir=tmp_path / "tmp",
+        work_dir=tmp_path / "work",
+        cache_dir=tmp_path / "cache",
+        epochs=4,
+    )
+
+
+def test_the_trainer_gets_the_whole_contract_and_nothing_from_the_shell(tmp_path: Path) -> None:
+    caller = {"PATH": "/bin", "HOME": "/home/u", var("EPOCHS"): "999", "AWS_PROFILE": "prod"}
+    env = build_env(settings(tmp_path), {var("BATCH_SIZE"): "2"}, caller)
+    defaults = {n for n, spec in ENV_VARS.items() if spec.default is not None}
+    assert defaults <= set(env)
+    assert env[var("EPOCHS")] == "4"  # the dry-run's value, not the shell's
+    assert env[var("BATCH_SIZE")] == "2"  # --env wins
+    assert env[var("DEVICE")] == "cpu"
+    assert env["PATH"] == "/bin" and "AWS_PROFILE" not in env
+    assert env[var("CALLBACK_TOKEN")] == "token-value"
+
+
+def test_the_printed_environment_masks_every_secret(tmp_path: Path) -> None:
+    text = " ".join(describe_env(build_env(settings(tmp_path), {}, {})))
+    for secret in ("token-value", "access-value", "secret-value"):
+        assert secret not in text
+    assert all(f"{name}=***" in text for name in SECRET_ENV_VARS)
+
+
+def test_a_variable_the_contract_lost_fails_loudly() -> None:
+    with pytest.raises(KeyError, match="no variable 'NOT_A_CONTRACT_VAR'"):
+        var("NOT_A_CONTRACT_VAR")
+
+
+# ---------------------------------------------------------------------------------- dataset
+
+
+def test_the_demo_dataset_is_found_with_its_id_task_and_files() -> None:
+    found = find_dataset(DATASET)
+    assert (found.dataset_id, found.task_type) == ("ds_demo_shapes", "detection")
+    keys = [key for _, key in found.files]
+    assert keys[:2] == ["annotations_detection.json", "metadata.json"]
+    assert len([k for k in keys if k.startswith("images/")]) == 48
+    assert "generate.py" not in keys
+    assert found.version_hash == find_dataset(DATASET).version_hash
+
+
+def test_an_annotation_file_can_be_given_instead_of_the_folder() -> None:
+    found = find_dataset(DATASET / "annotations_detection.json")
+    assert found.dataset_id == "ds_demo_shapes"
+    assert len(found.files) == 50
+
+
+def test_a_folder_without_annotations_or_with_two_datasets_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="no annotation file"):
+        find_dataset(tmp_path)
+    document = json.loads((DATASET / "annotations_detection.json").read_text())
+    (tmp_path / "annotations_detection.json").write_text(json.dumps(document))
+    document["dataset_id"] = "another"
+    (tmp_path / "annotations_classification.json").write_text(json.dumps(document))
+    with pytest.raises(DatasetError, match="different datasets"):
+        find_dataset(tmp_path)
+
+
+def test_the_shipped_dataset_is_valid_dice_and_exactly_what_its_generator_writes(
+    tmp_path: Path,
+) -> None:
+    document = json.loads((DATASET / "annotations_detection.json").read_text())
+    assert validator("dice/annotations").errors(document) == []
+    spec = importlib.util.spec_from_file_location("generate", DATASET / "generate.py")
+    assert spec is not None and spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    generate.build(tmp_path)
+    compared = filecmp.dircmp(DATASET, tmp_path, ignore=["generate.py", "__pycache__"])
+    assert not compared.left_only and not compared.right_only
+    for name in ("annotations_detection.json", "metadata.json"):
+        assert (tmp_path / name).read_bytes() == (DATASET / name).read_bytes()
+    for image in (tmp_path / "images").rglob("*.png"):
+        assert image.read_bytes() == (DATASET / image.relative_to(tmp_path)).read_bytes()
+
+
+# ----------------------------------------------------------------------------------- table
+
+
+def test_the_table_shows_rejections_replays_and_no_job_id() -> None:
+    rejected = entry(
+        2,
+        PROGRESS,
+        {"x": 1},
+        422,
+        detail="bad",
+        errors=[{"path": "$.current_epoch", "message": "-1 is less than 0"}, {"path": "$.a"}],
+    )
+    replayed = TimelineEntry(**{**progress(3, 1).__dict__, "replays": 2})
+    table = format_timeline([progress(1, 0), rejected, replayed])
+    lines = table.splitlines()
+    assert lines[0].split() == ["#", "t+s", "endpoint", "answer", "summary"]
+    assert "REJECTED $.current_epoch: -1 is less than 0 (+1 more)" in lines[3]
+    assert "200 x3" in lines[4]
+    assert "0.20" in lines[4]  # seconds since the first callback
+    assert "job_id=" not in table
+    assert format_timeline([]) == "(the backend received no callback)"
