@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import re
 from dataclasses import dataclass
 
 from trainer_sdk.errors import DatasetError
@@ -10,6 +12,7 @@ __all__ = ["MAX_LISTED_PROBLEMS", "InvalidDatasetError", "Problem", "Problems"]
 
 MAX_LISTED_PROBLEMS = 50
 """A broken export can have a million problems; the message lists this many and counts the rest."""
+_SEPARATORS = re.compile(r"[.\[\]]")
 
 
 @dataclass(frozen=True, order=True)
@@ -60,21 +63,17 @@ class Problems:
         """Raise `InvalidDatasetError` listing the problems (sorted by path) when there are any."""
         if not self._items:
             return
-        items = sorted(set(self._items), key=_path_order)
-        raise InvalidDatasetError(source, items[:MAX_LISTED_PROBLEMS], len(items), fix)
+        unique = set(self._items)
+        # A broken export can have a million problems: only the listed ones are sorted.
+        listed = heapq.nsmallest(MAX_LISTED_PROBLEMS, unique, key=_path_order)
+        raise InvalidDatasetError(source, listed, len(unique), fix)
 
 
 def _path_order(problem: Problem) -> tuple[list[tuple[int, int | str]], str]:
     # Sort `$.images[10]` after `$.images[9]`: numbers inside brackets compare as numbers.
-    parts: list[tuple[int, int | str]] = []
-    token = ""
-    for char in problem.path:
-        if char in ".[]":
-            if token:
-                parts.append((0, int(token)) if token.isdigit() else (1, token))
-            token = ""
-        else:
-            token += char
-    if token:
-        parts.append((0, int(token)) if token.isdigit() else (1, token))
+    parts = [
+        (0, int(token)) if token.isdigit() else (1, token)
+        for token in _SEPARATORS.split(problem.path)
+        if token
+    ]
     return parts, problem.message
