@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from trainer_contract.validators import validator
 from trainer_sdk.convert import convert_dataset
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @contextmanager
