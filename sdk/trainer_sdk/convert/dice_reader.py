@@ -21,6 +21,7 @@ from trainer_contract.validators import validator
 from trainer_sdk.convert.problems import Problems
 from trainer_sdk.convert.tasks import task_file_names
 from trainer_sdk.errors import DatasetError
+from trainer_sdk.storage.layout import local_image_folder
 
 __all__ = [
     "BACKGROUND_CLASS",
@@ -36,7 +37,9 @@ __all__ = [
 
 SCHEMA = "dice/annotations"
 BACKGROUND_CLASS = "__background__"
-IMAGES_FOLDER = "images"
+IMAGES_FOLDER = local_image_folder().as_posix()
+"""Where the images of a downloaded dataset are, relative to its folder (`file_name` is relative
+to it); the storage layout decides it, the downloader and the converter both ask it."""
 FIX = (
     "Fix the annotation file (or export it again from the platform); each line names the JSON "
     "path of a wrong value."

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer_sdk.convert.dice_reader import FIX, DiceDataset, DiceImage
+from trainer_sdk.convert.dice_reader import FIX, IMAGES_FOLDER, DiceDataset, DiceImage
 from trainer_sdk.convert.problems import Problems
 from trainer_sdk.convert.tally import Tally
 from trainer_sdk.errors import DatasetError
@@ -40,12 +40,12 @@ def link_images_folder(job: ConversionJob, staging_root: Path) -> list[str]:
     path, COCO tools resolve `file_name` under it). Returns the staged entry names."""
     if job.output_dir.resolve() == job.dataset_dir.resolve():
         return []
-    existing = job.output_dir / "images"
+    existing = job.output_dir / IMAGES_FOLDER
     if existing.exists() and not existing.is_symlink():
         raise DatasetError(
             f"output_dir {job.output_dir.name!r} already has a real images/ folder; converting "
             "there would replace it. Choose an empty output_dir or the dataset folder itself."
         )
     target = os.path.relpath(job.images_root.resolve(), job.output_dir.resolve())
-    os.symlink(target, staging_root / "images", target_is_directory=True)
-    return ["images"]
+    os.symlink(target, staging_root / IMAGES_FOLDER, target_is_directory=True)
+    return [IMAGES_FOLDER]

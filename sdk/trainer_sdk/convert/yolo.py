@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from trainer_sdk.convert.classification import write_class_folders
+from trainer_sdk.convert.dice_reader import IMAGES_FOLDER
 from trainer_sdk.convert.file_writer import write_files
 from trainer_sdk.convert.job import ConversionJob, link_images_folder
 from trainer_sdk.convert.pose import pose_layout
@@ -58,7 +59,7 @@ def write_yolo(job: ConversionJob) -> Path | None:
         for split in SPLITS:
             if job.splits[split] or split != "test":
                 name = f"{split}.txt"
-                text = "".join(f"./images/{image.rel}\n" for image in job.splits[split])
+                text = "".join(f"./{IMAGES_FOLDER}/{image.rel}\n" for image in job.splits[split])
                 (staging.root / name).write_text(text, encoding="utf-8")
                 lists[split] = name
                 entries.append(name)
