@@ -324,3 +324,21 @@ def test_exclude_patterns_skip_folders(workdir: Path, capsys: pytest.CaptureFixt
     code, out, _ = run(["."], capsys)
     assert code == EXIT_CLEAN, out
     assert "All checks passed (1 file)" in out
+
+
+def test_the_linter_never_imports_the_sdk_runtime(tmp_path: Path) -> None:
+    """trainer-lint runs where the SDK and its dependencies are not installed."""
+    (tmp_path / "train.py").write_text(CLEAN, encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from trainer_tools.trainer_lint.cli import main\n"
+        "code = main(['--isolated', '--format', 'json', 'train.py'])\n"
+        "loaded = sorted(m for m in ('trainer_sdk', 'httpx', 'boto3', 'botocore', 'yaml', 'dotenv')"
+        " if m in sys.modules)\n"
+        "print(code, loaded, file=sys.stderr)\n"
+        "sys.exit(3 if loaded else code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == EXIT_CLEAN, done.stderr
