@@ -84,7 +84,7 @@ class DatasetDownloader:
 
     def __init__(self, storage: S3Storage, fetcher: ObjectFetcher | None = None) -> None:
         self.storage = storage
-        self.fetcher = fetcher or ObjectFetcher(storage)
+        self.fetcher = fetcher or ObjectFetcher(storage, in_staged_folder=True)
 
     # -- public entry points --------------------------------------------------------------------
 

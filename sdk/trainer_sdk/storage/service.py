@@ -50,7 +50,7 @@ class StorageService:
             settings.internal, workers=settings.workers, not_found=CheckpointError
         )
         self._datasets = DatasetDownloader(
-            self.external_storage, ObjectFetcher(self.external_storage)
+            self.external_storage, ObjectFetcher(self.external_storage, in_staged_folder=True)
         )
         self._checkpoints = CheckpointStore(self.internal_storage, job_id)
         self.cache = DatasetCache(settings.cache)
