@@ -128,7 +128,9 @@ class Validator:
                 found.extend(_convert(error))
                 if limit is not None and len(found) >= limit * 4:
                     break
-        found = sorted(set(found))
+        # jsonschema-rs sees NaN as null: its own error at a non-finite path only repeats ours.
+        non_finite = {e.path for e in found if e.keyword == "finite"}
+        found = sorted({e for e in found if e.keyword == "finite" or e.path not in non_finite})
         return found[:limit] if limit is not None else found
 
     def validate(self, instance: Any, *, check_finite: bool = True) -> None:
