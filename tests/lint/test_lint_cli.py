@@ -342,3 +342,89 @@ def test_the_linter_never_imports_the_sdk_runtime(tmp_path: Path) -> None:
         [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == EXIT_CLEAN, done.stderr
+
+
+ENGINE = '''"""The training loop, kept in its own module."""
+
+
+def fit(sdk, model, epochs):
+    loss = None
+    for epoch in range(1, epochs + 1):
+        loss = model.step(epoch)
+        sdk.report_progress(epoch, epochs, {"loss": loss})
+    return loss
+'''
+
+MULTI_FILE_TRAIN = """import sys
+import traceback
+
+{import_line}
+from trainer_sdk import ErrorType, TrainerSDK
+
+
+def main() -> int:
+    sdk = TrainerSDK()
+    try:
+        epochs = sdk.get_basic_config()["epochs"]
+        sdk.report_started("training", total_epochs=epochs)
+        loss = {call}(sdk, object(), epochs)
+        sdk.report_completed({{"loss": loss}}, {{}}, epochs)
+        return 0
+    except Exception as exc:
+        sdk.report_failed(ErrorType.UNKNOWN_ERROR, str(exc), traceback.format_exc())
+        return 1
+    finally:
+        sdk.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize(
+    ("import_line", "call"),
+    [
+        ("from engine import fit", "fit"),
+        ("from engine import fit as run_epochs", "run_epochs"),
+        ("import engine as eng", "eng.fit"),
+    ],
+)
+def test_the_walk_follows_the_trainers_own_modules(
+    workdir: Path, capsys: pytest.CaptureFixture[str], import_line: str, call: str
+) -> None:
+    (workdir / "engine.py").write_text(ENGINE, encoding="utf-8")
+    # A copied single-file SDK next to the trainer is the SDK, never the trainer's code.
+    (workdir / "trainer_sdk.py").write_text(
+        "class TrainerSDK:\n    def report_progress(self):\n        pass\n", encoding="utf-8"
+    )
+    (workdir / "train.py").write_text(
+        MULTI_FILE_TRAIN.format(import_line=import_line, call=call), encoding="utf-8"
+    )
+    code, out, _ = run(["train.py"], capsys)
+    assert code == EXIT_CLEAN, out
+    # Without the report in engine.py, the finding points into engine.py, at its epoch loop.
+    (workdir / "engine.py").write_text(
+        ENGINE.replace('        sdk.report_progress(epoch, epochs, {"loss": loss})\n', ""),
+        encoding="utf-8",
+    )
+    code, out, _ = run(["train.py"], capsys)
+    assert code == EXIT_FINDINGS
+    assert out.splitlines()[0].startswith(
+        f"engine.py:{finding_line(ENGINE, 'for epoch')}:5: TRL004 "
+    )
+
+
+def test_noqa_in_a_followed_module_applies_there(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    once = ENGINE.replace(
+        '        sdk.report_progress(epoch, epochs, {"loss": loss})\n    return loss\n',
+        '    sdk.report_progress(epochs, epochs, {"loss": loss})  # noqa: TRL005\n    return loss\n',
+    )
+    (workdir / "engine.py").write_text(once, encoding="utf-8")
+    (workdir / "train.py").write_text(
+        MULTI_FILE_TRAIN.format(import_line="from engine import fit", call="fit"), encoding="utf-8"
+    )
+    code, out, _ = run(["train.py"], capsys)
+    assert code == EXIT_CLEAN, out

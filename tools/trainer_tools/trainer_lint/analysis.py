@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import difflib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from trainer_tools.trainer_lint.contract import ContractFacts
@@ -34,11 +34,23 @@ class BoundCall:
 class Analysis:
     """The parsed file plus everything rules ask about it; expensive parts are computed once."""
 
-    def __init__(self, source: SourceFile, facts: ContractFacts) -> None:
+    def __init__(
+        self,
+        source: SourceFile,
+        facts: ContractFacts,
+        siblings: Sequence[tuple[str, SourceFile]] = (),
+    ) -> None:
         self.source = source
         self.facts = facts
         self.index = NodeIndex(source.tree)
-        self.symbols = Symbols.build(source.tree, facts, self.index)
+        indexes = [(name, NodeIndex(sibling.tree)) for name, sibling in siblings]
+        # Nodes of the trainer's own modules report at their file, not at the entry.
+        self._origin: dict[int, SourceFile] = {
+            id(node): sibling
+            for (_, sibling), (_, index) in zip(siblings, indexes, strict=True)
+            for node in index.nodes
+        }
+        self.symbols = Symbols.build(source.tree, facts, self.index, indexes)
 
     @functools.cached_property
     def trace(self) -> Trace:
@@ -58,8 +70,9 @@ class Analysis:
         """A finding of `code` at `node` (the top of the file when None)."""
         if node is None:
             return Finding(self.source.path, 1, 1, code, message, 1, 1)
-        line, column, end_line, end_column = self.source.span(node)
-        return Finding(self.source.path, line, column, code, message, end_line, end_column)
+        source = self._origin.get(id(node), self.source)
+        line, column, end_line, end_column = source.span(node)
+        return Finding(source.path, line, column, code, message, end_line, end_column)
 
     # -- lifecycle ------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from trainer_tools.trainer_lint.analysis import Analysis
 from trainer_tools.trainer_lint.config import Settings
 from trainer_tools.trainer_lint.contract import facts
 from trainer_tools.trainer_lint.finding import Finding
+from trainer_tools.trainer_lint.modules import sibling_modules
 from trainer_tools.trainer_lint.noqa import ALL, noqa_lines
 from trainer_tools.trainer_lint.rules import registry
 from trainer_tools.trainer_lint.source import SourceFile, TrainerSyntaxError
@@ -60,10 +61,20 @@ def lint_source(
     `entry` says the file is a trainer's entry point: lifecycle rules (report calls, close,
     exit codes) only make sense there, while the others apply to any module.
     """
-    source = SourceFile.parse(text, path)
-    analysis = Analysis(source, facts())
+    return _lint(SourceFile.parse(text, path), enabled=enabled, entry=entry, siblings=())
+
+
+def _lint(
+    source: SourceFile,
+    *,
+    enabled: Iterable[str] | None,
+    entry: bool,
+    siblings: Sequence[tuple[str, SourceFile]],
+) -> list[Finding]:
+    analysis = Analysis(source, facts(), siblings if entry else ())
     codes = set(enabled) if enabled is not None else None
-    silenced = noqa_lines(text)
+    silenced = {source.path: noqa_lines(source.text)}
+    silenced |= {s.path: noqa_lines(s.text) for _, s in siblings}
     found: list[Finding] = []
     for code, rule in registry().items():
         if codes is not None and code not in codes:
@@ -71,7 +82,7 @@ def lint_source(
         if rule.lifecycle and not entry:
             continue
         for finding in rule.check(analysis):
-            marks = silenced.get(finding.line)
+            marks = silenced.get(finding.path, {}).get(finding.line)
             if marks is not None and (ALL in marks or finding.code in marks):
                 continue
             found.append(finding)
@@ -99,8 +110,12 @@ def lint_file(
         )
     all_codes = list(registry())
     enabled = settings.enabled(all_codes) - settings.ignored_for(shown, all_codes)
+    entry = _is_entry(path, text, explicit)
     try:
-        findings = lint_source(text, shown, enabled=enabled, entry=_is_entry(path, text, explicit))
+        source = SourceFile.parse(text, shown)
+        skip = frozenset({facts().sdk_module})
+        siblings = sibling_modules(path, source.tree, shown, skip) if entry else []
+        findings = _lint(source, enabled=enabled, entry=entry, siblings=siblings)
     except TrainerSyntaxError as exc:
         return FileResult(shown, error=exc)
     except (RecursionError, MemoryError) as exc:

@@ -10,7 +10,7 @@ an argument to a function or class of the same file).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from trainer_tools.trainer_lint.contract import ContractFacts
@@ -110,21 +110,61 @@ class Symbols:
     sdk_factories: set[str] = field(default_factory=set)
     instances: dict[str, str] = field(default_factory=dict)
     """Variable or attribute name -> class of the same file it was created from."""
+    module_functions: dict[str, dict[str, FunctionInfo]] = field(default_factory=dict)
+    """Local module name -> its top-level functions, for the trainer's own sibling modules."""
 
     @classmethod
     def build(
-        cls, tree: ast.Module, facts: ContractFacts, index: NodeIndex | None = None
+        cls,
+        tree: ast.Module,
+        facts: ContractFacts,
+        index: NodeIndex | None = None,
+        siblings: Sequence[tuple[str, NodeIndex]] = (),
     ) -> Symbols:
-        """Collect imports and definitions, then follow SDK aliases to a fixed point."""
+        """Collect imports and definitions, then follow SDK aliases to a fixed point.
+
+        `siblings` are the trainer's own modules next to it (name, index): their functions and
+        classes join the tables (the entry file's names win), so calls into them are followed.
+        """
         symbols = cls(facts=facts)
         nodes = index if index is not None else NodeIndex(tree)
         symbols._collect(nodes)
-        symbols._follow_aliases(nodes)
+        for name, sibling in siblings:
+            symbols._collect(sibling, entry=False)
+            symbols.module_functions[name] = {
+                n.name: FunctionInfo(n, None)
+                for n in sibling.nodes[0].body  # type: ignore[attr-defined]
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+            }
+        if siblings:
+            symbols._bind_imported_names([nodes, *(s for _, s in siblings)])
+        symbols._follow_aliases([nodes, *(s for _, s in siblings)])
         return symbols
+
+    def _bind_imported_names(self, indexes: list[NodeIndex]) -> None:
+        """`from engine import train as fit_model`: `fit_model` is engine's `train`; and
+        `import engine as e` makes `e.train` resolvable."""
+        for index in indexes:
+            for node in index.of(ast.ImportFrom):
+                table = self.module_functions.get((node.module or "").split(".")[-1])
+                if table is None:
+                    continue
+                for alias in node.names:
+                    local = alias.asname or alias.name
+                    if alias.name in table and local not in self.functions:
+                        self.functions[local] = [table[alias.name]]
+                    elif alias.name in self.classes and local not in self.classes:
+                        self.classes[local] = self.classes[alias.name]
+                        self.methods[local] = self.methods.get(alias.name, {})
+            for imported in index.of(ast.Import):
+                for alias in imported.names:
+                    table = self.module_functions.get(alias.name)
+                    if table is not None and alias.asname:
+                        self.module_functions.setdefault(alias.asname, table)
 
     # -- collection -----------------------------------------------------------------------------
 
-    def _collect(self, index: NodeIndex) -> None:
+    def _collect(self, index: NodeIndex, entry: bool = True) -> None:
         facts = self.facts
         for imported in index.of(ast.Import):
             for alias in imported.names:
@@ -132,7 +172,8 @@ class Symbols:
                 self.module_names.add(local)
                 if alias.name == facts.sdk_module:
                     self.sdk_modules.add(local)
-                    self.sdk_imports.append(imported)
+                    if entry:
+                        self.sdk_imports.append(imported)
                 if alias.name in facts.error_type_modules and alias.asname:
                     self.error_type_modules.add(alias.asname)
         for node in index.of(ast.ImportFrom):
@@ -149,7 +190,7 @@ class Symbols:
                     self.error_type_names.add(local)
                 if f"{node.module}.{alias.name}" in facts.error_type_modules:
                     self.error_type_modules.add(local)
-            if node.module == facts.sdk_module:
+            if node.module == facts.sdk_module and entry:
                 self.sdk_imports.append(node)
         self.sdk_imports.sort(key=lambda n: (n.lineno, n.col_offset))
         for cls_node in index.of(ast.ClassDef):
@@ -168,30 +209,37 @@ class Symbols:
             if id(function) not in owned:
                 self.functions.setdefault(function.name, []).append(FunctionInfo(function, None))
 
-    def _follow_aliases(self, index: NodeIndex) -> None:
+    def _follow_aliases(self, indexes: list[NodeIndex]) -> None:
         assignments: list[tuple[list[ast.expr], ast.expr]] = []
-        for assign in index.of(ast.Assign):
-            assignments.append((assign.targets, assign.value))
-        for annotated in index.of(ast.AnnAssign):
-            if annotated.value is not None:
-                assignments.append(([annotated.target], annotated.value))
-        for named in index.of(ast.NamedExpr):
-            assignments.append(([named.target], named.value))
-        with_nodes: list[ast.With | ast.AsyncWith] = [*index.of(ast.With), *index.of(ast.AsyncWith)]
-        for with_node in with_nodes:
-            for item in with_node.items:
-                if item.optional_vars is not None:
-                    assignments.append(([item.optional_vars], item.context_expr))
+        calls: list[ast.Call] = []
+        returns: list[tuple[str, ast.expr]] = []
         # Only calls of this file's functions and classes can bind an SDK to a parameter.
         local_names = set(self.functions) | set(self.classes)
         local_names |= {m for table in self.methods.values() for m in table}
-        calls = [c for c in index.of(ast.Call) if terminal_name(c.func) in local_names]
-        for call in index.of(ast.Call):
-            entry = self.runner_entry(call)
-            if entry is not None and entry.params():
-                # run(main) calls main(sdk) with the SDK it builds.
-                self.sdk_vars.add(entry.params()[0])
-        returns = [(fn.name, ret.value) for fn, ret in index.returns if ret.value is not None]
+        local_names |= {f for table in self.module_functions.values() for f in table}
+        for index in indexes:
+            for assign in index.of(ast.Assign):
+                assignments.append((assign.targets, assign.value))
+            for annotated in index.of(ast.AnnAssign):
+                if annotated.value is not None:
+                    assignments.append(([annotated.target], annotated.value))
+            for named in index.of(ast.NamedExpr):
+                assignments.append(([named.target], named.value))
+            with_nodes: list[ast.With | ast.AsyncWith] = [
+                *index.of(ast.With),
+                *index.of(ast.AsyncWith),
+            ]
+            for with_node in with_nodes:
+                for item in with_node.items:
+                    if item.optional_vars is not None:
+                        assignments.append(([item.optional_vars], item.context_expr))
+            calls += [c for c in index.of(ast.Call) if terminal_name(c.func) in local_names]
+            for call in index.of(ast.Call):
+                entry = self.runner_entry(call)
+                if entry is not None and entry.params():
+                    # run(main) calls main(sdk) with the SDK it builds.
+                    self.sdk_vars.add(entry.params()[0])
+            returns += [(fn.name, ret.value) for fn, ret in index.returns if ret.value is not None]
         for targets, value in assignments:
             if isinstance(value, ast.Call):
                 class_name = self.class_of_call(value)
@@ -345,6 +393,9 @@ class Symbols:
             if self.is_sdk_receiver(receiver):
                 return []
             owner: str | None = None
+            if isinstance(receiver, ast.Name) and receiver.id in self.module_functions:
+                found = self.module_functions[receiver.id].get(func.attr)  # `engine.train(...)`
+                return [found] if found is not None else []
             if isinstance(receiver, ast.Name) and receiver.id in ("self", "cls"):
                 owner = current_class
             elif isinstance(receiver, ast.Name) and receiver.id in self.classes:

@@ -1,8 +1,8 @@
 """The lifecycle events of a trainer in the order its entry point would run them.
 
 The walk starts at the module body (so the `if __name__ == "__main__":` block is the entry), runs
-statements in source order and steps into functions, methods and `__init__`s of the same file when
-they are called, keeping the stack of enclosing `try` parts and loops. Framework hooks (a function
+statements in source order and steps into functions, methods and `__init__`s of the same file (and
+of the trainer's own modules next to it, see `modules`) when they are called, keeping the stack of enclosing `try` parts and loops. Framework hooks (a function
 given to `add_callback("on_fit_epoch_end", fn)`, a hook keyword such as `on_epoch_end=fn`, or the
 `on_train_epoch_end`/`after_train_epoch`/... methods of a callback class that is instantiated)
 run during training, so their bodies are walked as if called from the first training call, inside

@@ -1,0 +1,64 @@
+"""The trainer's own modules next to it, which the lifecycle walk may step into.
+
+`train.py` often keeps its loop in a helper module (`from engine import train_one_epoch`, the
+guide's Dockerfile copies a `utils.py`). Modules imported by plain name (or `from . import x`) that
+exist as `<name>.py` in the entry's folder are parsed and their functions and classes joined to the
+entry's tables, transitively, up to a bound. The SDK module itself (a copied `trainer_sdk.py`) is
+never followed: its internals are the SDK's business, not the trainer's.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path, PurePosixPath
+
+from trainer_tools.trainer_lint.source import SourceFile, TrainerSyntaxError
+
+__all__ = ["MAX_MODULES", "sibling_modules"]
+
+# Enough for any trainer's own helpers; a folder of hundreds of modules is not a trainer.
+MAX_MODULES = 20
+
+
+def _imported_names(tree: ast.Module) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names if "." not in alias.name]
+        elif isinstance(node, ast.ImportFrom) and node.level in (0, 1):
+            if node.module and "." not in node.module:
+                names.append(node.module)
+            elif node.module is None and node.level == 1:
+                names += [alias.name for alias in node.names]
+    return names
+
+
+def sibling_modules(
+    entry: Path, tree: ast.Module, display: str, skip: frozenset[str]
+) -> list[tuple[str, SourceFile]]:
+    """(module name, parsed file) of the entry's own modules, breadth-first from its imports.
+
+    `display` is the entry's path as reported; a sibling is reported next to it. Modules named
+    in `skip`, and files that do not parse, are left out.
+    """
+    folder = entry.parent
+    shown = PurePosixPath(display).parent
+    found: list[tuple[str, SourceFile]] = []
+    seen = {entry.stem, *skip}
+    queue = _imported_names(tree)
+    while queue and len(found) < MAX_MODULES:
+        name = queue.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        candidate = folder / f"{name}.py"
+        if not candidate.is_file():
+            continue
+        try:
+            text = candidate.read_text(encoding="utf-8")
+            source = SourceFile.parse(text, (shown / candidate.name).as_posix())
+        except (OSError, UnicodeDecodeError, TrainerSyntaxError):
+            continue  # linted (and reported) on its own when it is named or in a linted folder
+        found.append((name, source))
+        queue += _imported_names(source.tree)
+    return found
