@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -66,17 +68,21 @@ def test_every_module_imports_from_the_bundle_alone(app_dir: Path, runtime_site:
 def test_the_bundle_exposes_what_the_installed_package_does(
     app_dir: Path, runtime_site: Path
 ) -> None:
-    import trainer_sdk
-
     code = """
 import json, trainer_sdk
 print(json.dumps([sorted(trainer_sdk.__all__), sorted(set(dir(trainer_sdk)))]))
 """
     bundled_all, bundled_dir = run_json(code, app_dir, runtime_site)
-    assert bundled_all == sorted(trainer_sdk.__all__)
+    # The installed package, freshly imported too (this process may have imported submodules).
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    installed_all, installed_dir = json.loads(done.stdout)
+    assert bundled_all == installed_all
     # `_bundle` (the importer) is the bundle's only addition; nothing of the package is missing.
-    assert set(bundled_dir) - set(dir(trainer_sdk)) == {"_bundle"}
-    assert set(dir(trainer_sdk)) - set(bundled_dir) <= {"__cached__"}
+    assert set(bundled_dir) - set(installed_dir) == {"_bundle"}
+    assert set(installed_dir) - set(bundled_dir) <= {"__cached__"}
 
 
 def test_contract_data_files_and_validators_work_inside_the_bundle(
