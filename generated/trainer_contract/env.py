@@ -24,6 +24,8 @@ class EnvVar:
     config_key: str | None  # the key in CONFIG it overrides
     basic_key: str | None  # the key in get_basic_config()
     pattern: str | None  # what the raw string must match
+    minimum: float | None  # the typed value must be >= this
+    exclusive_minimum: float | None  # the typed value must be > this
     description: str
 
 
@@ -38,6 +40,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^[0-9]+$",
+        minimum=None,
+        exclusive_minimum=None,
         description="The training job's id, an integer written as a string. Every callback carries its integer value as `job_id`.",
     ),
     "CALLBACK_URL": EnvVar(
@@ -50,6 +54,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^(https?|file)://",
+        minimum=None,
+        exclusive_minimum=None,
         description="Backend API base URL; callback paths are relative to it. `file:///path/callbacks.jsonl` writes validated callbacks to a JSONL file instead (local runs without a backend).",
     ),
     "CALLBACK_TOKEN": EnvVar(
@@ -62,6 +68,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one.",
     ),
     "MODEL_NAME": EnvVar(
@@ -74,6 +82,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Model name, e.g. yolo11n or resnet50.",
     ),
     "DATASET_S3_URI": EnvVar(
@@ -86,6 +96,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^s3://[^/]+/",
+        minimum=None,
+        exclusive_minimum=None,
         description="The dataset's location, e.g. s3://training-datasets/datasets/ds_abc123/.",
     ),
     "DATASET_ID": EnvVar(
@@ -98,6 +110,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="The dataset's id (the folder under datasets/).",
     ),
     "SNAPSHOT_ID": EnvVar(
@@ -110,6 +124,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="The dataset snapshot's id.",
     ),
     "DATASET_VERSION_HASH": EnvVar(
@@ -122,6 +138,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Hash of the dataset version; the key of the node's dataset cache.",
     ),
     "TASK_TYPE": EnvVar(
@@ -134,6 +152,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="The task: detection, classification, segmentation or pose (long forms accepted).",
     ),
     "FRAMEWORK": EnvVar(
@@ -146,6 +166,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="The training framework (ultralytics, timm, huggingface, ...).",
     ),
     "CONFIG": EnvVar(
@@ -158,6 +180,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Training settings as a JSON object (see config.json).",
     ),
     "ADVANCED_CONFIG": EnvVar(
@@ -170,6 +194,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Fallback for CONFIG.advanced_config, as a JSON object.",
     ),
     "EPOCHS": EnvVar(
@@ -182,6 +208,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key="epochs",
         basic_key="epochs",
         pattern="^-?[0-9]+$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Number of epochs.",
     ),
     "BATCH_SIZE": EnvVar(
@@ -194,6 +222,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key="batch",
         basic_key="batch",
         pattern="^-?[0-9]+$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Batch size.",
     ),
     "LEARNING_RATE": EnvVar(
@@ -206,6 +236,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key="learning_rate",
         basic_key="lr0",
         pattern="^-?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Initial learning rate.",
     ),
     "IMGSZ": EnvVar(
@@ -218,6 +250,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key="imgsz",
         basic_key="imgsz",
         pattern="^-?[0-9]+$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Image size in pixels.",
     ),
     "DEVICE": EnvVar(
@@ -230,6 +264,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key="device",
         basic_key="device",
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description='Device: "0", "0,1", "cuda:0", "mps" or "cpu".',
     ),
     "OPTIMIZER": EnvVar(
@@ -242,6 +278,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key="optimizer",
         basic_key="optimizer",
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Optimizer name.",
     ),
     "WORKERS": EnvVar(
@@ -254,6 +292,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key="workers",
         basic_key="workers",
         pattern="^-?[0-9]+$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Data-loader workers.",
     ),
     "PATIENCE": EnvVar(
@@ -266,6 +306,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key="patience",
         basic_key="patience",
         pattern="^-?[0-9]+$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Early-stopping patience in epochs.",
     ),
     "AUGMENT": EnvVar(
@@ -278,6 +320,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key="augment",
         basic_key="augment",
         pattern="^([Tt]rue|TRUE|[Ff]alse|FALSE|1|0|[Yy]es|YES|[Nn]o|NO|[Oo]n|ON|[Oo]ff|OFF)$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Data augmentation on or off (true/false/1/0/yes/no).",
     ),
     "TMP_DIR": EnvVar(
@@ -290,6 +334,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Scratch space for datasets and temporary files (an emptyDir volume).",
     ),
     "WORK_DIR": EnvVar(
@@ -302,6 +348,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Working directory for results, logs, checkpoints and the callback outbox (an emptyDir volume).",
     ),
     "EXTERNAL_STORAGE_ENDPOINT": EnvVar(
@@ -314,6 +362,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^https?://",
+        minimum=None,
+        exclusive_minimum=None,
         description="S3 endpoint of the dataset storage.",
     ),
     "EXTERNAL_STORAGE_ACCESS_KEY": EnvVar(
@@ -326,6 +376,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Access key of the dataset storage.",
     ),
     "EXTERNAL_STORAGE_SECRET_KEY": EnvVar(
@@ -338,6 +390,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Secret key of the dataset storage.",
     ),
     "EXTERNAL_BUCKET_DATASETS": EnvVar(
@@ -350,6 +404,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Bucket holding datasets/{dataset_id}/.",
     ),
     "INTERNAL_STORAGE_ENDPOINT": EnvVar(
@@ -362,6 +418,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^https?://",
+        minimum=None,
+        exclusive_minimum=None,
         description="S3 endpoint of the checkpoint storage.",
     ),
     "INTERNAL_STORAGE_ACCESS_KEY": EnvVar(
@@ -374,6 +432,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Access key of the checkpoint storage.",
     ),
     "INTERNAL_STORAGE_SECRET_KEY": EnvVar(
@@ -386,6 +446,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Secret key of the checkpoint storage.",
     ),
     "INTERNAL_BUCKET_CHECKPOINTS": EnvVar(
@@ -398,6 +460,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Bucket holding checkpoints/{job_id}/ and other results.",
     ),
     "DATASET_CACHE_DIR": EnvVar(
@@ -410,6 +474,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern=None,
+        minimum=None,
+        exclusive_minimum=None,
         description="Node-wide dataset cache, keyed by DATASET_VERSION_HASH.",
     ),
     "DATASET_CACHE_MAX_GB": EnvVar(
@@ -422,6 +488,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^-?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?$",
+        minimum=0,
+        exclusive_minimum=None,
         description="Size above which least-recently-used cache entries are evicted.",
     ),
     "CALLBACK_MAX_RETRIES": EnvVar(
@@ -434,6 +502,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^[0-9]+$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Retries of a callback after its first attempt (5xx, 408, 429, timeouts, connection errors).",
     ),
     "CALLBACK_RETRY_DELAY": EnvVar(
@@ -446,6 +516,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^-?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?$",
+        minimum=0,
+        exclusive_minimum=None,
         description="Delay before the first retry in seconds, doubled each attempt (full jitter).",
     ),
     "CALLBACK_TIMEOUT": EnvVar(
@@ -458,6 +530,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^-?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?$",
+        minimum=None,
+        exclusive_minimum=0,
         description="Timeout of one callback request in seconds.",
     ),
     "RANK": EnvVar(
@@ -470,6 +544,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^[0-9]+$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Global rank in multi-process training (torchrun); only rank 0 speaks for the job.",
     ),
     "LOCAL_RANK": EnvVar(
@@ -482,6 +558,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^[0-9]+$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Rank on this node (torchrun).",
     ),
     "WORLD_SIZE": EnvVar(
@@ -494,6 +572,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^[0-9]+$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Number of processes (torchrun).",
     ),
     "TRAINER_SDK_ALL_RANKS": EnvVar(
@@ -506,6 +586,8 @@ ENV_VARS: dict[str, EnvVar] = {
         config_key=None,
         basic_key=None,
         pattern="^([Tt]rue|TRUE|[Ff]alse|FALSE|1|0|[Yy]es|YES|[Nn]o|NO|[Oo]n|ON|[Oo]ff|OFF)$",
+        minimum=None,
+        exclusive_minimum=None,
         description="Let every rank send callbacks and upload (default: only rank 0).",
     ),
 }

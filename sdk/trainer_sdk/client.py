@@ -34,6 +34,7 @@ from trainer_contract.config import TASK_TYPE_ALIASES
 from trainer_contract.error_type import ErrorType
 from trainer_contract.models.config import BasicConfig, FullConfig
 from trainer_contract.sdk_api import SDK_METHODS
+from trainer_contract.validators import schema_documents
 from trainer_sdk import payloads
 from trainer_sdk.config import Settings, load_dotenv_file, load_settings
 from trainer_sdk.delivery import channels
@@ -66,8 +67,8 @@ _LOG_LEVELS: tuple[tuple[int, str], ...] = tuple(
         if isinstance(logging.getLevelName(name), int)
     )
 )
-# The event_type of plain `log()` records (the log schema's description lists `log` first).
-_PLAIN_LOG_EVENT = "log"
+# The event_type of plain `log()` records: the default of the log body's `event_type`.
+_PLAIN_LOG_EVENT: str = schema_documents()["callbacks/log"]["properties"]["event_type"]["default"]
 
 # Body schemas the facade builds, by the SDK method that sends them (from SDK_METHODS).
 _PROGRESS_SCHEMA = SDK_METHODS["report_progress"].sends[0]
@@ -179,12 +180,6 @@ class TrainerSDK:
         user_agent = f"trainer-sdk/{__version__} python-httpx/{httpx.__version__}"
         timeout = float(settings["CALLBACK_TIMEOUT"])
         delay = float(settings["CALLBACK_RETRY_DELAY"])
-        # env.json gives these two only a number pattern, no range; a zero timeout or a
-        # negative delay would make every callback fail or spin.
-        if not timeout > 0:
-            raise ConfigError(f"CALLBACK_TIMEOUT={timeout}: expected a number of seconds > 0.")
-        if not delay >= 0:
-            raise ConfigError(f"CALLBACK_RETRY_DELAY={delay}: expected a number of seconds >= 0.")
         try:
             transport = open_transport(
                 settings.callback_url,
@@ -350,13 +345,13 @@ class TrainerSDK:
         path = endpoint.path.format(job_id=self.job_id)
         content = encode_body(payload)
         if SDK_METHODS[method].delivery == "background":
-            # Only per-epoch progress may be replaced by a newer one when the queue is full.
+            # Only a coalescable call (per-epoch progress) may be replaced by a newer one.
             sender.post(
                 endpoint.name,
                 endpoint.method,
                 path,
                 content,
-                coalescable=method == "report_progress",
+                coalescable=SDK_METHODS[method].coalescable,
             )
         else:
             sender.send(endpoint.name, endpoint.method, path, content)

@@ -219,6 +219,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 problems.append(
                     f"{name}={_show(var, raw[name])}: expected {_TYPE_WORDS[var.type]}."
                 )
+                continue
+            if var.minimum is not None and values[name] < var.minimum:
+                problems.append(f"{name}={_show(var, raw[name])}: expected >= {var.minimum}.")
+            if var.exclusive_minimum is not None and values[name] <= var.exclusive_minimum:
+                problems.append(
+                    f"{name}={_show(var, raw[name])}: expected > {var.exclusive_minimum}."
+                )
         else:
             values[name] = None if name in raw else var.default
 

@@ -22,8 +22,20 @@ from trainer_contract.models.callbacks.started import OperationStarted
 from trainer_contract.models.callbacks.training_completed import TrainingCompleted
 from trainer_contract.models.callbacks.validation import ValidationResult
 from trainer_contract.models.metrics import Metrics
-from trainer_contract.validators import validator
+from trainer_contract.validators import schema_documents, validator
 from trainer_sdk.errors import PayloadValidationError
+
+_METRICS_SCHEMA: dict[str, Any] = schema_documents()["metrics"]
+# The well-known metrics that callbacks carry at the top level (metrics.json).
+_TOP_LEVEL_METRICS: tuple[str, ...] = tuple(
+    key for key in _METRICS_SCHEMA["properties"] if key != "extra_metrics"
+)
+# Accepted synonyms of top-level metrics (`x-synonym-of` in metrics.json#/$defs/user_metrics).
+_METRIC_SYNONYMS: dict[str, str] = {
+    name: prop["x-synonym-of"]
+    for name, prop in _METRICS_SCHEMA["$defs"]["user_metrics"]["properties"].items()
+    if "x-synonym-of" in prop
+}
 
 __all__ = [
     "check",
@@ -104,16 +116,19 @@ def check(schema: str, instance: object, what: str) -> None:
 def metrics_payload(metrics: Mapping[str, Any] | None) -> Metrics | None:
     """The contract's metrics object: the well-known metrics on top, every metric in extra_metrics.
 
-    `learning_rate` falls back to `lr`, which the schema's `user_metrics` documents as a synonym.
+    A top-level metric falls back to its synonym (`x-synonym-of` in metrics.json: `lr`).
     """
     if metrics is None:
         return None
     values = {str(name): plain(value) for name, value in metrics.items()}
-    learning_rate = values.get("learning_rate", values.get("lr"))
+    top: dict[str, Any] = {key: values.get(key) for key in _TOP_LEVEL_METRICS}
+    for synonym, target in _METRIC_SYNONYMS.items():
+        if top.get(target) is None and synonym in values:
+            top[target] = values[synonym]
     return {
-        "loss": values.get("loss"),
-        "accuracy": values.get("accuracy"),
-        "learning_rate": learning_rate,
+        "loss": top["loss"],
+        "accuracy": top["accuracy"],
+        "learning_rate": top["learning_rate"],
         "extra_metrics": values,
     }
 

@@ -157,3 +157,21 @@ def test_get_config_returns_fresh_plain_dicts(make_sdk) -> None:  # type: ignore
     assert sdk.get_basic_config()["epochs"] == CONFIG_DEFAULTS["epochs"]
     assert type(basic) is dict
     assert sdk.get_full_config() == {"basic": sdk.get_basic_config(), "advanced": {"mosaic": 1.0}}
+
+
+def test_ranges_of_plain_variables_come_from_the_env_schema() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(
+            {
+                **BASE,
+                "CALLBACK_TIMEOUT": "0",
+                "CALLBACK_RETRY_DELAY": "-1",
+                "DATASET_CACHE_MAX_GB": "-5",
+            }
+        )
+    message = str(info.value)
+    assert "CALLBACK_TIMEOUT='0': expected > 0" in message
+    assert "CALLBACK_RETRY_DELAY='-1': expected >= 0" in message
+    assert "DATASET_CACHE_MAX_GB='-5': expected >= 0" in message
+    settings = load_settings({**BASE, "CALLBACK_TIMEOUT": "0.5", "CALLBACK_RETRY_DELAY": "0"})
+    assert settings["CALLBACK_TIMEOUT"] == 0.5 and settings["CALLBACK_RETRY_DELAY"] == 0.0

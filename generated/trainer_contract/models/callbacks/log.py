@@ -17,7 +17,7 @@ class LogEvent(TypedDict):
     """
     event_type: str
     """
-    Kind of event: log, checkpoint, dataset, ...
+    Kind of event: `log` for plain log records (the default), or checkpoint, dataset, ... for log_event.
     """
     message: str
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
