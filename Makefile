@@ -22,8 +22,20 @@ venv: $(STAMP)
 generate: $(STAMP)
 	$(PY) -m trainer_tools.codegen
 
+# Drift check of everything derived from schemas/ and the rule registry.
 check-generated: $(STAMP)
 	$(PY) -m trainer_tools.codegen --check
+	$(PY) -m trainer_tools.docs --check
+	$(PY) -m trainer_tools.trainer_lint.docs --check
+
+# Reference docs (docs/reference/) from the schemas, docs/rules.md from the lint rule registry.
+docs: $(STAMP)
+	$(PY) -m trainer_tools.docs
+	$(PY) -m trainer_tools.trainer_lint.docs
+
+# The single-file SDK for trainer images: dist/trainer_sdk.py.
+bundle: $(STAMP)
+	$(PY) -m trainer_tools.bundle
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
