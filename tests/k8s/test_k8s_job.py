@@ -93,14 +93,33 @@ def test_every_contract_variable_is_set_and_secrets_come_from_the_secret(
             assert "value" not in env[name]
         elif name == "JOB_ID":
             assert env[name]["value"] == "123"
-        elif var.default is not None and var.basic_key != "device":
+        elif var.basic_key == "device":
+            # Without GPUs the trainer is told to use the CPU.
+            assert env[name]["value"] == "cpu"
+        elif var.config_key is not None:
+            # A direct variable wins over CONFIG: writing its default would defeat CONFIG.
+            assert name not in env, f"{name} would override CONFIG.{var.config_key}"
+        elif var.default is not None:
             assert env[name]["value"] == as_env_string(var, var.default), name
-        elif var.default is None and not var.required:
+        elif not var.required:
             assert name not in env, f"{name} has no value and no default"
     assert env["CALLBACK_URL"]["value"] == k8s_job.default_callback_url()
-    # Without GPUs the trainer is told to use the CPU.
-    device = next(v.name for v in ENV_VARS.values() if v.basic_key == "device")
-    assert env[device]["value"] == "cpu"
+
+
+def test_config_decides_unless_a_variable_overrides_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from trainer_sdk.config import load_settings
+
+    config = '{"epochs": 7, "device": "1"}'
+    (job,) = manifests(*CASES["gpus"][:4], "--gpus", "2", "--config", config, capsys=capsys)
+    env = {e["name"]: e["value"] for e in container(job)["env"] if "value" in e}
+    basic = load_settings(env).basic
+    # CONFIG names the device: --gpus does not override it.
+    assert basic["epochs"] == 7 and basic["device"] == "1"
+    (job,) = manifests(*CASES["gpus"][:4], "--config", config, "--epochs", "9", capsys=capsys)
+    env = {e["name"]: e["value"] for e in container(job)["env"] if "value" in e}
+    assert load_settings(env).basic["epochs"] == 9
 
 
 def test_no_secret_value_is_ever_inlined(capsys: pytest.CaptureFixture[str]) -> None:
@@ -257,3 +276,28 @@ def test_the_trainer_sdk_command_renders_it() -> None:
     assert done.returncode == 0, done.stderr
     (job,) = [d for d in yaml.safe_load_all(done.stdout) if d]
     kubernetes_validate.validate(job, K8S_VERSIONS[-1], strict=True)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_sdk_reads_the_environment_the_job_sets(
+    case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trainer_sdk.config import load_settings
+
+    job = manifests(*CASES[case], capsys=capsys)[-1]
+    env = {}
+    for entry in container(job)["env"]:
+        if "value" in entry:
+            env[entry["name"]] = entry["value"]
+        elif "secretKeyRef" in entry.get("valueFrom", {}):
+            env[entry["name"]] = f"secret-of-{entry['name'].lower()}"
+    # What the pod would see, parsed by the SDK itself: every value the manifest writes is valid.
+    settings = load_settings(env)
+    assert settings.job_id == int(env["JOB_ID"])
+    basic = settings.basic
+    gpus = int(CASES[case][CASES[case].index("--gpus") + 1]) if "--gpus" in CASES[case] else 0
+    assert basic["device"] == (",".join(str(i) for i in range(gpus)) if gpus else "cpu")
+    if case == "gpus":
+        assert basic["epochs"] == 50 and settings.task_type == "detection"
+    if case == "nodes":
+        assert basic["batch"] == 32 and settings.advanced == {"mosaic": 1.0}

@@ -124,7 +124,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default = var.default
         if var.name == "CALLBACK_URL" and callback_url:
             default = callback_url
-        shown = "required" if var.required and default is None else f"default: {default!r}"
+        if var.required and default is None:
+            shown = "required"
+        elif var.config_key:
+            shown = f"default: CONFIG.{var.config_key}, then {default!r}"
+        else:
+            shown = f"default: {default!r}"
         contract.add_argument(
             flag(var),
             *_ALIASES.get(var.name, ()),

@@ -81,8 +81,10 @@ def check_value(name: str, raw: str) -> str:
 def contract_values(given: Mapping[str, str]) -> dict[str, str]:
     """Every non-secret contract variable the manifest sets, in schema order.
 
-    Given values are checked; the others get their schema default; variables without either
-    (MODEL_NAME, say) are left out, since an empty string is not "unset" to a trainer.
+    Given values are checked; the others get their schema default, except the variables that
+    override a CONFIG key (EPOCHS, BATCH_SIZE, ...): a direct variable wins over CONFIG, so
+    writing its default would silently defeat the job's CONFIG. Variables without a value or a
+    default (MODEL_NAME, say) are left out, since an empty string is not "unset" to a trainer.
     """
     checked = {name: check_value(name, raw) for name, raw in given.items()}
     values: dict[str, str] = {}
@@ -91,9 +93,18 @@ def contract_values(given: Mapping[str, str]) -> dict[str, str]:
             continue
         if name in checked:
             values[name] = checked[name]
-        elif var.default is not None:
+        elif var.default is not None and var.config_key is None:
             values[name] = as_env_string(var, var.default)
     return values
+
+
+def left_to_config(values: Mapping[str, str]) -> list[str]:
+    """Variables of CONFIG keys the manifest does not set: CONFIG, then the default, decides."""
+    return [
+        name
+        for name, var in ENV_VARS.items()
+        if name not in values and var.config_key is not None and not var.secret
+    ]
 
 
 def unset_variables(values: Mapping[str, str]) -> list[str]:
@@ -101,5 +112,8 @@ def unset_variables(values: Mapping[str, str]) -> list[str]:
     return [
         name
         for name, var in ENV_VARS.items()
-        if name not in values and not var.secret and not launcher_set(var)
+        if name not in values
+        and not var.secret
+        and not launcher_set(var)
+        and var.config_key is None
     ]

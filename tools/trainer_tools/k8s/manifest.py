@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ import yaml
 
 from trainer_contract.env import ENV_VARS
 from trainer_tools.k8s.distributed import headless_service, torchrun_command, torchrun_env
-from trainer_tools.k8s.env_values import contract_values, unset_variables
+from trainer_tools.k8s.env_values import contract_values, left_to_config, unset_variables
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")
@@ -84,11 +85,25 @@ def _check(spec: JobSpec) -> None:
         raise ManifestError(f"--master-port {spec.master_port}: must be a TCP port")
 
 
+def _config_keys(given: Mapping[str, str]) -> set[str]:
+    """The keys of the CONFIG given (none when it is not a JSON object: checked later)."""
+    try:
+        value = json.loads(given.get("CONFIG", "{}"))
+    except ValueError:
+        return set()
+    return set(value) if isinstance(value, dict) else set()
+
+
 def _env(spec: JobSpec) -> list[dict[str, Any]]:
     given = {"JOB_ID": spec.job_id, **spec.env}
-    # DEVICE follows the GPUs asked for, unless given: "cpu", or "0,1,...".
+    # The device follows the GPUs asked for ("cpu", or "0,1,..."), unless the job says which:
+    # by its variable, or by its key in CONFIG.
     device_var = next((v for v in ENV_VARS.values() if v.basic_key == "device"), None)
-    if device_var is not None and device_var.name not in given:
+    if (
+        device_var is not None
+        and device_var.name not in given
+        and device_var.config_key not in _config_keys(given)
+    ):
         given[device_var.name] = ",".join(str(i) for i in range(spec.gpus)) if spec.gpus else "cpu"
     values = contract_values(given)
     missing = [name for name, var in ENV_VARS.items() if var.required and name not in values]
@@ -225,9 +240,16 @@ def _header(spec: JobSpec, manifests: list[dict[str, Any]]) -> list[str]:
         f"# Secrets come from the Secret {spec.secret_name!r}; create it first:",
         f"#   kubectl{namespace} create secret generic {spec.secret_name} {literal}",
     ]
-    unset = unset_variables({n: "" for n in set_names})
+    given = {n: "" for n in set_names}
+    unset = unset_variables(given)
     if unset:
         lines.append(f"# Not set (no value given, no default): {', '.join(unset)}.")
+    from_config = left_to_config(given)
+    if from_config:
+        lines.append(
+            f"# Left to CONFIG, then the contract's defaults: {', '.join(from_config)} "
+            "(set one only to override CONFIG)."
+        )
     if spec.nodes > 1:
         lines.append(
             f"# {spec.nodes} nodes x {max(spec.gpus, 1)} processes: an Indexed Job running "
