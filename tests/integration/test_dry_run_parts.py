@@ -279,3 +279,21 @@ def test_the_table_shows_rejections_replays_and_no_job_id() -> None:
     assert "0.20" in lines[4]  # seconds since the first callback
     assert "job_id=" not in table
     assert format_timeline([]) == "(the backend received no callback)"
+
+
+# ------------------------------------------------------------------------------ arguments
+
+
+def test_env_overrides_are_parsed_in_both_spellings_and_checked() -> None:
+    import argparse
+
+    from trainer_tools.commands import dry_run as command
+
+    parser = argparse.ArgumentParser()
+    command.configure(parser)
+    args = parser.parse_args(["t.py", "--env", "A=1", "B=x=y", "--env", "C=", "--epochs", "2"])
+    assert dict(args.env) == {"A": "1", "B": "x=y", "C": ""}
+    assert args.epochs == 2
+    for bad in (["t.py", "--env", "NOEQUALS"], ["t.py", "--epochs", "0"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(bad)

@@ -189,11 +189,13 @@ def test_ctrl_c_stops_every_process_it_started(tmp_path: Path) -> None:
     )
     assert proc.stdout is not None
     root = None
+    seen = []
     for line in proc.stdout:
+        seen.append(line)
         if line.startswith("train | scratch:"):
             root = str(Path(line.split("scratch:", 1)[1].strip()).parent)
             break
-    assert root is not None, "the trainer never started"
+    assert root is not None, "the trainer never started:\n" + "".join(seen)
     assert _processes_mentioning(root), "the trainer and SeaweedFS should be running now"
     os.kill(proc.pid, signal.SIGINT)
     rest = proc.communicate(timeout=60)[0]

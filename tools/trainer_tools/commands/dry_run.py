@@ -57,10 +57,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env",
         type=_env_pair,
-        action="append",
+        action="extend",
+        nargs="+",
         default=[],
         metavar="K=V",
-        help="set or override an environment variable of the trainer (repeatable)",
+        help="set or override environment variables of the trainer (`--env A=1 B=2`, repeatable)",
+    )
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        metavar="PATH",
+        help="the interpreter that runs TRAIN_PY (default: this one); it needs trainer_sdk",
     )
     parser.add_argument(
         "--timeout",
@@ -109,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         env=dict(args.env),
         timeout=args.timeout,
         require_token=not args.no_token,
+        python=args.python,
     )
     try:
         result = dry_run(options, say=human, stream=human)

@@ -62,6 +62,7 @@ class DryRunOptions:
     env: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 600.0
     require_token: bool = True
+    python: str = sys.executable
 
 
 @dataclass(frozen=True)
@@ -177,9 +178,20 @@ def dry_run(
         for line in textwrap.wrap(" ".join(describe_env(env)), 96, break_long_words=False):
             emit("    " + line)
         emit(f"dry-run: running {options.train_py} ...")
-        run = run_trainer(
-            train_py, env, prefix=OUTPUT_PREFIX, write=stream or _stdout, timeout=options.timeout
-        )
+        try:
+            run = run_trainer(
+                train_py,
+                env,
+                prefix=OUTPUT_PREFIX,
+                write=stream or _stdout,
+                timeout=options.timeout,
+                python=[options.python, "-u"],
+            )
+        except OSError as exc:
+            raise DryRunError(
+                f"cannot start the trainer with {options.python!r}: {exc}; give an interpreter "
+                "that has trainer_sdk installed with --python"
+            ) from exc
         emit(
             f"dry-run: the trainer exited with code {run.exit_code} after {run.duration_seconds:.1f} s"
         )
