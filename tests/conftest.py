@@ -13,16 +13,14 @@ import trainer_tools.bundle.under_test  # noqa: F401
 # ==== S3 (SeaweedFS) fixtures: storage area ======================================================
 # `seaweed`: one real S3 server for the whole session (both contract buckets created).
 # `storage_env`: builds the contract's storage env vars pointing at it.
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from s3_support import CHECKPOINTS_BUCKET, DATASETS_BUCKET, StorageEnv
 
 from trainer_contract.env import ENV_VARS
 from trainer_tools.services.seaweed import SeaweedServer
-
-DATASETS_BUCKET: str = ENV_VARS["EXTERNAL_BUCKET_DATASETS"].default
-CHECKPOINTS_BUCKET: str = ENV_VARS["INTERNAL_BUCKET_CHECKPOINTS"].default
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +38,6 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]
         yield server
     finally:
         server.stop()
-
-
-StorageEnv = Callable[..., dict[str, str]]
 
 
 @pytest.fixture

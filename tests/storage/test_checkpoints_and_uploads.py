@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CHECKPOINTS_BUCKET, DATASETS_BUCKET, StorageEnv
+from s3_support import CHECKPOINTS_BUCKET, DATASETS_BUCKET, StorageEnv
 
 from trainer_sdk.errors import CheckpointError, ConfigError, DatasetError
 from trainer_sdk.storage import StorageService

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DATASETS_BUCKET, StorageEnv
 from s3_dataset_builder import BucketDataset, put_dataset
+from s3_support import DATASETS_BUCKET, StorageEnv
 
 from trainer_sdk.errors import ConfigError, DatasetError
 from trainer_sdk.storage import StorageService

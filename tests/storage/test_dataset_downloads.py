@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DATASETS_BUCKET, StorageEnv
 from s3_dataset_builder import annotation_document, image_bytes, new_dataset_id, put_dataset
+from s3_support import DATASETS_BUCKET, StorageEnv
 
 from trainer_sdk.errors import DatasetError, NetworkError
 from trainer_sdk.storage import StorageService

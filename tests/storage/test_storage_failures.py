@@ -7,8 +7,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import StorageEnv
 from s3_dataset_builder import put_dataset
+from s3_support import StorageEnv
 
 from trainer_sdk.errors import ConfigError, NetworkError, TrainerSDKError
 from trainer_sdk.storage import StorageService
