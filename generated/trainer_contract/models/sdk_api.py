@@ -42,6 +42,9 @@ class SdkApi(TypedDict):
         "upload_checkpoint",
         "download_checkpoint",
         "upload_file",
+        "report_exception",
+        "logging_handler",
+        "abandon",
     ]
     arguments: dict[str, Any]
 
@@ -454,6 +457,42 @@ class UploadFileArgs(TypedDict):
     storage_type: NotRequired[Literal["internal", "external"]]
     """
     internal (checkpoints bucket) or external (datasets bucket).
+    """
+
+
+class ReportExceptionArgs(TypedDict):
+    """
+    Report an exception as the job's failure, with the ErrorType it maps to (used by run() and the context manager). Does nothing when a completion or failure was already delivered.
+    """
+
+    exc: dict[str, Any]
+    """
+    The exception (a Python object, not JSON).
+    """
+    traceback_text: NotRequired[str | None]
+    """
+    The formatted traceback; taken from the exception when omitted.
+    """
+
+
+class LoggingHandlerArgs(TypedDict):
+    """
+    A logging.Handler that forwards records to the backend through log(); it never raises into the trainer and never recurses.
+    """
+
+    level: NotRequired[int]
+    """
+    The smallest logging level forwarded (a logging module number).
+    """
+    source: NotRequired[str]
+    """
+    trainer, export or inference.
+    """
+
+
+class AbandonArgs(TypedDict):
+    """
+    Stop without waiting for the backend (when it is known to be unreachable); undelivered callbacks stay in the outbox.
     """
 
 
