@@ -52,6 +52,8 @@ def _env_rows(ctx: GenContext) -> list[dict[str, Any]]:
                 "config_key": config_key,
                 "basic_key": prop.get("x-basic-key"),
                 "pattern": prop.get("pattern"),
+                "minimum": prop.get("x-minimum"),
+                "exclusive_minimum": prop.get("x-exclusive-minimum"),
                 "description": prop["description"],
             }
         )
@@ -86,6 +88,8 @@ def _env_module(ctx: GenContext) -> str:
         "    config_key: str | None  # the key in CONFIG it overrides",
         "    basic_key: str | None  # the key in get_basic_config()",
         "    pattern: str | None  # what the raw string must match",
+        "    minimum: float | None  # the typed value must be >= this",
+        "    exclusive_minimum: float | None  # the typed value must be > this",
         "    description: str",
         "",
         "",

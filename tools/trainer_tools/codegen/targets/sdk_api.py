@@ -41,6 +41,7 @@ def generate(ctx: GenContext) -> dict[str, str]:
         "    delivery: str | None  # background, sync, flush-then-sync, or None (no callback)",
         "    sends: tuple[str, ...]  # validator names of the payloads it sends",
         "    rank_zero_only: bool  # a no-op on ranks other than 0",
+        "    coalescable: bool  # a queued call may be replaced by a newer one of the same method",
         "    returns: str | None",
         "    description: str",
         "",
@@ -70,6 +71,7 @@ def generate(ctx: GenContext) -> dict[str, str]:
             f"schema={'sdk-api#/$defs/' + name!r}, delivery={spec.get('x-delivery')!r}, "
             f"sends={tuple(spec.get('x-sends', []))!r}, "
             f"rank_zero_only={bool(spec.get('x-rank-zero-only', False))!r}, "
+            f"coalescable={bool(spec.get('x-coalescable', False))!r}, "
             f"returns={spec.get('x-returns')!r}, description={spec['description']!r}),"
         )
     lines += ["}", ""]
