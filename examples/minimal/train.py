@@ -262,8 +262,9 @@ def main():
                 epoch_duration_seconds=time.monotonic() - started,
             )
             print(
-                f"epoch {epoch}/{epochs}: loss {train_loss:.4f}, val accuracy "
-                f"{metrics['accuracy']:.3f}, mean IoU {metrics['mean_iou']:.3f}"
+                f"epoch {epoch}/{epochs}: loss {train_loss:.4f}, val loss "
+                f"{metrics['val_loss']:.4f}, val accuracy {metrics['accuracy']:.3f}, "
+                f"mean IoU {metrics['mean_iou']:.3f}"
             )
 
         save_weights(checkpoints / "last.pt", model, mean, std)
