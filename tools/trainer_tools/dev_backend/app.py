@@ -67,6 +67,7 @@ class _Route:
     path_params: tuple[str, ...]
     param_validators: dict[str, Any]  # path parameter -> compiled schema
     header_validator: Any | None
+    header_schema: str  # the Idempotency-Key header's schema, as JSON, for messages
 
 
 def _operation(document: dict[str, Any], endpoint: Endpoint) -> dict[str, Any]:
@@ -98,6 +99,7 @@ def _routes(document: dict[str, Any]) -> list[_Route]:
                     if header and "schema" in header
                     else None
                 ),
+                header_schema=json.dumps(header.get("schema")) if header else "",
             )
         )
     return routes
@@ -142,9 +144,7 @@ def _accepted(message: str, state: JobState) -> dict[str, Any]:
 def _accept_message(kind: EventKind, state: JobState, endpoint: Endpoint) -> str:
     if kind in (EventKind.PROGRESS, EventKind.STARTED) and state.last_epoch is not None:
         return f"{endpoint.summary} Recorded epoch {state.last_epoch}/{state.total_epochs}."
-    if kind is EventKind.COMPLETED:
-        return f"{endpoint.summary} Job {state.phase}."
-    if kind is EventKind.FAILED:
+    if kind in (EventKind.COMPLETED, EventKind.FAILED):
         return f"{endpoint.summary} Job {state.phase}."
     return f"{endpoint.summary} Recorded."
 
@@ -158,6 +158,7 @@ class _BearerAuth(BaseHTTPMiddleware):
         self._public = public
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        """Pass public paths and requests with the token; answer 401 to the others."""
         if request.url.path in self._public:
             return await call_next(request)
         given = request.headers.get("authorization", "").encode()
@@ -177,123 +178,144 @@ class _BearerAuth(BaseHTTPMiddleware):
         )
 
 
+def _not_found(path: str, name: str, raw_value: str) -> ProblemResponse:
+    return ProblemResponse(
+        problem(
+            404,
+            f"no job {raw_value!r}: the {name} path parameter must be a non-negative integer "
+            "(the value of JOB_ID)",
+            kind="not-found",
+            instance=path,
+        ),
+        status_code=404,
+    )
+
+
+def _path_values(route: _Route, request: Request) -> dict[str, int] | ProblemResponse:
+    """The path parameters as integers, or a 404 when one is not a valid job id."""
+    values: dict[str, int] = {}
+    for name in route.path_params:
+        raw_value = str(request.path_params.get(name, ""))
+        number = _as_int(raw_value)
+        check = route.param_validators.get(name)
+        if number is None or (check is not None and not check.is_valid(number)):
+            return _not_found(request.url.path, name, raw_value)
+        values[name] = number
+    return values
+
+
+def _transport_problem(route: _Route, request: Request, raw: bytes) -> ProblemResponse | None:
+    """A problem with the request's envelope (key header, media type, size), or None."""
+    path = request.url.path
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    checker = route.header_validator
+    if key is not None and checker is not None and not checker.is_valid(key):
+        return _unprocessable(
+            path,
+            f"the {IDEMPOTENCY_HEADER} header breaks its schema {route.header_schema}; send one "
+            "key per callback and the same key on every retry of it",
+            [{"path": f"header:{IDEMPOTENCY_HEADER}", "message": "does not match its schema"}],
+            kind="invalid-idempotency-key",
+        )
+    media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if not _JSON_TYPES.match(media):
+        return ProblemResponse(
+            problem(
+                415,
+                f"the body must be JSON (Content-Type: application/json), not {media!r}",
+                kind="unsupported-media-type",
+                instance=path,
+            ),
+            status_code=415,
+        )
+    if len(raw) > MAX_BODY_BYTES:
+        return ProblemResponse(
+            problem(
+                413,
+                f"the body has {len(raw)} bytes, more than the {MAX_BODY_BYTES} allowed; send "
+                "large results to S3 and report their URIs",
+                kind="too-large",
+                instance=path,
+            ),
+            status_code=413,
+        )
+    return None
+
+
+def _parse(raw: bytes) -> tuple[Any, str | None]:
+    """The JSON body and None, or the raw text (kept for the record) and the parse error."""
+    try:
+        return _strict_json(raw), None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return raw.decode("utf-8", errors="replace"), str(exc)
+
+
+def _receiver(route: _Route, store: Store) -> Callable[[Request], Awaitable[Response]]:
+    """The request handler of one callback endpoint."""
+    endpoint = route.endpoint
+
+    async def receive(request: Request) -> Response:
+        """Check the envelope, then validate, apply the lifecycle and record in one transaction."""
+        path = request.url.path
+        values = _path_values(route, request)
+        if isinstance(values, ProblemResponse):
+            return values
+        raw = await request.body()
+        refused = _transport_problem(route, request, raw)
+        if refused is not None:
+            return refused
+        body, parse_error = _parse(raw)
+
+        def decide(state: JobState, seq: int) -> Decision:
+            return _decide(route, values, body, parse_error, state, seq, path)
+
+        try:
+            answer = await run_in_threadpool(
+                store.record,
+                job_id=next(iter(values.values()), 0),
+                scope=endpoint.operation,
+                endpoint=endpoint.name,
+                method=endpoint.method,
+                path=path,
+                idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
+                fingerprint=_fingerprint(endpoint.method, path, raw),
+                body=body,
+                decide=decide,
+            )
+        except IdempotencyKeyReused as exc:
+            return _unprocessable(
+                path,
+                f"{IDEMPOTENCY_HEADER} {exc.key!r} was already used for a different request "
+                f"(timeline #{exc.first_seq}); use a new key for each callback and the same key "
+                "only for retries of the same one",
+                [],
+                kind="idempotency-key-reused",
+            )
+        headers = {REPLAYED_HEADER: "true"} if answer.replayed else {}
+        response_class = JSONResponse if answer.status_code < 400 else ProblemResponse
+        return response_class(answer.response, status_code=answer.status_code, headers=headers)
+
+    return receive
+
+
 def create_app(store: Store, *, token: str | None = None) -> Starlette:
     """Build the reference backend over `store`; with `token`, require `Authorization: Bearer`."""
     document = load_openapi()
 
-    def handler(route: _Route) -> Callable[[Request], Awaitable[Response]]:
-        endpoint = route.endpoint
-
-        async def receive(request: Request) -> Response:
-            path = request.url.path
-            values: dict[str, int] = {}
-            for name in route.path_params:
-                raw_value = request.path_params.get(name, "")
-                number = _as_int(raw_value)
-                check = route.param_validators.get(name)
-                if number is None or (check is not None and not check.is_valid(number)):
-                    return ProblemResponse(
-                        problem(
-                            404,
-                            f"no job {raw_value!r}: the {name} path parameter must be a "
-                            "non-negative integer (the value of JOB_ID)",
-                            kind="not-found",
-                            instance=path,
-                        ),
-                        status_code=404,
-                    )
-                values[name] = number
-            key = request.headers.get(IDEMPOTENCY_HEADER)
-            if (
-                key is not None
-                and route.header_validator is not None
-                and not route.header_validator.is_valid(key)
-            ):
-                return _unprocessable(
-                    path,
-                    f"the {IDEMPOTENCY_HEADER} header is malformed; send one key of 1 to 200 "
-                    "characters per callback and reuse it on every retry",
-                    [{"path": f"header:{IDEMPOTENCY_HEADER}", "message": "invalid length"}],
-                    kind="invalid-idempotency-key",
-                )
-            content_type = request.headers.get("content-type", "application/json")
-            media = content_type.split(";")[0].strip().lower()
-            if not _JSON_TYPES.match(media):
-                return ProblemResponse(
-                    problem(
-                        415,
-                        f"the body must be JSON (Content-Type: application/json), not {media!r}",
-                        kind="unsupported-media-type",
-                        instance=path,
-                    ),
-                    status_code=415,
-                )
-            raw = await request.body()
-            if len(raw) > MAX_BODY_BYTES:
-                return ProblemResponse(
-                    problem(
-                        413,
-                        f"the body has {len(raw)} bytes, more than the {MAX_BODY_BYTES} allowed; "
-                        "send large results to S3 and report their URIs",
-                        kind="too-large",
-                        instance=path,
-                    ),
-                    status_code=413,
-                )
-            job_id = next(iter(values.values()), 0)
-            fingerprint = _fingerprint(endpoint.method, path, raw)
-            try:
-                body: Any = _strict_json(raw)
-                parse_error: str | None = None
-            except (ValueError, UnicodeDecodeError) as exc:
-                body = raw.decode("utf-8", errors="replace")
-                parse_error = str(exc)
-
-            def decide(state: JobState, seq: int) -> Decision:
-                return _decide(route, values, body, parse_error, state, seq, path)
-
-            try:
-                answer = await run_in_threadpool(
-                    store.record,
-                    job_id=job_id,
-                    scope=endpoint.operation,
-                    endpoint=endpoint.name,
-                    method=endpoint.method,
-                    path=path,
-                    idempotency_key=key,
-                    fingerprint=fingerprint,
-                    body=body,
-                    decide=decide,
-                )
-            except IdempotencyKeyReused as exc:
-                return _unprocessable(
-                    path,
-                    f"{IDEMPOTENCY_HEADER} {exc.key!r} was already used for a different request "
-                    f"(timeline #{exc.first_seq}); use a new key for each callback and the same "
-                    "key only for retries of the same one",
-                    [],
-                    kind="idempotency-key-reused",
-                )
-            headers = {REPLAYED_HEADER: "true"} if answer.replayed else {}
-            response_class = JSONResponse if answer.status_code < 400 else ProblemResponse
-            return response_class(answer.response, status_code=answer.status_code, headers=headers)
-
-        return receive
-
     async def openapi(request: Request) -> Response:
+        """The contract's OpenAPI document, as generated."""
         return JSONResponse(document)
 
     async def health(request: Request) -> Response:
+        """Liveness, for scripts that wait for the server."""
         return JSONResponse({"status": "ok"})
 
     async def timeline(request: Request) -> Response:
-        raw_value = request.path_params.get("job_id", "")
+        """Everything recorded for one job, in order, with its lifecycle state per operation."""
+        raw_value = str(request.path_params.get("job_id", ""))
         job_id = _as_int(raw_value)
-        if job_id is None or job_id < 0:
-            return ProblemResponse(
-                problem(404, f"no job {raw_value!r}", kind="not-found", instance=request.url.path),
-                status_code=404,
-            )
+        if job_id is None:
+            return _not_found(request.url.path, "job_id", raw_value)
         entries, states = await run_in_threadpool(
             lambda: (store.timeline(job_id), store.job_states(job_id))
         )
@@ -306,13 +328,15 @@ def create_app(store: Store, *, token: str | None = None) -> Starlette:
         )
 
     async def http_error(request: Request, exc: Exception) -> Response:
+        """Routing errors (and, never expected, crashes) as problem documents."""
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        detail = (
-            f"no such endpoint: {request.method} {request.url.path}; the callback endpoints are "
-            f"listed in {OPENAPI_PATH}"
-            if status in (404, 405)
-            else "internal error"
-        )
+        where = f"{request.method} {request.url.path}"
+        if status == 404:
+            detail = f"no such endpoint: {where}; the endpoints are listed in {OPENAPI_PATH}"
+        elif status == 405:
+            detail = f"{where}: method not allowed; the endpoints are listed in {OPENAPI_PATH}"
+        else:
+            detail = "internal error"
         # Keep the exception's headers: a 405 must list the allowed methods (`Allow`).
         headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
         return ProblemResponse(
@@ -320,7 +344,9 @@ def create_app(store: Store, *, token: str | None = None) -> Starlette:
         )
 
     routes = [
-        Route(r.endpoint.path, handler(r), methods=[r.endpoint.method], name=r.endpoint.name)
+        Route(
+            r.endpoint.path, _receiver(r, store), methods=[r.endpoint.method], name=r.endpoint.name
+        )
         for r in _routes(document)
     ]
     routes += [
