@@ -1,6 +1,6 @@
 """Dataset download speed against a real S3 server (SeaweedFS on loopback).
 
-    python benchmarks/bench_download.py [--images 5000] [--size 20480] [--rounds 1]
+    python benchmarks/bench_download.py [--images 5000] [--size 20480] [--rounds 2]
 
 Puts a DICE dataset of N images (plus N/5 unlisted ones) into a fresh SeaweedFS, then measures in
 the same run:
@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from trainer_sdk.storage import StorageService
+from trainer_sdk.storage.settings import DEFAULT_TRANSFER_WORKERS
 from trainer_tools.services.seaweed import SeaweedServer
 
 DATASETS = "training-datasets"
@@ -71,11 +72,23 @@ def _timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def _file_creation_cost(folder: Path, files: int = 300) -> float:
+    """Microseconds to create one small file here now (it varies 10x on a busy ext4)."""
+    folder.mkdir(parents=True)
+    start = time.perf_counter()
+    for index in range(files):
+        (folder / str(index)).write_bytes(b"x" * 1024)
+    return (time.perf_counter() - start) / files * 1e6
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--size", type=int, default=20 * 1024, help="bytes per image")
-    parser.add_argument("--rounds", type=int, default=1, help="repetitions (median reported)")
+    parser.add_argument("--rounds", type=int, default=2, help="repetitions (median reported)")
+    parser.add_argument(
+        "--workers", type=int, default=DEFAULT_TRANSFER_WORKERS, help="SDK transfer threads"
+    )
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="bench-download-"))
@@ -124,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                     body = baseline_client.get_object(Bucket=DATASETS, Key=prefix + name)["Body"]
                     target.write_bytes(body.read())
 
-            with StorageService.from_env(env, job_id=1) as service:
+            with StorageService.from_env(env, job_id=1, workers=args.workers) as service:
                 # Warm both paths' connections and the server's metadata a little.
                 service.download_dataset_selective(dataset_id, fresh("warmup"))
 
@@ -133,16 +146,21 @@ def main(argv: list[str] | None = None) -> int:
                     "get_object": [],
                     "selective": [],
                 }
-                for _ in range(args.rounds):
-                    times["download_file"].append(_timed(boto3_download_file_loop))
-                    times["get_object"].append(_timed(boto3_get_object_loop))
-                    times["selective"].append(
-                        _timed(
-                            lambda: service.download_dataset_selective(
-                                dataset_id, fresh("selective")
-                            )
-                        )
-                    )
+                runs: dict[str, Callable[[], object]] = {
+                    "download_file": boto3_download_file_loop,
+                    "get_object": boto3_get_object_loop,
+                    "selective": lambda: service.download_dataset_selective(
+                        dataset_id, fresh("selective")
+                    ),
+                }
+                # ABBA order per pair of rounds: the disk's file-creation cost drifts during a
+                # run (DEPENDENCY_NOTES.md), and this spreads the drift evenly.
+                order = list(runs)
+                for round_index in range(args.rounds):
+                    probe = _file_creation_cost(work / "probe" / str(round_index))
+                    print(f"round {round_index + 1}: file creation on this disk {probe:.0f} us")
+                    for name in order if round_index % 2 == 0 else order[::-1]:
+                        times[name].append(_timed(runs[name]))
                 cold = _timed(
                     lambda: service.download_dataset_with_cache(
                         "snap", dataset_id, "bench-v1", fresh("cache-cold")
@@ -166,10 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"download_dataset_selective           : {rate['selective']:8.0f} images/s")
         ratio = rate["selective"] / rate["download_file"]
         print(f"ratio selective / download_file loop : {ratio:8.2f}x  (target >= 4x)")
-        print(
-            f"ratio selective / get_object loop    : "
-            f"{rate['selective'] / rate['get_object']:8.2f}x"
-        )
+        versus_get_object = rate["selective"] / rate["get_object"]
+        print(f"ratio selective / get_object loop    : {versus_get_object:8.2f}x")
         print(f"cache cold fill (selective + manifest): {cold:7.2f} s ({n / cold:.0f} images/s)")
         warm = statistics.median(warm_runs)
         print(

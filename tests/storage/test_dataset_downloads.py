@@ -7,8 +7,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from faulty_proxy import FaultyProxy
 from s3_dataset_builder import annotation_document, image_bytes, new_dataset_id, put_dataset
 from s3_support import DATASETS_BUCKET, StorageEnv
 
@@ -229,38 +229,30 @@ def test_annotation_file_that_is_not_json_is_named(
         service.download_dataset_selective(dataset_id, tmp_path / "x")
 
 
-class _FailingTransport(httpx.BaseTransport):
-    """Passes requests to the real server, but answers `status` for the chosen keys."""
-
-    def __init__(self, *, fail_keys: set[str], status: int, times: int | None = None) -> None:
-        self._inner = httpx.HTTPTransport()
-        self.fail_keys = fail_keys
-        self.status = status
-        self.remaining = times
-        self.failures = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if any(path.endswith(key) for key in self.fail_keys) and self.remaining != 0:
-            if self.remaining is not None:
-                self.remaining -= 1
-            self.failures += 1
-            return httpx.Response(self.status, content=b"<Error><Code>SlowDown</Code></Error>")
-        return self._inner.handle_request(request)
-
-
 def test_transient_server_errors_are_retried_per_file(
     seaweed: SeaweedServer, service: StorageService, tmp_path: Path
 ) -> None:
     dataset = put_dataset(seaweed.client(), DATASETS_BUCKET, file_names=["a.jpg", "b.jpg"])
-    transport = _FailingTransport(fail_keys={"a.jpg"}, status=503, times=2)
     storage = service.external_storage
-    downloader = DatasetDownloader(
-        storage, ObjectFetcher(storage, transport=transport, backoff=0.01)
-    )
-    downloader.download_selective(dataset.dataset_id, tmp_path / "sel")
-    assert transport.failures == 2
+    with FaultyProxy(seaweed.endpoint, fail_keys={"a.jpg"}, status=503, times=2) as proxy:
+        fetcher = ObjectFetcher(storage, endpoint=proxy.endpoint, backoff=0.01)
+        DatasetDownloader(storage, fetcher).download_selective(dataset.dataset_id, tmp_path / "sel")
+    assert proxy.failures == 2
     assert (tmp_path / "sel" / "images" / "a.jpg").read_bytes() == dataset.images["a.jpg"]
+
+
+def test_a_short_body_is_retried_and_never_kept(
+    seaweed: SeaweedServer, service: StorageService, tmp_path: Path
+) -> None:
+    dataset = put_dataset(seaweed.client(), DATASETS_BUCKET, file_names=["a.jpg", "b.jpg"])
+    storage = service.external_storage
+    with FaultyProxy(seaweed.endpoint, fail_keys={"b.jpg"}, truncate=True, times=1) as proxy:
+        fetcher = ObjectFetcher(
+            storage, endpoint=proxy.endpoint, backoff=0.01, in_staged_folder=True
+        )
+        DatasetDownloader(storage, fetcher).download(dataset.dataset_id, tmp_path / "full")
+    assert proxy.failures == 1
+    assert (tmp_path / "full" / "images" / "b.jpg").read_bytes() == dataset.images["b.jpg"]
 
 
 def test_a_file_that_keeps_failing_leaves_no_dataset(
@@ -268,15 +260,14 @@ def test_a_file_that_keeps_failing_leaves_no_dataset(
 ) -> None:
     names = [f"{i}.jpg" for i in range(12)]
     dataset = put_dataset(seaweed.client(), DATASETS_BUCKET, file_names=names)
-    transport = _FailingTransport(fail_keys={"7.jpg"}, status=500)
     storage = service.external_storage
-    downloader = DatasetDownloader(
-        storage, ObjectFetcher(storage, transport=transport, backoff=0.001, max_attempts=3)
-    )
-    with pytest.raises(NetworkError) as caught:
-        downloader.download(dataset.dataset_id, tmp_path / "full")
+    out = tmp_path / "out"
+    out.mkdir()
+    with FaultyProxy(seaweed.endpoint, fail_keys={"7.jpg"}, status=500) as proxy:
+        fetcher = ObjectFetcher(storage, endpoint=proxy.endpoint, backoff=0.001, max_attempts=3)
+        with pytest.raises(NetworkError) as caught:
+            DatasetDownloader(storage, fetcher).download(dataset.dataset_id, out / "full")
     assert "after 3 attempts" in str(caught.value)
     assert seaweed.endpoint in str(caught.value)
-    assert transport.failures == 3
-    assert not (tmp_path / "full").exists()
-    assert os.listdir(tmp_path) == []
+    assert proxy.failures == 3
+    assert os.listdir(out) == []

@@ -9,7 +9,7 @@ Modules: `settings` (env contract -> settings), `s3` (one bucket: the `external_
 `internal_storage` object), `fetch` (parallel signed GETs), `datasets` (full and selective
 downloads), `annotations` (which images a DICE file lists), `cache` (the shared cache),
 `checkpoints`, `safety` (paths stay inside their folder), `staging` (nothing half-done looks
-done), `progress`, `failures` (botocore/httpx errors -> SDK errors), `layout` (bucket key layout),
+done), `progress`, `failures` (botocore errors -> SDK errors), `layout` (bucket key layout),
 `service` (`StorageService`, what the `TrainerSDK` facade delegates to).
 """
 

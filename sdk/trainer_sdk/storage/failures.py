@@ -1,4 +1,4 @@
-"""Turn botocore and httpx failures into the SDK's errors, naming endpoint and bucket, no secret.
+"""Turn botocore failures into the SDK's errors, naming endpoint and bucket, no secret.
 
 A trainer never sees a bare botocore exception: wrong credentials and unreachable endpoints become
 `NetworkError`, a missing object the caller's "not found" error (`DatasetError` for datasets,
@@ -11,7 +11,6 @@ import errno
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import httpx
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trainer_sdk.errors import ConfigError, NetworkError, ResourceError, TrainerSDKError
@@ -47,7 +46,7 @@ def _root_cause(error: BaseException) -> BaseException:
     seen = 0
     current: BaseException | None = error
     while current is not None and seen < 8:
-        if isinstance(current, ClientError | BotoCoreError | httpx.TransportError):
+        if isinstance(current, ClientError | BotoCoreError):
             return current
         last = getattr(current, "last_exception", None)  # boto3's RetriesExceededError
         current = (
@@ -86,7 +85,7 @@ def translate(
     key: str | None = None,
     not_found: type[TrainerSDKError] = TrainerSDKError,
 ) -> TrainerSDKError:
-    """Map a botocore/httpx/OS error raised while `action` onto an SDK error.
+    """Map a botocore or OS error raised while `action` onto an SDK error.
 
     `not_found` is the class raised for a missing object; `bucket` defaults to the configured one.
     """
@@ -113,7 +112,7 @@ def translate(
             f"S3 at {settings.endpoint} answered {code or status} for {where} while {action}: "
             f"{message}"
         )
-    if isinstance(error, BotoCoreError | httpx.TransportError):
+    if isinstance(error, BotoCoreError):
         return unreachable_error(settings, f"{type(error).__name__}: {error}", action)
     if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
         return ResourceError(
