@@ -205,3 +205,36 @@ def test_ctrl_c_stops_every_process_it_started(tmp_path: Path) -> None:
         time.sleep(0.2)
     assert _processes_mentioning(root) == []
     assert not Path(root).exists()  # the temporary folder is gone too
+
+
+def test_ctrl_c_while_the_servers_start_leaves_nothing_behind(tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    train_py = tmp_path / "train.py"
+    train_py.write_text("print('never reached')\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trainer_tools.cli", "dry-run", str(train_py)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},  # the dry-run's temporary folder goes here
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.startswith("dry-run: starting S3"), first
+    deadline = time.monotonic() + 20
+    while not _processes_mentioning(str(scratch)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until SeaweedFS is spawned (it takes seconds to become ready)
+    # Not in the very instant of the spawn: an interrupt inside subprocess.Popen itself would
+    # leave SeaweedServer without the process to stop (reported to the storage area).
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGINT)
+    rest = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 130, rest
+    assert "never reached" not in rest
+    deadline = time.monotonic() + 10
+    while _processes_mentioning(str(scratch)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_mentioning(str(scratch)) == []
+    left = [str(p.relative_to(scratch)) for p in scratch.rglob("*")]
+    assert left == [], f"{left}\n{rest}"

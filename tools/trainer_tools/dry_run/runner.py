@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import signal
 import sys
 import tempfile
 import textwrap
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,17 +132,26 @@ def dry_run(
     datasets_bucket = _bucket(options.env, "EXTERNAL_BUCKET_DATASETS")
     checkpoints_bucket = _bucket(options.env, "INTERNAL_BUCKET_CHECKPOINTS")
     notes = []
-    with contextlib.ExitStack() as stack:
+    stack = contextlib.ExitStack()
+    try:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="trainer-dry-run-")))
         emit("dry-run: starting S3 (SeaweedFS) and the reference backend on loopback ...")
-        s3 = s3_server or stack.enter_context(SeaweedServer(root / "s3"))
+        if s3_server is None:
+            s3 = SeaweedServer(root / "s3")
+            # Registered before start(): Ctrl-C while it starts must still stop the process.
+            stack.callback(s3.stop)
+            s3.start()
+        else:
+            s3 = s3_server
         client = s3.client()
         for bucket in dict.fromkeys((datasets_bucket, checkpoints_bucket)):
             s3.create_bucket(bucket)
         store = Store(root / "backend.sqlite3")
         stack.callback(store.close)
         token = secrets.token_urlsafe(24) if options.require_token else None
-        backend = stack.enter_context(AsgiServer(create_app(store, token=token)))
+        backend = AsgiServer(create_app(store, token=token))
+        stack.callback(backend.stop)
+        backend.start()
         dataset_uri = None
         if dataset is not None:
             dataset_uri = upload_dataset(client, datasets_bucket, dataset)
@@ -216,7 +227,29 @@ def dry_run(
         emit(format_timeline(entries))
         emit("")
         emit(verdict.format())
+    except BaseException:
+        emit("dry-run: stopping the trainer, the backend and S3 ...")
+        raise
+    finally:
+        # A second Ctrl-C must not cut the cleanup short and leave servers or files behind;
+        # every step of it has its own timeout.
+        with _interrupts_deferred():
+            stack.close()
     return DryRunResult(verdict, entries, run, time.monotonic() - started)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM inside the block (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _stdout(line: str) -> None:
