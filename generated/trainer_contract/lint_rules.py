@@ -14,8 +14,11 @@ from typing import Final, Literal
 __all__ = [
     "CALLBACK_REGISTRARS",
     "CPU_DEVICE",
+    "DOCKERFILE_NAMES",
     "END_HOOKS",
     "ENTRY_RUNNER",
+    "ENTRY_SCRIPT",
+    "ENTRY_WRAPPERS",
     "EPOCH_HOOKS",
     "ERROR_TYPE_CLASS",
     "ERROR_TYPE_MODULES",
@@ -27,13 +30,20 @@ __all__ = [
     "OOM_ERROR_TYPE",
     "OOM_EXCEPTIONS",
     "OOM_MESSAGES",
+    "PACKAGE_INSTALLERS",
     "PATH_DEFAULT_READERS",
+    "PYTHON_EXECUTABLES",
+    "ROOT_USERS",
     "SCRATCH_DIR_ENV_VARS",
     "SDK_CLASS",
+    "SDK_DISTRIBUTION",
     "SDK_MODULE",
+    "SECRET_NAME_PARTS",
+    "SITE_PACKAGES_DIRS",
     "START_HOOKS",
     "TRAINING_CALLS",
     "TRAINING_OPERATION",
+    "Language",
     "LifecycleMethods",
     "LintRule",
     "LintRuleContract",
@@ -42,6 +52,7 @@ __all__ = [
 ]
 
 Severity = Literal["error", "warning"]
+Language = Literal["python", "dockerfile"]
 Placement = Literal[
     "constructed",
     "before_training",
@@ -51,6 +62,7 @@ Placement = Literal[
     "finally_or_with",
     "entry_point",
     "anywhere",
+    "final_stage",
 ]
 
 
@@ -70,6 +82,8 @@ class LintRule:
     code: str
     name: str
     severity: Severity
+    language: Language
+    """The kind of file the rule checks, and the language of its examples."""
     summary: str
     what: str
     why: str
@@ -96,6 +110,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL001",
         name="sdk-not-constructed",
         severity="error",
+        language="python",
         summary="TrainerSDK is never constructed",
         what="Checks that the file creates a `TrainerSDK()` (under any import alias, directly, through a factory function of the same file, or in a `with` statement).",
         why="Without an SDK object no callback reaches the backend: the job shows no progress, and when the pod ends the platform cannot tell success from failure.",
@@ -112,6 +127,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL002",
         name="report-started-missing",
         severity="error",
+        language="python",
         summary="report_started() is never called",
         what="Checks that the trainer calls `report_started` on its SDK object (in `main()`, in a function it calls, or in a framework start hook).",
         why="The backend keeps the job queued until the started callback arrives; progress that arrives first is rejected or shown against a job that never started.",
@@ -131,6 +147,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL003",
         name="report-started-after-training",
         severity="error",
+        language="python",
         summary="report_started() runs after training or progress has begun",
         what="Checks that the first `report_started` call comes before the first epoch loop, framework training call (`fit`, `train`) or `report_progress` call on the path the program runs.",
         why="A job whose first callback is a progress report looks to the backend like a job that skipped its start; its start time and total epochs are lost.",
@@ -147,6 +164,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL004",
         name="report-progress-missing",
         severity="error",
+        language="python",
         summary="report_progress() is never reached during training",
         what='Checks that `report_progress` is called from the training: inside the epoch loop, in a helper called from it, or in a framework epoch hook (a callback registered with `add_callback("on_fit_epoch_end", fn)`, or an `on_epoch_end`/`on_train_epoch_end`/`after_train_epoch` method of a callback or hook class).',
         why="Without progress the platform shows 0% until the job ends, cannot estimate the time left, and keeps no per-epoch metrics.",
@@ -163,6 +181,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL005",
         name="report-progress-not-per-epoch",
         severity="error",
+        language="python",
         summary="report_progress() is called, but not once per epoch",
         what="Checks that at least one `report_progress` call sits in a loop or an epoch hook, so that it runs every epoch instead of once.",
         why="A single progress report (before or after training) gives the platform no running progress, no time estimate and no metric curves.",
@@ -179,6 +198,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL006",
         name="report-completed-not-on-success-path",
         severity="error",
+        language="python",
         summary="report_completed() is not called once, after training, on the success path",
         what="Checks that `report_completed` is called after training, outside the epoch loop, outside exception handlers and `finally` clauses (or in a framework train-end hook).",
         why="Without the completion callback the job never reaches `completed` and its checkpoints are not registered; called in a loop or a handler, it marks a job completed that is still running or has failed.",
@@ -195,6 +215,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL007",
         name="report-failed-missing",
         severity="error",
+        language="python",
         summary="training is not covered by an except handler that calls report_failed()",
         what="Checks that the training (epoch loop or framework training call) runs inside a `try` whose broad handler (`except Exception` or `except BaseException`) calls `report_failed`, directly or through a function of the same file.",
         why="When training raises and nothing reports it, the backend only sees the pod die: the job has no error type, no message and no traceback.",
@@ -214,6 +235,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL008",
         name="close-not-guaranteed",
         severity="error",
+        language="python",
         summary="sdk.close() is not guaranteed to run",
         what="Checks that the SDK is closed in a `finally` clause, used as a context manager (`with TrainerSDK() as sdk:`), or registered with `atexit.register(sdk.close)`.",
         why="close() flushes the callbacks still queued in the background; when it is skipped on an exception, the last progress and the failure report can be lost.",
@@ -230,6 +252,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL009",
         name="invalid-exit-code",
         severity="error",
+        language="python",
         summary="exit code outside the platform's exit codes",
         what="Checks literal exit codes: `sys.exit(n)`, `exit(n)`, `os._exit(n)`, `raise SystemExit(n)` and `return n` from the function whose result is the exit code must use one of the codes in `trainer_contract.exit_codes`.",
         why="The backend decides the job's final state from the exit code: 0 success, 1 training failure, 2 the backend could not be reached. Any other code is read as a crash of unknown cause.",
@@ -246,6 +269,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL010",
         name="exit-code-discarded",
         severity="error",
+        language="python",
         summary="the entry point discards the exit code of main()",
         what='Checks that the `if __name__ == "__main__":` block passes the result of a function that returns an exit code to `sys.exit` (`sys.exit(main())`), directly or through a variable.',
         why="A discarded result makes every run exit with 0: a failed training looks successful to the platform.",
@@ -262,6 +286,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL011",
         name="unknown-error-type",
         severity="error",
+        language="python",
         summary="ErrorType has no such member",
         what="Checks every `ErrorType.NAME` against the members (and deprecated aliases) of `trainer_contract.error_type.ErrorType`.",
         why="An unknown member raises AttributeError inside the except handler, so the failure report itself fails and the job ends without an error type.",
@@ -278,6 +303,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL012",
         name="deprecated-error-type",
         severity="warning",
+        language="python",
         summary="deprecated ErrorType alias",
         what="Checks `ErrorType.NAME` against the deprecated aliases in `trainer_contract.error_type.ERROR_TYPE_ALIASES` (such as `TRAINING_ERROR`, which older guides use).",
         why="An alias still works, but it hides which member is sent to the backend and it will be removed.",
@@ -294,6 +320,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL013",
         name="unknown-sdk-method",
         severity="error",
+        language="python",
         summary="the SDK has no such method",
         what="Checks that every method called on an SDK object exists in `trainer_contract.sdk_api.SDK_METHODS`.",
         why="A misspelt method raises AttributeError at run time, often after hours of training (for example in the completion step).",
@@ -310,6 +337,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL014",
         name="sdk-call-signature",
         severity="error",
+        language="python",
         summary="SDK call does not match the method's signature",
         what="Checks SDK calls against the schema-generated signature in `trainer_contract.sdk_api.SDK_METHODS`: every keyword argument exists, there are no more positional arguments than parameters, no parameter is given twice and every required parameter is given.",
         why="A wrong argument raises TypeError at run time, typically in the reporting code that only runs at the end of an epoch or of the job.",
@@ -332,6 +360,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL015",
         name="metrics-missing-loss",
         severity="error",
+        language="python",
         summary="literal metrics dict lacks a required metric",
         what="Checks a literal `metrics` dict given to an SDK call against the JSON Schema of that parameter in `trainer_contract.sdk_api` (it requires `loss`).",
         why="The SDK validates the payload before sending it and raises on a missing `loss`, at the end of the first epoch.",
@@ -348,6 +377,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL016",
         name="invalid-literal-argument",
         severity="error",
+        language="python",
         summary="literal argument is not valid for its parameter",
         what="Validates every literal argument of an SDK call (for example `operation_type`, `task_type`, `level`, literal numbers and dicts) against the JSON Schema of its parameter in `trainer_contract.sdk_api`.",
         why="The SDK rejects an invalid value before sending it, which fails the job at that call.",
@@ -369,6 +399,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL017",
         name="hard-coded-scratch-path",
         severity="warning",
+        language="python",
         summary="hard-coded scratch path",
         what="Checks string literals (and the constant start of f-strings) that are, or start with, the default of a scratch directory variable (`TMP_DIR`, `WORK_DIR` in `trainer_contract.env`). A literal used as the default of `os.getenv`/`os.environ.get` is allowed.",
         why="The volumes are mounted where the platform decides; the variables say where. A hard-coded path writes outside the volume (into the container layer) when the layout changes and leaves no way to run the trainer elsewhere.",
@@ -385,6 +416,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL018",
         name="oom-not-resource-error",
         severity="warning",
+        language="python",
         summary="out-of-memory failure not reported as RESOURCE_ERROR",
         what="Checks `report_failed` calls in handlers of out-of-memory exceptions (`torch.cuda.OutOfMemoryError`, `MemoryError`, ...) or under a test for an 'out of memory' message: their error type must be `ErrorType.RESOURCE_ERROR`.",
         why="The platform uses RESOURCE_ERROR to suggest a smaller batch size or a bigger GPU; an OOM filed under another type gets the wrong advice and the wrong statistics.",
@@ -401,6 +433,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL019",
         name="cuda-without-cpu-fallback",
         severity="warning",
+        language="python",
         summary="CUDA device hard-coded with no CPU path",
         what="Checks for a literal CUDA device (`'cuda'`, `'cuda:0'`, `.cuda()`) in a file that never mentions the CPU device and never checks `torch.cuda.is_available()`.",
         why='The platform sets `DEVICE` ("cpu" must work) and runs trainers on nodes without GPUs for tests and small jobs; a hard-coded CUDA device crashes there.',
@@ -417,6 +450,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL020",
         name="swallowed-exception",
         severity="error",
+        language="python",
         summary="exception around training swallowed without reporting it",
         what="Checks each except handler whose `try` covers training: it must report the failure (`report_failed`), re-raise, or end the run with a non-zero exit code.",
         why="A swallowed exception lets the program go on to report completion (or exit 0) for a training that failed; the backend stores a broken model as a success.",
@@ -433,6 +467,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         code="TRL021",
         name="success-exit-after-failure",
         severity="error",
+        language="python",
         summary="the run exits with the success code after reporting a failure",
         what="Checks except handlers that call `report_failed` (directly or through a function of the same file): they must not then return the success exit code (`ExitCode.SUCCESS` of `trainer_contract.exit_codes`) from the function whose result is the exit code, nor exit with it.",
         why="The backend is told the job failed while Kubernetes sees a successful pod; the two records disagree, and retries or alerts keyed on the exit code never fire.",
@@ -443,6 +478,94 @@ LINT_RULES: Final[dict[str, LintRule]] = {
             sdk_methods=("report_failed",),
             placement="exception_handler",
             facts=("exit_codes",),
+        ),
+    ),
+    "TRL101": LintRule(
+        code="TRL101",
+        name="entry-point-not-train-py",
+        severity="error",
+        language="dockerfile",
+        summary="the image's entry point does not run train.py",
+        what="Checks that the final stage's `CMD` / `ENTRYPOINT` (exec or shell form, inherited from the stage it is built from, with `ENTRYPOINT` and `CMD` combined as Docker does) starts `python train.py` (`python` or `python3`, a path relative to the final `WORKDIR` or absolute), and that this path is where the Dockerfile copies `train.py`.",
+        why="The platform starts the container with the image's command and expects it to run `train.py`: an image that starts a shell, a notebook or another script never reports, and the job ends without a status, or runs a file that is not in the image at all.",
+        example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "main.py"]\n',
+        fix='End the Dockerfile with `CMD ["python", "train.py"]`, with `train.py` copied into the final `WORKDIR`.',
+        fix_example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="final_stage",
+            facts=("lint_rules",),
+        ),
+    ),
+    "TRL102": LintRule(
+        code="TRL102",
+        name="sdk-missing-from-image",
+        severity="error",
+        language="dockerfile",
+        summary="the SDK is not in the final image",
+        what="Checks that the final image has the SDK: the single-file `trainer_sdk.py` copied beside `train.py` (or a folder copied that may hold it), or the `trainer-sdk` package installed (`pip install trainer-sdk`, `uv pip install ...`, or a requirements file or pyproject.toml that names it) in the final stage, in a stage it is built from, or in a stage whose site-packages it copies.",
+        why="`train.py` starts with `from trainer_sdk import TrainerSDK`: without the SDK in the image the container dies with ImportError before the first callback, and the job fails with no status and no message.",
+        example='FROM python:3.11-slim\nWORKDIR /app\nRUN pip install --no-cache-dir httpx boto3\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        fix="Copy the single-file SDK next to `train.py` (`COPY trainer_sdk.py ./`), or install the `trainer-sdk` package in the image.",
+        fix_example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="final_stage",
+            facts=("lint_rules",),
+        ),
+    ),
+    "TRL103": LintRule(
+        code="TRL103",
+        name="image-runs-as-root",
+        severity="warning",
+        language="dockerfile",
+        summary="the final stage runs as root",
+        what="Checks that the last `USER` of the final stage (or of a stage it is built from) names a user other than root: no `USER` at all, `USER root`, `USER 0` and `USER 0:0` are findings.",
+        why="A training container runs the customer's code and third-party packages; as root, a compromised dependency owns the container, and clusters that enforce non-root pods (`runAsNonRoot`) refuse to start the image or start it with files it cannot write.",
+        example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nCMD ["python", "train.py"]\n',
+        fix="Create an unprivileged user and switch to it before the entry point: `RUN useradd -m -u 1000 appuser` then `USER appuser`.",
+        fix_example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="final_stage",
+            facts=("lint_rules",),
+        ),
+    ),
+    "TRL104": LintRule(
+        code="TRL104",
+        name="secret-in-image",
+        severity="error",
+        language="dockerfile",
+        summary="a secret is set inline by ENV or ARG",
+        what="Checks every `ENV` and `ARG` of every stage: a variable that is one of the contract's secret variables (storage keys, callback token) or has a credential-looking name (`*_SECRET*`, `*_TOKEN`, `*_PASSWORD`, `*_API_KEY`, ...) must not be given a value in the Dockerfile. The finding names the variable, never its value.",
+        why="A value in `ENV` or `ARG` is stored in the image's configuration and history: anyone who can pull the image can read it. The platform injects the storage secrets into the Job from a Kubernetes Secret at run time; a value baked into the image also shadows a rotated key.",
+        example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nENV EXTERNAL_STORAGE_SECRET_KEY=minioadmin\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        fix="Remove the value from the Dockerfile: the platform sets the contract's secret variables at run time; a secret needed while building goes through `RUN --mount=type=secret,id=NAME`.",
+        fix_example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="anywhere",
+            facts=(
+                "env",
+                "lint_rules",
+            ),
+        ),
+    ),
+    "TRL105": LintRule(
+        code="TRL105",
+        name="shell-form-entry-point",
+        severity="warning",
+        language="dockerfile",
+        summary="the entry point runs through a shell, which does not pass SIGTERM on",
+        what='Checks that the final stage\'s entry point is in exec form (`CMD ["python", "train.py"]`), or that a shell command hands over to Python with `exec`.',
+        why="In shell form (`CMD python train.py`) `/bin/sh` is the container's first process and does not forward SIGTERM: when the job is cancelled or the pod evicted, the trainer never sees the signal, cannot report the failure or flush its callbacks, and is killed after the grace period.",
+        example="FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD python train.py\n",
+        fix='Write the entry point as a JSON array: `CMD ["python", "train.py"]` (or start the shell command with `exec`).',
+        fix_example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="final_stage",
+            facts=("lint_rules",),
         ),
     ),
 }
@@ -528,4 +651,53 @@ CPU_DEVICE: Final[str] = "cpu"
 GPU_AVAILABILITY_CHECKS: Final[tuple[str, ...]] = (
     "is_available",
     "device_count",
+)
+ENTRY_SCRIPT: Final[str] = "train.py"
+DOCKERFILE_NAMES: Final[tuple[str, ...]] = (
+    "Dockerfile",
+    "*.Dockerfile",
+    "Dockerfile.*",
+)
+PYTHON_EXECUTABLES: Final[tuple[str, ...]] = (
+    "python",
+    "python3",
+)
+ENTRY_WRAPPERS: Final[tuple[str, ...]] = (
+    "dumb-init",
+    "env",
+    "exec",
+    "tini",
+)
+SDK_DISTRIBUTION: Final[str] = "trainer-sdk"
+PACKAGE_INSTALLERS: Final[tuple[str, ...]] = (
+    "pip install",
+    "pip3 install",
+    "python -m pip install",
+    "uv pip install",
+    "uv add",
+    "uv sync",
+    "poetry install",
+    "pipenv install",
+)
+SITE_PACKAGES_DIRS: Final[tuple[str, ...]] = (
+    "/usr/local/lib/python*/site-packages",
+    "/usr/lib/python3*/dist-packages",
+    "/opt/conda/lib/python*/site-packages",
+    "/root/.local/lib/python*/site-packages",
+    "/home/*/.local/lib/python*/site-packages",
+)
+ROOT_USERS: Final[tuple[str, ...]] = (
+    "root",
+    "0",
+)
+SECRET_NAME_PARTS: Final[tuple[str, ...]] = (
+    "API_KEY",
+    "APIKEY",
+    "CREDENTIAL*",
+    "PASSPHRASE",
+    "PASSWD",
+    "PASSWORD*",
+    "PRIVATE_KEY",
+    "SECRET*",
+    "TOKEN",
 )

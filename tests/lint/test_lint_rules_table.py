@@ -80,8 +80,9 @@ LIFECYCLE_EXAMPLES = [
 def test_documented_example_breaks_the_rule_and_the_fix_does_not(code: str) -> None:
     rule = LINT_RULES[code]
     lifecycle_rule = registry()[code].lifecycle
-    bad = {f.code for f in lint_source(rule.example, "example.py", entry=lifecycle_rule)}
-    good = {f.code for f in lint_source(rule.fix_example, "example.py", entry=lifecycle_rule)}
+    path = "Dockerfile" if rule.language == "dockerfile" else "example.py"
+    bad = {f.code for f in lint_source(rule.example, path, entry=lifecycle_rule)}
+    good = {f.code for f in lint_source(rule.fix_example, path, entry=lifecycle_rule)}
     assert code in bad
     assert code not in good
     if code in LIFECYCLE_EXAMPLES or not lifecycle_rule:

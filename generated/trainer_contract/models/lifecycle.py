@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias, TypedDict
+from typing import Literal, NotRequired, TypeAlias, TypedDict
 
 SdkMethod: TypeAlias = str
 
@@ -26,9 +26,10 @@ class Contract(TypedDict):
         "finally_or_with",
         "entry_point",
         "anywhere",
+        "final_stage",
     ]
     """
-    Where the calls must be: `constructed` (the SDK object exists), `before_training` (before the first epoch or framework training call), `per_epoch` (inside the epoch loop or an epoch hook), `success_path` (after training, outside exception handlers and finally), `exception_handler` (an except handler that covers training), `finally_or_with` (a finally clause or a `with TrainerSDK()` block), `entry_point` (the `__main__` exit), `anywhere` (each call site on its own).
+    Where the calls must be: `constructed` (the SDK object exists), `before_training` (before the first epoch or framework training call), `per_epoch` (inside the epoch loop or an epoch hook), `success_path` (after training, outside exception handlers and finally), `exception_handler` (an except handler that covers training), `finally_or_with` (a finally clause or a `with TrainerSDK()` block), `entry_point` (the `__main__` exit), `anywhere` (each call site, or each Dockerfile instruction, on its own), `final_stage` (a Dockerfile's last stage, with what it inherits from the stages it is built from or copies from: what the running container has).
     """
     facts: list[Literal["sdk_api", "error_type", "exit_codes", "env", "lint_rules"]]
     """
@@ -53,6 +54,10 @@ class LifecycleRule(TypedDict):
     """
     `error`: the job will misbehave on the platform (lost status, wrong exit code, a payload the backend rejects). `warning`: it works today but breaks under conditions the platform does create (no GPU, a different volume layout, a deprecated name).
     """
+    language: NotRequired[Literal["python", "dockerfile"]]
+    """
+    The kind of file the rule checks, and the language of `example` and `fix_example`: `python` (a trainer's modules) or `dockerfile` (the image that runs the trainer: files named `Dockerfile`, `*.Dockerfile` or `Dockerfile.*`).
+    """
     summary: str
     """
     One line naming the problem; the message of a finding adds the specifics.
@@ -67,7 +72,7 @@ class LifecycleRule(TypedDict):
     """
     example: str
     """
-    Python code that breaks the rule (trainer-lint reports this rule on it).
+    Code that breaks the rule, in the rule's `language` (trainer-lint reports this rule on it).
     """
     fix: str
     """
@@ -75,7 +80,7 @@ class LifecycleRule(TypedDict):
     """
     fix_example: str
     """
-    The example, fixed (trainer-lint does not report this rule on it).
+    The example, fixed, in the rule's `language` (trainer-lint does not report this rule on it).
     """
     contract: Contract
     """

@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="trainer-lint",
         description="Check, without running it, that a train.py keeps the platform's lifecycle "
         "contract (report_started, report_progress per epoch, report_completed, report_failed, "
-        "close, exit codes, ...).",
+        "close, exit codes, ...), and that its Dockerfile runs it as the platform expects (the "
+        "Dockerfile beside train.py is linted with it).",
         epilog="Exit status: 0 clean, 1 findings, 2 usage error or a file that does not parse.",
     )
     parser.add_argument(

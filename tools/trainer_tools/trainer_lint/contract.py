@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from trainer_contract import lint_rules
-from trainer_contract.env import ENV_VARS
+from trainer_contract.env import ENV_VARS, SECRET_ENV_VARS
 from trainer_contract.error_type import ERROR_TYPE_ALIASES, ErrorType
 from trainer_contract.exit_codes import ExitCode
 from trainer_contract.lint_rules import LINT_RULES, LintRule
@@ -67,6 +67,20 @@ class ContractFacts:
     gpu_device_prefix: str
     cpu_device: str
     gpu_availability_checks: frozenset[str]
+    # -- Dockerfiles
+    entry_script: str
+    """The file the container runs (`python train.py`)."""
+    sdk_bundle: str
+    """The single-file SDK a Dockerfile copies (`trainer_sdk.py`: the SDK module's file)."""
+    sdk_distribution: str
+    dockerfile_names: tuple[str, ...]
+    python_executables: tuple[str, ...]
+    entry_wrappers: frozenset[str]
+    package_installers: tuple[tuple[str, ...], ...]
+    site_packages_dirs: tuple[str, ...]
+    root_users: frozenset[str]
+    secret_env_vars: frozenset[str]
+    secret_name_parts: tuple[str, ...]
 
     def hook_kind(self, name: str) -> str | None:
         """`epoch`, `start` or `end` for a framework hook name, else None."""
@@ -126,4 +140,15 @@ def facts() -> ContractFacts:
         gpu_device_prefix=lint_rules.GPU_DEVICE_PREFIX,
         cpu_device=lint_rules.CPU_DEVICE,
         gpu_availability_checks=frozenset(lint_rules.GPU_AVAILABILITY_CHECKS),
+        entry_script=lint_rules.ENTRY_SCRIPT,
+        sdk_bundle=f"{lint_rules.SDK_MODULE}.py",
+        sdk_distribution=lint_rules.SDK_DISTRIBUTION,
+        dockerfile_names=lint_rules.DOCKERFILE_NAMES,
+        python_executables=lint_rules.PYTHON_EXECUTABLES,
+        entry_wrappers=frozenset(lint_rules.ENTRY_WRAPPERS),
+        package_installers=tuple(tuple(i.split()) for i in lint_rules.PACKAGE_INSTALLERS),
+        site_packages_dirs=lint_rules.SITE_PACKAGES_DIRS,
+        root_users=frozenset(lint_rules.ROOT_USERS),
+        secret_env_vars=frozenset(SECRET_ENV_VARS),
+        secret_name_parts=lint_rules.SECRET_NAME_PARTS,
     )

@@ -20,8 +20,8 @@ DEFAULT_OUTPUT = Path(__file__).resolve().parents[3] / "docs" / "rules.md"
 COMMAND = "python -m trainer_tools.trainer_lint.docs"
 
 
-def _code_block(text: str) -> str:
-    return f"```python\n{text.rstrip()}\n```"
+def _code_block(text: str, language: str) -> str:
+    return f"```{language}\n{text.rstrip()}\n```"
 
 
 def render_rule(code: str, heading: str = "##") -> str:
@@ -30,6 +30,7 @@ def render_rule(code: str, heading: str = "##") -> str:
     registered = registry()[code]
     methods = ", ".join(f"`{m}`" for m in rule.contract.sdk_methods) or "none"
     sources = ", ".join(f"`trainer_contract.{f}`" for f in rule.contract.facts)
+    checks = "Python files" if rule.language == "python" else "Dockerfiles"
     return "\n".join(
         [
             f"{heading} {rule.code} {rule.name}",
@@ -44,14 +45,14 @@ def render_rule(code: str, heading: str = "##") -> str:
             "",
             "**Example.**",
             "",
-            _code_block(rule.example),
+            _code_block(rule.example, rule.language),
             "",
             "**Use instead.** " + rule.fix,
             "",
-            _code_block(rule.fix_example),
+            _code_block(rule.fix_example, rule.language),
             "",
-            f"Contract: SDK methods {methods}; placement `{rule.contract.placement}`; "
-            f"facts from {sources}.",
+            f"Checks {checks}. Contract: SDK methods {methods}; placement "
+            f"`{rule.contract.placement}`; facts from {sources}.",
             "",
         ]
     )
@@ -67,7 +68,8 @@ def render_rules() -> str:
         "Do not edit. -->",
         "",
         "`trainer-lint` checks, without running it, that a `train.py` keeps the platform's",
-        "lifecycle contract. It reads only the source (standard-library `ast`): the SDK, torch or",
+        "lifecycle contract, and that the Dockerfile of its image runs it as the platform expects.",
+        "It reads only the source (standard-library `ast`): the SDK, torch or",
         "the framework need not be installed. It follows the program from `if __name__ ==",
         '"__main__":` into functions and methods of the same file and of the trainer\'s own modules',
         "next to it (`from engine import fit`; a copied `trainer_sdk.py` is not followed), SDK",
@@ -80,10 +82,11 @@ def render_rules() -> str:
         "## Usage",
         "",
         "```console",
-        "$ trainer-lint                      # lints ./train.py",
+        "$ trainer-lint                      # lints ./train.py (and ./Dockerfile)",
         "$ trainer-lint trainers/ --format json",
         "$ trainer-lint train.py --select TRL00 --ignore TRL008",
         "$ trainer-lint --explain TRL004",
+        "$ trainer-lint Dockerfile.gpu --select TRL1",
         "```",
         "",
         "Exit status: 0 clean, 1 findings (`--exit-zero` for 0), 2 usage or configuration error, or a",
@@ -93,6 +96,16 @@ def render_rules() -> str:
         "to entry points (files named `train.py`, named on the command line, or importing",
         "`trainer_sdk`), the other rules to every file. `# noqa: CODE` on a line silences that code",
         "there (`# noqa` alone, every code).",
+        "",
+        "Dockerfiles (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`) get the `TRL1xx` rules: the",
+        "`Dockerfile` beside a linted `train.py` is linted with it, and folders are walked for",
+        "Dockerfiles too. The parser follows Docker's: `# syntax`/`# escape` directives, line",
+        "continuations (with comment lines inside), heredocs, exec and shell form, multi-stage",
+        "builds with `FROM <stage>` and `COPY --from=`; the final stage, with what it inherits, is",
+        "the image that runs. Requirements files and pyproject.toml an install names are read from",
+        "the Dockerfile's folder (the build context). In a Dockerfile `#` starts a comment only at",
+        "the start of a line, so silence a finding with a `# noqa: TRL103` comment line directly",
+        "above the instruction.",
         "",
         "```toml",
         "[tool.trainer-lint]      # pyproject.toml, found from the working directory upwards",

@@ -1,7 +1,12 @@
-"""Lint files: parse, analyse once, run the enabled rules, drop what `# noqa` silences."""
+"""Lint files: parse, analyse once, run the enabled rules, drop what `# noqa` silences.
+
+Python files get the Python rules; Dockerfiles (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`)
+the Dockerfile rules. The `Dockerfile` beside a `train.py` is linted with it.
+"""
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -10,15 +15,26 @@ from pathlib import Path
 from trainer_tools.trainer_lint.analysis import Analysis
 from trainer_tools.trainer_lint.config import Settings
 from trainer_tools.trainer_lint.contract import facts
+from trainer_tools.trainer_lint.dockerfile.analysis import DockerfileAnalysis
+from trainer_tools.trainer_lint.dockerfile.parser import parse_dockerfile
 from trainer_tools.trainer_lint.finding import Finding
 from trainer_tools.trainer_lint.modules import sibling_modules
-from trainer_tools.trainer_lint.noqa import ALL, noqa_lines
-from trainer_tools.trainer_lint.rules import registry
+from trainer_tools.trainer_lint.noqa import ALL, dockerfile_noqa_lines, noqa_lines
+from trainer_tools.trainer_lint.rules import registry, rules_for
 from trainer_tools.trainer_lint.source import SourceFile, TrainerSyntaxError
 
-__all__ = ["FileResult", "collect_files", "lint_file", "lint_source"]
+__all__ = [
+    "FileResult",
+    "collect_files",
+    "is_dockerfile",
+    "lint_dockerfile_source",
+    "lint_file",
+    "lint_source",
+]
 
-ENTRY_FILE = "train.py"
+ENTRY_FILE = facts().entry_script
+DOCKERFILE = "Dockerfile"
+"""The name Docker builds by default: the one looked for beside a train.py."""
 # Folders that never hold a trainer's own code.
 _SKIP_DIRS = frozenset(
     {
@@ -49,6 +65,12 @@ class FileResult:
     error: TrainerSyntaxError | None = None
 
 
+def is_dockerfile(path: Path | str) -> bool:
+    """The file name is a Dockerfile's (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`)."""
+    name = Path(path).name
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in facts().dockerfile_names)
+
+
 def lint_source(
     text: str,
     path: str = ENTRY_FILE,
@@ -58,10 +80,42 @@ def lint_source(
 ) -> list[Finding]:
     """Findings of one source text, sorted by position. Raises `TrainerSyntaxError`.
 
-    `entry` says the file is a trainer's entry point: lifecycle rules (report calls, close,
-    exit codes) only make sense there, while the others apply to any module.
+    A `path` named like a Dockerfile is linted as one (see `lint_dockerfile_source`). `entry`
+    says a Python file is a trainer's entry point: lifecycle rules (report calls, close, exit
+    codes) only make sense there, while the others apply to any module.
     """
+    if is_dockerfile(path):
+        return lint_dockerfile_source(text, path, enabled=enabled)
     return _lint(SourceFile.parse(text, path), enabled=enabled, entry=entry, siblings=())
+
+
+def lint_dockerfile_source(
+    text: str,
+    path: str = DOCKERFILE,
+    *,
+    enabled: Iterable[str] | None = None,
+    context: Path | None = None,
+) -> list[Finding]:
+    """Findings of one Dockerfile text, sorted by position. Raises `TrainerSyntaxError`
+    (a `DockerfileSyntaxError`) when Docker could not build it as written.
+
+    `context` is the build context whose requirements files an install may name (the
+    Dockerfile's folder); without it, such files name nothing.
+    """
+    dockerfile = parse_dockerfile(text, path)
+    analysis = DockerfileAnalysis(dockerfile, facts(), context)
+    codes = set(enabled) if enabled is not None else None
+    silenced = dockerfile_noqa_lines(dockerfile)
+    found: list[Finding] = []
+    for code, rule in rules_for("dockerfile").items():
+        if codes is not None and code not in codes:
+            continue
+        for finding in rule.check(analysis):
+            marks = silenced.get(finding.line)
+            if marks is not None and (ALL in marks or finding.code in marks):
+                continue
+            found.append(finding)
+    return sorted(set(found))
 
 
 def _lint(
@@ -76,7 +130,7 @@ def _lint(
     silenced = {source.path: noqa_lines(source.text)}
     silenced |= {s.path: noqa_lines(s.text) for _, s in siblings}
     found: list[Finding] = []
-    for code, rule in registry().items():
+    for code, rule in rules_for("python").items():
         if codes is not None and code not in codes:
             continue
         if rule.lifecycle and not entry:
@@ -110,6 +164,14 @@ def lint_file(
         )
     all_codes = list(registry())
     enabled = settings.enabled(all_codes) - settings.ignored_for(shown, all_codes)
+    if is_dockerfile(path):
+        try:
+            findings = lint_dockerfile_source(
+                text, shown, enabled=enabled, context=path.resolve().parent
+            )
+        except TrainerSyntaxError as exc:
+            return FileResult(shown, error=exc)
+        return FileResult(shown, findings)
     entry = _is_entry(path, text, explicit)
     try:
         source = SourceFile.parse(text, shown)
@@ -126,8 +188,18 @@ def lint_file(
 
 
 def collect_files(paths: Iterable[Path], settings: Settings) -> Iterator[tuple[Path, bool]]:
-    """(file, named explicitly) for each path; folders are walked for `*.py` in sorted order."""
+    """(file, named explicitly) for each path; folders are walked for `*.py` and Dockerfiles
+    in sorted order, and the `Dockerfile` beside a `train.py` comes right after it."""
     seen: set[Path] = set()
+
+    def beside(entry: Path) -> Iterator[tuple[Path, bool]]:
+        if entry.name != ENTRY_FILE:
+            return
+        candidate = entry.parent / DOCKERFILE
+        if candidate.is_file() and candidate not in seen and not settings.excluded(candidate):
+            seen.add(candidate)
+            yield candidate, False
+
     for path in paths:
         if path.is_dir():
             for root, dirs, files in os.walk(path):
@@ -136,10 +208,14 @@ def collect_files(paths: Iterable[Path], settings: Settings) -> Iterator[tuple[P
                 )
                 for name in sorted(files):
                     candidate = Path(root, name)
-                    wanted = name.endswith(".py") and not settings.excluded(candidate)
+                    wanted = (name.endswith(".py") or is_dockerfile(name)) and not (
+                        settings.excluded(candidate)
+                    )
                     if wanted and candidate not in seen:
                         seen.add(candidate)
                         yield candidate, False
+                        yield from beside(candidate)
         elif path not in seen:
             seen.add(path)
             yield path, True
+            yield from beside(path)

@@ -1,4 +1,10 @@
-"""`# noqa` comments: `# noqa: TRL004` silences that code on its line, a bare `# noqa` every code."""
+"""`# noqa` comments: `# noqa: TRL004` silences that code on its line, a bare `# noqa` every code.
+
+In a Dockerfile `#` starts a comment only at the start of a line (`USER root # noqa` would make
+`root # noqa` the user name), so a `# noqa: TRL103` comment line applies to the instruction right
+below it; a `# noqa` at the end of an instruction's own line is honoured too, for the
+instructions where Docker ignores extra words.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,9 @@ import io
 import re
 import tokenize
 
-__all__ = ["ALL", "noqa_lines"]
+from trainer_tools.trainer_lint.dockerfile.parser import Dockerfile
+
+__all__ = ["ALL", "dockerfile_noqa_lines", "noqa_lines"]
 
 ALL = "*"
 _NOQA = re.compile(
@@ -37,4 +45,38 @@ def noqa_lines(text: str) -> dict[int, frozenset[str]]:
             found[line] = found.get(line, frozenset()) | {
                 c.upper() for c in re.split(r"[\s,]+", codes) if c
             }
+    return found
+
+
+def _codes(match: re.Match[str]) -> frozenset[str]:
+    codes = match.group("codes")
+    if codes is None:
+        return frozenset({ALL})
+    return frozenset(c.upper() for c in re.split(r"[\s,]+", codes) if c)
+
+
+def dockerfile_noqa_lines(dockerfile: Dockerfile) -> dict[int, frozenset[str]]:
+    """Line -> codes silenced there, for every line of every instruction of a Dockerfile.
+
+    An instruction is silenced by `# noqa` comment lines directly above it (no blank line in
+    between) and by a `# noqa` on one of its own lines.
+    """
+    if "noqa" not in dockerfile.text.lower():
+        return {}
+    found: dict[int, frozenset[str]] = {}
+    for instruction in dockerfile.instructions:
+        codes: frozenset[str] = frozenset()
+        above = instruction.line - 1
+        while above in dockerfile.comments:
+            match = _NOQA.search(dockerfile.comments[above])
+            if match is not None and match.start() == 0:
+                codes |= _codes(match)
+            above -= 1
+        for _, text in instruction.lines:
+            match = _NOQA.search(text)
+            if match is not None:
+                codes |= _codes(match)
+        if codes:
+            for line in range(instruction.line, instruction.end_line + 1):
+                found[line] = found.get(line, frozenset()) | codes
     return found

@@ -19,6 +19,8 @@ from trainer_tools.codegen.context import GenContext
 SCHEMA = "lifecycle"
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# Placements a Dockerfile rule may have: the image's last stage, or each instruction on its own.
+_DOCKERFILE_PLACEMENTS = frozenset({"final_stage", "anywhere"})
 
 
 def _fail(message: str) -> SystemExit:
@@ -75,9 +77,10 @@ def _vocabulary(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _q(text: str) -> str:
-    """A Python string literal in ruff-format's quote style (double, unless that needs escapes)."""
-    if '"' in text and "'" not in text:
-        return repr(text)
+    """A Python string literal in ruff-format's quote style: double quotes, unless the text has
+    more double quotes than single ones (then single quotes need fewer escapes)."""
+    if text.count('"') > text.count("'"):
+        return repr(text)  # repr() chooses single quotes when the text holds a double quote
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid Python literal
 
 
@@ -90,6 +93,20 @@ def _cross_check(ctx: GenContext, rules: list[dict[str, Any]], vocabulary: dict[
     for where, method in named:
         if methods and method not in methods:
             raise _fail(f"{where}: {method!r} is not a method in schemas/sdk-api.json $defs")
+    for rule in rules:
+        # A Dockerfile has no SDK calls and no lifecycle placements; a Python file no stages.
+        dockerfile = rule.get("language") == "dockerfile"
+        allowed = _DOCKERFILE_PLACEMENTS if dockerfile else None
+        placement = rule["contract"]["placement"]
+        if (allowed is not None and placement not in allowed) or (
+            not dockerfile and placement == "final_stage"
+        ):
+            raise _fail(
+                f"x-rules {rule['code']}: placement {placement!r} does not fit a "
+                f"{rule.get('language', 'python')} rule"
+            )
+        if dockerfile and rule["contract"]["sdk_methods"]:
+            raise _fail(f"x-rules {rule['code']}: a dockerfile rule names no SDK methods")
     members = {m["name"] for m in ctx.schemas.get("error-type", {}).get("x-enum-members", [])}
     oom = vocabulary.get("oom_error_type")
     if members and oom is not None and oom not in members:
@@ -115,10 +132,13 @@ def _str_tuple(values: list[str], indent: str = "") -> str:
     return f"(\n{inner}{indent})"
 
 
-def _rule_entry(rule: dict[str, Any]) -> list[str]:
+def _rule_entry(rule: dict[str, Any], default_language: str) -> list[str]:
     contract = rule["contract"]
     lines = [f"    {_q(rule['code'])}: LintRule("]
-    for field in ("code", "name", "severity", "summary", "what", "why", "example", "fix"):
+    for field in ("code", "name", "severity"):
+        lines.append(f"        {field}={_q(rule[field])},")
+    lines.append(f"        language={_q(rule.get('language', default_language))},")
+    for field in ("summary", "what", "why", "example", "fix"):
         lines.append(f"        {field}={_q(rule[field])},")
     lines.append(f"        fix_example={_q(rule['fix_example'])},")
     lines.append("        contract=LintRuleContract(")
@@ -137,7 +157,8 @@ def _render(ctx: GenContext) -> str:
     _cross_check(ctx, rules, vocabulary)
     placement_enum = schema["properties"]["contract"]["properties"]["placement"]["enum"]
     severity_enum = schema["properties"]["severity"]["enum"]
-    exported = ["LINT_RULES", "LintRule", "LintRuleContract", "Placement", "Severity"]
+    language = schema["properties"]["language"]
+    exported = ["LINT_RULES", "Language", "LintRule", "LintRuleContract", "Placement", "Severity"]
     exported += [key.upper() for key in vocabulary]
     exported += [_camel(key) for key, value in vocabulary.items() if isinstance(value, dict)]
     lines = [
@@ -157,6 +178,7 @@ def _render(ctx: GenContext) -> str:
         "]",
         "",
         "Severity = Literal[" + ", ".join(_q(v) for v in severity_enum) + "]",
+        "Language = Literal[" + ", ".join(_q(v) for v in language["enum"]) + "]",
         "Placement = Literal[",
         *[f"    {_q(v)}," for v in placement_enum],
         "]",
@@ -178,6 +200,8 @@ def _render(ctx: GenContext) -> str:
         "    code: str",
         "    name: str",
         "    severity: Severity",
+        "    language: Language",
+        '    """The kind of file the rule checks, and the language of its examples."""',
         "    summary: str",
         "    what: str",
         "    why: str",
@@ -201,7 +225,7 @@ def _render(ctx: GenContext) -> str:
         lines.append("")
     lines += ["", "# Every rule, in code order.", "LINT_RULES: Final[dict[str, LintRule]] = {"]
     for rule in rules:
-        lines += _rule_entry(rule)
+        lines += _rule_entry(rule, language["default"])
     lines += ["}", "", "# The analysis vocabulary (`x-lint-vocabulary`)."]
     for key, value in vocabulary.items():
         name = key.upper()

@@ -40,7 +40,8 @@ def render(report: Report) -> str:
                 "column": e.column,
                 "end_line": e.line,
                 "end_column": e.column,
-                "fix": "The file is not linted until it parses as UTF-8 Python.",
+                "fix": "The file is not linted until it parses (UTF-8 Python, or a Dockerfile "
+                "Docker can build).",
             }
         )
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"

@@ -22,6 +22,8 @@ SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 INFORMATION_URI = "https://trainer-sdk.dev/docs/rules"
+# Code-scanning tags by the kind of file a rule checks.
+_TAGS = {"python": "trainer-lifecycle", "dockerfile": "trainer-image"}
 
 
 def _level(rule: LintRule) -> str:
@@ -39,8 +41,8 @@ def _uri(path: str) -> tuple[str, bool]:
 def _rule(rule: LintRule) -> dict[str, Any]:
     help_text = f"{rule.what}\n\nWhy: {rule.why}\n\nFix: {rule.fix}"
     help_markdown = (
-        f"{rule.what}\n\n**Why:** {rule.why}\n\n**Example**\n\n```python\n{rule.example}```\n\n"
-        f"**Fix:** {rule.fix}\n\n```python\n{rule.fix_example}```\n"
+        f"{rule.what}\n\n**Why:** {rule.why}\n\n**Example**\n\n```{rule.language}\n"
+        f"{rule.example}```\n\n**Fix:** {rule.fix}\n\n```{rule.language}\n{rule.fix_example}```\n"
     )
     return {
         "id": rule.code,
@@ -50,7 +52,7 @@ def _rule(rule: LintRule) -> dict[str, Any]:
         "help": {"text": help_text, "markdown": help_markdown},
         "helpUri": f"{INFORMATION_URI}#{rule.code.lower()}",
         "defaultConfiguration": {"level": _level(rule)},
-        "properties": {"tags": ["trainer-lifecycle", rule.contract.placement]},
+        "properties": {"tags": [_TAGS[rule.language], rule.contract.placement]},
     }
 
 

@@ -1,7 +1,9 @@
 """The rule registry: one module per rule, discovered by name, matched to the generated table.
 
 A rule module defines `CODE` (a key of `trainer_contract.lint_rules.LINT_RULES`) and
-`check(analysis) -> Iterator[Finding]`; its docstring says how the rule is checked. What the rule
+`check(analysis) -> Iterator[Finding]`, where the analysis is an `Analysis` (Python rules) or a
+`DockerfileAnalysis` (rules whose `language` is `dockerfile`); its docstring says how the rule is
+checked. What the rule
 is for, why, and its examples live in `schemas/lifecycle.json`, so the documentation and the code
 that enforces it are joined by the code alone.
 """
@@ -14,12 +16,12 @@ import pkgutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
-from trainer_tools.trainer_lint.analysis import Analysis
 from trainer_tools.trainer_lint.contract import facts
 from trainer_tools.trainer_lint.finding import Finding
 
-__all__ = ["LIFECYCLE_PLACEMENTS", "RegisteredRule", "registry"]
+__all__ = ["LIFECYCLE_PLACEMENTS", "RegisteredRule", "registry", "rules_for"]
 
 # Rules whose placement concerns the entry point's lifecycle; the others ("anywhere") apply to
 # every Python file, including helper modules of a trainer.
@@ -41,9 +43,11 @@ class RegisteredRule:
     """A rule's code, its check function, and how it is checked (the module docstring)."""
 
     code: str
-    check: Callable[[Analysis], Iterator[Finding]]
+    check: Callable[[Any], Iterator[Finding]]
+    """Takes an `Analysis` (Python) or a `DockerfileAnalysis` (see `language`)."""
     how: str
     lifecycle: bool
+    language: str
 
 
 def _load(module: ModuleType) -> RegisteredRule:
@@ -60,7 +64,7 @@ def _load(module: ModuleType) -> RegisteredRule:
     how = how.removeprefix("How it is checked:").strip()
     how = how[:1].upper() + how[1:]
     lifecycle = table[code].contract.placement in LIFECYCLE_PLACEMENTS
-    return RegisteredRule(code, check, how, lifecycle)
+    return RegisteredRule(code, check, how, lifecycle, table[code].language)
 
 
 @functools.cache
@@ -73,3 +77,8 @@ def registry() -> dict[str, RegisteredRule]:
             raise RuntimeError(f"two rule modules claim {rule.code}")
         found[rule.code] = rule
     return dict(sorted(found.items()))
+
+
+def rules_for(language: str) -> dict[str, RegisteredRule]:
+    """The rules that check one kind of file (`python` or `dockerfile`), by code."""
+    return {code: rule for code, rule in registry().items() if rule.language == language}
