@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trainer_sdk.errors import DatasetError
-from trainer_sdk.storage.safety import ensure_no_links, safe_relative_path
+from trainer_sdk.storage.safety import ensure_no_links, safe_relative_path, safe_relative_str
 from trainer_sdk.storage.staging import StagedFolder
 
 _ROOT = "/srv/dataset"
@@ -32,6 +32,18 @@ def test_accepted_names_always_stay_inside_the_folder(parts: list[str], absolute
     resolved = os.path.normpath(os.path.join(_ROOT, relative.as_posix()))
     assert resolved.startswith(_ROOT + "/")
     assert ".." not in relative.parts and not relative.is_absolute()
+
+
+@given(st.lists(segments, min_size=1, max_size=6), st.booleans())
+def test_the_fast_check_agrees_with_the_full_one(parts: list[str], absolute: bool) -> None:
+    name = ("/" if absolute else "") + "/".join(parts)
+    try:
+        expected = safe_relative_path(name, what="x").as_posix()
+    except DatasetError:
+        with pytest.raises(DatasetError):
+            safe_relative_str(name, what="x")
+        return
+    assert safe_relative_str(name, what="x") == expected
 
 
 @pytest.mark.parametrize(

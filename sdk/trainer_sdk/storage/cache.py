@@ -41,7 +41,7 @@ from typing import Any, Literal
 from trainer_sdk.errors import ConfigError, DatasetError
 from trainer_sdk.storage.datasets import ManifestEntry
 from trainer_sdk.storage.progress import format_bytes
-from trainer_sdk.storage.safety import safe_relative_path
+from trainer_sdk.storage.safety import safe_relative_str
 from trainer_sdk.storage.settings import CacheSettings
 from trainer_sdk.storage.staging import StagedFolder
 
@@ -308,17 +308,18 @@ class DatasetCache:
         manifest = self._read_manifest(entry)
         if manifest is None:
             return None, "manifest missing or not matching its completion marker"
-        tree = entry / _TREE
+        tree = str(entry / _TREE)
         for record in manifest["files"]:
-            path = tree / record["path"]
+            # Strings, not Paths: a hit checks thousands of files and must stay fast.
+            relative = safe_relative_str(record["path"], what="a path in the cache manifest")
             try:
-                info = path.lstat()
+                info = os.lstat(os.path.join(tree, relative))
             except OSError:
-                return None, f"{record['path']} is missing"
+                return None, f"{relative} is missing"
             if not stat.S_ISREG(info.st_mode):
-                return None, f"{record['path']} is not a regular file"
+                return None, f"{relative} is not a regular file"
             if info.st_size != record["size"] or info.st_mtime_ns != record["mtime_ns"]:
-                return None, f"{record['path']} was modified (size or mtime differs)"
+                return None, f"{relative} was modified (size or mtime differs)"
         return manifest, ""
 
     def _fill(
@@ -422,17 +423,20 @@ class DatasetCache:
     # -- the job's view -------------------------------------------------------------------------
 
     def _link_tree(self, tree: Path, files: list[dict[str, Any]], dest: Path) -> None:
+        source_root = str(tree)
         with StagedFolder(dest) as stage:
-            made: set[Path] = set()
+            target_root = str(stage)
+            made: set[str] = set()
             link = True
             for record in files:
-                relative = safe_relative_path(record["path"], what="a path in the cache manifest")
-                target = stage.joinpath(*relative.parts)
-                parent = target.parent
+                # Checked again here: the manifest lives in a folder other jobs can write.
+                relative = safe_relative_str(record["path"], what="a path in the cache manifest")
+                target = os.path.join(target_root, relative)
+                parent = os.path.dirname(target)
                 if parent not in made:
-                    parent.mkdir(parents=True, exist_ok=True)
+                    os.makedirs(parent, exist_ok=True)
                     made.add(parent)
-                source = tree.joinpath(*relative.parts)
+                source = os.path.join(source_root, relative)
                 if link:
                     try:
                         os.link(source, target)

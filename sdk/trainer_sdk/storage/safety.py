@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from trainer_sdk.errors import DatasetError
 
-__all__ = ["ensure_no_links", "safe_relative_path"]
+__all__ = ["ensure_no_links", "safe_relative_path", "safe_relative_str"]
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -41,6 +41,25 @@ def safe_relative_path(name: object, *, what: str) -> PurePosixPath:
     if not path.parts:
         raise DatasetError(f"{what} {name!r} names no file; it must be a relative file path")
     return path
+
+
+def safe_relative_str(name: str, *, what: str) -> str:
+    """`safe_relative_path` for hot loops: plain names pass on string checks alone.
+
+    Anything unusual (empty parts, `.`, `..`, backslashes, absolute) takes the full check, which
+    normalises it or raises the same DatasetError.
+    """
+    if (
+        name
+        and name[0] != "/"
+        and "\\" not in name
+        and "\x00" not in name
+        and not _WINDOWS_DRIVE.match(name)
+    ):
+        parts = name.split("/")
+        if "" not in parts and "." not in parts and ".." not in parts:
+            return name
+    return safe_relative_path(name, what=what).as_posix()
 
 
 def ensure_no_links(root: Path, relative: PurePosixPath, *, what: str) -> Path:
