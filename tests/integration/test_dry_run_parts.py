@@ -141,6 +141,17 @@ def test_the_exit_code_must_be_a_contract_code_and_match_the_final_callback() ->
     assert judge(1, failure, 1, {}, BUCKET).check("exit_code_agrees").ok
 
 
+def test_a_reported_failure_is_the_outcome_and_is_spelled_out() -> None:
+    failure = example(FAILED)
+    verdict = judge(1, [progress(1, 0), entry(2, FAILED, failure)], 1, {}, BUCKET)
+    assert verdict.ok  # the contract was kept ...
+    assert verdict.outcome == "failed"  # ... but the job failed, and the verdict says so first
+    assert verdict.notes[0].startswith("the job reported a failure (#2): ")
+    assert str(failure["error_message"]) in verdict.notes[0]
+    assert verdict.to_json()["outcome"] == "failed"
+    assert judge(1, good_run(), 0, {}, BUCKET).outcome == "completed"
+
+
 def test_checkpoints_must_be_uploaded_s3_objects_in_the_checkpoint_bucket() -> None:
     local = completed(3, checkpoints={"best": "/workspace/best.pt"})
     local.body.pop("best_checkpoint_path", None)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from trainer_contract.exit_codes import ExitCode
 from trainer_contract.lint_rules import LIFECYCLE_METHODS
@@ -65,6 +65,7 @@ class Verdict:
     exit_code: int | None
     checks: tuple[Check, ...]
     notes: tuple[str, ...] = field(default=())
+    outcome: str | None = None  # how the job ended by its final callback: completed, failed
 
     @property
     def ok(self) -> bool:
@@ -81,6 +82,7 @@ class Verdict:
             "ok": self.ok,
             "job_id": self.job_id,
             "exit_code": self.exit_code,
+            "outcome": self.outcome,
             "checks": [c.to_json() for c in self.checks],
             "notes": list(self.notes),
         }
@@ -340,4 +342,18 @@ def judge(
         _checkpoints(uris, exists, checkpoint_bucket),
         _exit_code(entries, exit_code, timed_out),
     )
-    return Verdict(job_id, exit_code, checks, tuple(notes))
+    terminal = [e for e in entries if _kind(e) in (EventKind.COMPLETED, EventKind.FAILED)]
+    outcome = _kind(terminal[-1]).value if terminal else None
+    remarks = list(notes)
+    if terminal and _kind(terminal[-1]) is EventKind.FAILED:
+        # Keeping the contract while failing is a pass of the checks, but not a working trainer:
+        # say so where nobody can miss it.
+        body = terminal[-1].body if isinstance(terminal[-1].body, dict) else {}
+        failed = cast(JobFailed, body)
+        remarks.insert(
+            0,
+            f"the job reported a failure (#{terminal[-1].seq}): "
+            f"{failed.get('error_message', '(no message)')}; the contract was kept, but training "
+            "did not succeed",
+        )
+    return Verdict(job_id, exit_code, checks, tuple(remarks), outcome)
