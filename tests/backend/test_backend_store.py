@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from trainer_tools.dev_backend.lifecycle import JobState, Phase
-from trainer_tools.dev_backend.store import Decision, IdempotencyKeyReused, Store
+from trainer_tools.dev_backend.store import Decision, IdempotencyKeyReused, Store, TimelineEntry
 
 
 def accept(phase: Phase = Phase.RUNNING) -> Decision:
@@ -145,3 +145,11 @@ def test_job_ids_beyond_64_bits_are_stored() -> None:
     huge = 2**70
     record(store, None, job_id=huge)
     assert [e.job_id for e in store.timeline(huge)] == [huge]
+
+
+def test_a_timeline_entry_survives_its_json_form() -> None:
+    store = Store(":memory:")
+    record(store, "k", job_id=3)
+    [entry] = store.timeline(3)
+    assert TimelineEntry.from_json(entry.to_json()) == entry
+    assert entry.to_json()["accepted"] is True

@@ -120,9 +120,8 @@ def upload_dataset(client: S3Client, bucket: str, dataset: LocalDataset) -> str:
     def put(item: tuple[Path, str]) -> None:
         path, key = item
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        client.put_object(
-            Bucket=bucket, Key=prefix + key, Body=path.read_bytes(), ContentType=content_type
-        )
+        # upload_file streams from disk and switches to multipart for large files.
+        client.upload_file(str(path), bucket, prefix + key, ExtraArgs={"ContentType": content_type})
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(put, dataset.files))
