@@ -29,6 +29,7 @@ def test_the_reference_backend_passes_every_scripted_check() -> None:
     assert report.ok, report.format()
     names = [r.name for r in report.results]
     assert names == [
+        "openapi-document-matches",
         "valid-examples-accepted",
         "invalid-bodies-rejected",
         "malformed-json-rejected",
@@ -44,6 +45,7 @@ def test_a_backend_that_accepts_anything_fails_the_checks_that_matter() -> None:
     report = scenarios(lenient_app())
     verdicts = {r.name: r.ok for r in report.results}
     assert verdicts == {
+        "openapi-document-matches": True,  # it serves none: optional
         "valid-examples-accepted": True,
         "invalid-bodies-rejected": False,
         "malformed-json-rejected": False,
@@ -55,7 +57,7 @@ def test_a_backend_that_accepts_anything_fails_the_checks_that_matter() -> None:
         "progress after the completion: expected 409, got 200" in f for f in lifecycle.failures
     )
     text = report.format()
-    assert "FAIL: 1 of 5 checks passed" in text
+    assert "FAIL: 2 of 6 checks passed" in text
 
 
 def test_the_scripted_checks_catch_a_backend_that_ignores_the_token() -> None:
@@ -64,3 +66,19 @@ def test_the_scripted_checks_catch_a_backend_that_ignores_the_token() -> None:
     auth = next(r for r in report.results if r.name == "bearer-token-required")
     assert not auth.ok
     assert "expected 401, got 200" in auth.failures[0]
+
+
+def test_a_backend_serving_another_contract_is_told_what_differs() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def old_document(request: object) -> JSONResponse:
+        return JSONResponse({"openapi": "3.1.0", "info": {"version": "0.9"}, "paths": {}})
+
+    app = Starlette(routes=[*lenient_app().routes, Route("/openapi.json", old_document)])
+    report = scenarios(app)
+    served = report.results[0]
+    assert served.name == "openapi-document-matches" and not served.ok
+    assert any("lacks POST /training/jobs/{job_id}/callback/progress" in f for f in served.failures)
+    assert any("version '0.9'" in f for f in served.failures)

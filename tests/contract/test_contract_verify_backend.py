@@ -17,7 +17,7 @@ def test_the_reference_backend_is_reported_conformant(capsys: pytest.CaptureFixt
         code = main(["verify-backend", server.url, "--token", "tok-123", "--examples", "5"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert out.splitlines()[-1].startswith("PASS: 22 of 22 checks passed")
+    assert out.splitlines()[-1].startswith("PASS: 23 of 23 checks passed")
     assert "fuzz negative POST /training/jobs/{job_id}/callback/progress" in out
     assert "tok-123" not in out
 

@@ -11,7 +11,9 @@ checks every answer's conformance (`conformance`) on top of its own expectation:
   export);
 - `idempotency-key-honoured`: a repeat with the same `Idempotency-Key` gets the same answer; the
   same key with a different body is refused;
-- `bearer-token-required` (with a token): no token or a wrong one gets 401.
+- `bearer-token-required` (with a token): no token or a wrong one gets 401;
+- `openapi-document-matches`: a document served at `/openapi.json` (optional) has every
+  operation of the contract and its version.
 
 The client is any `httpx.Client` (a real one for `verify-backend`, Starlette's `TestClient` in
 the in-process tests), so both run exactly the same checks.
@@ -36,6 +38,7 @@ from trainer_tools.contract_check.bodies import (
 )
 from trainer_tools.contract_check.conformance import response_failures
 from trainer_tools.contract_check.report import CheckResult, Report
+from trainer_tools.dev_backend.app import OPENAPI_PATH
 from trainer_tools.dev_backend.lifecycle import EventKind
 from trainer_tools.dev_backend.roles import body_roles, event_for, with_epoch
 
@@ -273,8 +276,50 @@ def _auth(probe: Prober, report: Report, examples: dict[str, list[ExampleBody]])
         _expect(result, response, "401", f"a callback with {what}")
 
 
+def _served_document(probe: Prober, report: Report) -> None:
+    result = report.add(
+        "openapi-document-matches",
+        f"a document served at {OPENAPI_PATH} (optional) has the contract's operations",
+    )
+    result.requests += 1
+    try:
+        response = probe.client.get(OPENAPI_PATH)
+    except httpx.HTTPError as exc:
+        result.fail(f"GET {OPENAPI_PATH} failed: {exc!r}")
+        return
+    if response.status_code == 404:
+        return  # serving the document is optional
+    try:
+        served = response.json()
+    except ValueError:
+        result.fail(f"GET {OPENAPI_PATH} answered {response.status_code} without JSON")
+        return
+    ours = _operations(probe.document)
+    theirs = _operations(served if isinstance(served, dict) else {})
+    for missing in sorted(ours - theirs):
+        result.fail(f"the served document lacks {missing}")
+    version = probe.document.get("info", {}).get("version")
+    served_version = served.get("info", {}).get("version") if isinstance(served, dict) else None
+    if served_version != version:
+        result.fail(f"the served document is version {served_version!r}, the contract {version!r}")
+
+
+def _operations(document: dict[str, Any]) -> set[str]:
+    paths = document.get("paths")
+    if not isinstance(paths, dict):
+        return set()
+    return {
+        f"{method.upper()} {path}"
+        for path, item in paths.items()
+        if isinstance(item, dict)
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+
+
 def run_scenarios(probe: Prober, report: Report) -> Report:
     """Run every scripted check, adding one result per check to `report`."""
+    _served_document(probe, report)
     examples = _examples(probe.document)
     _valid_examples(probe, report, examples)
     _invalid_bodies(probe, report, examples)
