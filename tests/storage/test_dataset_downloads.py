@@ -43,7 +43,7 @@ def _no_partials(parent: Path) -> None:
 def test_full_download_fetches_every_object_with_its_content(
     seaweed: SeaweedServer, service: StorageService, tmp_path: Path
 ) -> None:
-    names = ["a.jpg", "nested/deep/b.jpg", "with space.jpg", "ünïcode.jpg"]
+    names = ["a.jpg", "nested/deep/b.jpg", "with space.jpg", "ünïcode.jpg", "a+b=c&d~e(1).jpg"]
     dataset = put_dataset(
         seaweed.client(),
         DATASETS_BUCKET,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -77,3 +80,64 @@ def test_a_server_that_cannot_start_reports_its_log(tmp_path: Path) -> None:
 def test_the_binary_is_found_beside_the_interpreter() -> None:
     path = Path(find_weed_binary())
     assert path.name == "weed" and os.access(path, os.X_OK)
+
+
+def _weed_processes_for(folder: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if f"-dir={folder}".encode() in argv.split(b"\0") and _alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+def test_ctrl_c_while_waiting_for_the_server_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(self: SeaweedServer) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SeaweedServer, "_wait_until_ready", interrupted)
+    server = SeaweedServer(tmp_path / "s3")
+    with pytest.raises(KeyboardInterrupt):
+        server.start()
+    assert _weed_processes_for(tmp_path / "s3" / "store") == []
+
+
+def test_ctrl_c_inside_popen_leaves_no_orphan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_popen = subprocess.Popen
+
+    def popen_then_interrupt(*args: Any, **kwargs: Any) -> Any:
+        process = real_popen(*args, **kwargs)  # the child exists, the caller never sees it
+        assert process.pid > 0
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("trainer_tools.services.seaweed.subprocess.Popen", popen_then_interrupt)
+    server = SeaweedServer(tmp_path / "s3")
+    with pytest.raises(KeyboardInterrupt):
+        server.start()
+    deadline = time.monotonic() + 5
+    while _weed_processes_for(tmp_path / "s3" / "store") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _weed_processes_for(tmp_path / "s3" / "store") == []
+
+
+def test_strays_are_found_by_their_data_folder_argument(tmp_path: Path) -> None:
+    marker = f"-dir={tmp_path / 'store'}"
+    stray = subprocess.Popen(
+        ["sleep", "60", marker], start_new_session=True, stdout=subprocess.DEVNULL
+    )
+    bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        SeaweedServer._kill_strays(marker)
+        assert stray.wait(timeout=5) == -9
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()

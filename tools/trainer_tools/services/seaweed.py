@@ -179,6 +179,11 @@ class SeaweedServer:
                 self.stop()
                 if "address already in use" not in str(error).lower():
                     break
+            except BaseException:
+                # Ctrl-C or any other failure while starting: `with` would not reach __exit__,
+                # so the server is stopped here or it would outlive us.
+                self.stop()
+                raise
         assert last_error is not None
         raise last_error
 
@@ -304,15 +309,35 @@ class SeaweedServer:
             TMPDIR=self._socket_dir,
         )
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self._process = subprocess.Popen(
-            self._command(binary),
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=self.data_dir,
-            start_new_session=True,  # its own process group, so stop() reaches every child
-        )
+        command = self._command(binary)
+        try:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log_file,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.data_dir,
+                start_new_session=True,  # its own process group, so stop() reaches every child
+            )
+        except BaseException:
+            # Interrupted inside Popen, after the fork but before we got the handle: find the
+            # child by its unique data folder argument and stop its group.
+            self._kill_strays(f"-dir={store}")
+            raise
+
+    @staticmethod
+    def _kill_strays(marker: str) -> None:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if marker.encode() in argv:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(int(entry.name), signal.SIGKILL)
 
     def _wait_until_ready(self) -> None:
         client = self.client(
