@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -131,7 +132,7 @@ def test_ctrl_c_inside_popen_leaves_no_orphan(
 def test_strays_are_found_by_their_data_folder_argument(tmp_path: Path) -> None:
     marker = f"-dir={tmp_path / 'store'}"
     stray = subprocess.Popen(
-        ["sleep", "60", marker], start_new_session=True, stdout=subprocess.DEVNULL
+        [sys.executable, "-c", "import time; time.sleep(60)", marker], start_new_session=True
     )
     bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
     try:
