@@ -182,3 +182,12 @@ def test_the_record_survives_a_restart_of_the_backend(tmp_path: Path) -> None:
         assert_problem(client.post(url(PROGRESS, 9), json=progress_body(9, 1)), 409)
         assert len(timeline(client, 9)["callbacks"]) == 2
     second.close()
+
+
+def test_the_idempotency_header_is_the_one_the_document_declares() -> None:
+    from trainer_tools.dev_backend.app import IDEMPOTENCY_HEADER
+
+    for endpoint in ENDPOINTS.values():
+        operation = DOCUMENT["paths"][endpoint.path][endpoint.method.lower()]
+        headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+        assert IDEMPOTENCY_HEADER in headers, endpoint.name

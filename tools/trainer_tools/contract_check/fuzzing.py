@@ -20,11 +20,11 @@ from collections.abc import Callable
 from typing import Any
 
 from trainer_tools.contract_check.report import CheckResult, Report
+from trainer_tools.dev_backend.app import IDEMPOTENCY_HEADER
 
 __all__ = ["fuzz", "reconcile"]
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def reconcile(case: Any) -> Any:
@@ -39,10 +39,8 @@ def reconcile(case: Any) -> Any:
             if name in case.body and name in params:
                 case.body[name] = _same_type(params[name], case.body[name])
     headers = case.headers
-    if headers and _IDEMPOTENCY_HEADER in headers:
-        headers[_IDEMPOTENCY_HEADER] = (
-            f"{uuid.uuid4().hex}-{str(headers[_IDEMPOTENCY_HEADER])[:100]}"
-        )
+    if headers and IDEMPOTENCY_HEADER in headers:
+        headers[IDEMPOTENCY_HEADER] = f"{uuid.uuid4().hex}-{str(headers[IDEMPOTENCY_HEADER])[:100]}"
     return case
 
 

@@ -38,13 +38,12 @@ from trainer_tools.contract_check.bodies import (
 )
 from trainer_tools.contract_check.conformance import response_failures
 from trainer_tools.contract_check.report import CheckResult, Report
-from trainer_tools.dev_backend.app import OPENAPI_PATH
+from trainer_tools.dev_backend.app import IDEMPOTENCY_HEADER, OPENAPI_PATH
 from trainer_tools.dev_backend.lifecycle import EventKind
 from trainer_tools.dev_backend.roles import body_roles, event_for, with_epoch
 
-__all__ = ["IDEMPOTENCY_HEADER", "Prober", "run_scenarios"]
+__all__ = ["Prober", "run_scenarios"]
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 

@@ -46,12 +46,13 @@ from trainer_tools.dev_backend.problems import ProblemResponse, problem, schema_
 from trainer_tools.dev_backend.roles import event_for
 from trainer_tools.dev_backend.store import Decision, IdempotencyKeyReused, Store
 
-__all__ = ["OPENAPI_PATH", "TIMELINE_PATH", "create_app"]
+__all__ = ["IDEMPOTENCY_HEADER", "OPENAPI_PATH", "TIMELINE_PATH", "create_app"]
 
 OPENAPI_PATH = "/openapi.json"
 # The timeline is the reference backend's own read API, not part of the trainer contract.
 TIMELINE_PATH = "/jobs/{job_id}/timeline"
 HEALTH_PATH = "/healthz"
+# The header the OpenAPI document declares on every callback (not yet in the generated tables).
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_BODY_BYTES = 8 * 1024 * 1024
