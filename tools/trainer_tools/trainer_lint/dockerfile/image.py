@@ -206,6 +206,12 @@ class ImageModel:
         if len(words) < 2:
             return None
         *sources, destination = [expand(w, variables) or w for w in words]
+        folder = destination.endswith("/") or destination in (".", "./")
+        if len(sources) > 1 and not folder:
+            # Docker rejects it ("the destination must be a directory and end with a /"): such
+            # a COPY puts nothing in the image. (`COPY a.py ./  # note` is one: `#` and `note`
+            # are sources there, not a comment.)
+            return None
         origin = instruction.flags.get("from")
         from_stage: Stage | None = None
         from_image: str | None = None
@@ -217,6 +223,6 @@ class ImageModel:
             else:
                 from_image = reference
         absolute = resolve_path(destination, workdir)
-        if destination.endswith("/") or destination in (".", "./"):
+        if folder:
             absolute = absolute.rstrip("/") + "/"
         return Copy(instruction, stage, tuple(sources), absolute, from_stage, from_image)

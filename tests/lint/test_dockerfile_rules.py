@@ -1,0 +1,369 @@
+"""Dockerfile rules: the guide's template and its variants are clean; each seeded mistake gives
+exactly its code at its line.
+
+Mutations edit a clean fixture and name the expected line by a piece of text of the mutated file,
+so no line number is typed in by hand.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from trainer_contract.env import SECRET_ENV_VARS
+from trainer_contract.lint_rules import LINT_RULES
+from trainer_tools.trainer_lint.engine import is_dockerfile, lint_dockerfile_source
+
+DOCKERFILES = Path(__file__).parent / "fixtures" / "dockerfiles"
+CLEAN = [
+    "guide_template.Dockerfile",
+    "pip_package.Dockerfile",
+    "uv_venv.Dockerfile",
+    "inherited.Dockerfile",
+    "requirements_context/Dockerfile",
+]
+DOCKERFILE_CODES = sorted(c for c, r in LINT_RULES.items() if r.language == "dockerfile")
+
+
+def read(name: str) -> str:
+    return (DOCKERFILES / name).read_text(encoding="utf-8")
+
+
+def line_of(text: str, needle: str, occurrence: int = 0) -> int:
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(needle, start + 1)
+    return text.count("\n", 0, start) + 1
+
+
+def lint(text: str, context: Path | None = None) -> list[tuple[str, int]]:
+    return [(f.code, f.line) for f in lint_dockerfile_source(text, "Dockerfile", context=context)]
+
+
+@pytest.mark.parametrize("name", CLEAN)
+def test_clean_dockerfiles_give_no_findings(name: str) -> None:
+    context = (DOCKERFILES / name).parent
+    assert lint(read(name), context) == []
+
+
+def test_the_guide_template_fixture_is_the_guides() -> None:
+    text = read("guide_template.Dockerfile")
+    # The template as the guide prints it, oddities included (a `#` after COPY is not a comment).
+    assert text.startswith(
+        "# =========================================\n# Custom Trainer Dockerfile"
+    )
+    assert "COPY utils.py ./           # 있는 경우\n" in text
+    assert text.rstrip().endswith('CMD ["python", "train.py"]')
+
+
+@dataclass(frozen=True)
+class Mutation:
+    fixture: str
+    name: str
+    edits: tuple[tuple[str, str], ...]
+    code: str
+    anchor: str
+    occurrence: int = 0
+
+    def apply(self) -> str:
+        text = read(self.fixture)
+        for old, new in self.edits:
+            assert text.count(old) == 1, f"{self.fixture}: {old!r} must occur exactly once"
+            text = text.replace(old, new)
+        return text
+
+
+def m(
+    fixture: str,
+    name: str,
+    edits: list[tuple[str, str]],
+    code: str,
+    anchor: str,
+    occurrence: int = 0,
+) -> Mutation:
+    return Mutation(fixture, name, tuple(edits), code, anchor, occurrence)
+
+
+GT = "guide_template.Dockerfile"
+PIP = "pip_package.Dockerfile"
+UV = "uv_venv.Dockerfile"
+INH = "inherited.Dockerfile"
+REQ = "requirements_context/Dockerfile"
+GT_CMD = 'CMD ["python", "train.py"]'
+PRODUCTION = "FROM python:3.11-slim AS production"
+
+MUTATIONS = [
+    # -- TRL101 entry point ------------------------------------------------------------------------
+    m(GT, "other-script", [(GT_CMD, 'CMD ["python", "main.py"]')], "TRL101", "CMD"),
+    m(GT, "no-command", [(GT_CMD, "")], "TRL101", PRODUCTION),
+    m(GT, "a-shell", [(GT_CMD, 'CMD ["bash"]')], "TRL101", "CMD"),
+    m(GT, "python-module", [(GT_CMD, 'CMD ["python", "-m", "trainer"]')], "TRL101", "CMD"),
+    m(GT, "wrong-folder", [(GT_CMD, 'CMD ["python", "/srv/train.py"]')], "TRL101", "CMD"),
+    m(GT, "workdir-moved", [(GT_CMD, "WORKDIR /data\n" + GT_CMD)], "TRL101", "CMD"),
+    m(
+        GT,
+        "entrypoint-shell-form-ignores-cmd",
+        [(GT_CMD, "ENTRYPOINT exec /bin/bash\n" + GT_CMD)],
+        "TRL101",
+        "ENTRYPOINT",
+    ),
+    m(
+        INH,
+        "inherited-cmd-reset",
+        [("COPY --chown", 'ENTRYPOINT ["tini", "--"]\nCOPY --chown')],
+        "TRL101",
+        "ENTRYPOINT",
+    ),
+    m(
+        PIP,
+        "script-renamed",
+        [('"/opt/trainer/train.py"]', '"/opt/trainer/run.py"]')],
+        "TRL101",
+        'CMD ["python3"',
+    ),
+    # -- TRL102 SDK in the image -------------------------------------------------------------------
+    m(GT, "no-bundle", [("COPY trainer_sdk.py ./\n", "")], "TRL102", PRODUCTION),
+    m(
+        GT,
+        "bundle-only-in-builder",
+        [
+            ("COPY trainer_sdk.py ./\n", ""),
+            ("COPY pyproject.toml .\n", "COPY pyproject.toml trainer_sdk.py ./\n"),
+        ],
+        "TRL102",
+        PRODUCTION,
+    ),
+    m(PIP, "package-misspelled", [('"trainer-sdk[s3]', '"trainer-sdx[s3]')], "TRL102", "FROM"),
+    m(
+        UV,
+        "venv-not-copied",
+        [("COPY --from=deps /opt/venv /opt/venv\n", "")],
+        "TRL102",
+        "FROM python:${PYTHON}-slim AS runtime",
+    ),
+    m(
+        INH,
+        "final-not-from-base",
+        [
+            (
+                "FROM base AS trainer",
+                'FROM python:3.11-slim AS trainer\nUSER appuser\nCMD ["python", "train.py"]',
+            )
+        ],
+        "TRL102",
+        "FROM python:3.11-slim AS trainer",
+    ),
+    # -- TRL103 user ---------------------------------------------------------------------------
+    m(GT, "user-root", [("USER appuser", "USER root")], "TRL103", "USER root"),
+    m(GT, "user-removed", [("USER appuser\n", "")], "TRL103", PRODUCTION),
+    m(GT, "root-after-user", [(GT_CMD, "USER 0\n" + GT_CMD)], "TRL103", "USER 0"),
+    m(PIP, "uid-zero", [("USER 1000:1000", "USER 0:0")], "TRL103", "USER 0:0"),
+    m(INH, "root-in-final", [("COPY --chown", "USER root\nCOPY --chown")], "TRL103", "USER root"),
+    m(
+        UV,
+        "user-from-variable",
+        [("USER trainer", "ENV RUN_AS=root\nUSER ${RUN_AS}")],
+        "TRL103",
+        "USER ${RUN_AS}",
+    ),
+    # -- TRL104 secrets -------------------------------------------------------------------------
+    m(
+        GT,
+        "contract-secret",
+        [(GT_CMD, "ENV INTERNAL_STORAGE_SECRET_KEY=minioadmin\n" + GT_CMD)],
+        "TRL104",
+        "ENV INTERNAL",
+    ),
+    m(
+        GT,
+        "token-arg-in-builder",
+        [("AS builder\n", "AS builder\nARG HF_TOKEN=hf_abc\n")],
+        "TRL104",
+        "ARG HF_TOKEN",
+    ),
+    m(
+        GT,
+        "legacy-env",
+        [(GT_CMD, "ENV DB_PASSWORD s3cret value\n" + GT_CMD)],
+        "TRL104",
+        "ENV DB_PASSWORD",
+    ),
+    m(
+        UV,
+        "second-pair-of-a-continued-env",
+        [
+            (
+                "    APP_HOME=/srv/trainer\n",
+                "    APP_HOME=/srv/trainer \\\n    AWS_SECRET_ACCESS_KEY=abc\n",
+            )
+        ],
+        "TRL104",
+        "AWS_SECRET_ACCESS_KEY",
+    ),
+    m(
+        PIP,
+        "build-arg-copied-into-env",
+        [
+            (
+                "ARG SDK_VERSION=1.0\n",
+                "ARG SDK_VERSION=1.0\nARG GITHUB_TOKEN\nENV GITHUB_TOKEN=$GITHUB_TOKEN\n",
+            )
+        ],
+        "TRL104",
+        "ENV GITHUB_TOKEN",
+    ),
+    m(
+        PIP,
+        "global-arg",
+        [("FROM python:3.11-slim\n", "ARG OPENAI_API_KEY=sk-1\nFROM python:3.11-slim\n")],
+        "TRL104",
+        "ARG OPENAI",
+    ),
+    # -- TRL105 shell form ------------------------------------------------------------------------
+    m(GT, "shell-form", [(GT_CMD, "CMD python train.py")], "TRL105", "CMD"),
+    m(UV, "sh-c-without-exec", [("&& exec python", "&& python")], "TRL105", 'CMD ["sh"'),
+    m(
+        PIP,
+        "shell-form-cmd-after-exec-entrypoint",
+        [
+            (
+                'CMD ["python3", "-u", "/opt/trainer/train.py"]',
+                "CMD python3 -u /opt/trainer/train.py",
+            )
+        ],
+        "TRL105",
+        "CMD python3",
+    ),
+]
+
+
+def test_every_dockerfile_rule_has_mutations() -> None:
+    assert sorted({mutation.code for mutation in MUTATIONS}) == DOCKERFILE_CODES
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda mu: f"{mu.code}-{mu.name}")
+def test_mutation_gives_exactly_its_code_at_its_line(mutation: Mutation) -> None:
+    text = mutation.apply()
+    context = (DOCKERFILES / mutation.fixture).parent
+    expected = [(mutation.code, line_of(text, mutation.anchor, mutation.occurrence))]
+    assert lint(text, context) == expected
+
+
+def test_a_requirements_file_must_name_the_sdk(tmp_path: Path) -> None:
+    context = tmp_path / "context"
+    shutil.copytree(DOCKERFILES / "requirements_context", context)
+    text = read(REQ)
+    assert lint(text, context) == []
+    base = context / "requirements" / "base.txt"
+    base.write_text("httpx>=0.27\n# trainer-sdk is vendored\n", encoding="utf-8")
+    assert lint(text, context) == [("TRL102", line_of(text, "FROM python:3.11-slim\n"))]
+    (context / "requirements" / "base.txt").unlink()
+    assert lint(text, context) == [("TRL102", line_of(text, "FROM python:3.11-slim\n"))]
+    assert lint(text, None) == [("TRL102", line_of(text, "FROM python:3.11-slim\n"))]
+
+
+def test_a_pyproject_installed_by_uv_may_name_the_sdk(tmp_path: Path) -> None:
+    text = read(GT).replace("COPY trainer_sdk.py ./\n", "")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "t"\nversion = "1"\ndependencies = ["trainer-sdk>=1", "timm"]\n',
+        encoding="utf-8",
+    )
+    assert lint(text, tmp_path) == []
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "t"\nversion = "1"\ndependencies = ["timm"]\n', encoding="utf-8"
+    )
+    assert [code for code, _ in lint(text, tmp_path)] == ["TRL102"]
+
+
+def test_an_install_in_a_stage_that_never_reaches_the_final_image_is_named() -> None:
+    text = (
+        "FROM python:3.11 AS builder\nRUN pip install trainer-sdk\n"
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY train.py ./\nUSER 1000\n"
+        'CMD ["python", "train.py"]\n'
+    )
+    (finding,) = lint_dockerfile_source(text)
+    assert finding.code == "TRL102"
+    assert "stage 'builder' installs trainer-sdk (line 2)" in finding.message
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ARG HF_TOKEN",
+        "ENV HF_TOKEN=",
+        'ENV HF_TOKEN=""',
+        "ENV TOKENIZERS_PARALLELISM=false",
+        "ENV MAX_TOKENS=512",
+        "LABEL API_KEY=documented-elsewhere",
+    ],
+)
+def test_names_that_are_not_secrets_or_have_no_value_are_not_reported(line: str) -> None:
+    text = read(GT).replace(GT_CMD, f"{line}\n{GT_CMD}")
+    assert lint(text) == []
+
+
+@pytest.mark.parametrize("name", sorted(SECRET_ENV_VARS))
+def test_every_contract_secret_variable_is_reported(name: str) -> None:
+    text = read(GT).replace(GT_CMD, f"ENV {name}=value-{name.lower()}\n{GT_CMD}")
+    (finding,) = lint_dockerfile_source(text)
+    assert finding.code == "TRL104"
+    assert name in finding.message
+    assert f"value-{name.lower()}" not in finding.message
+    # The finding points at the name, not at the whole instruction.
+    assert (finding.column, finding.end_column) == (5, 5 + len(name))
+
+
+def test_noqa_comment_line_above_silences_only_its_codes() -> None:
+    text = read(GT).replace("USER appuser", "# noqa: TRL103\nUSER root")
+    assert lint(text) == []
+    wrong = read(GT).replace("USER appuser", "# noqa: TRL104\nUSER root")
+    assert [code for code, _ in lint(wrong)] == ["TRL103"]
+    separated = read(GT).replace("USER appuser", "# noqa: TRL103\n\nUSER root")
+    assert [code for code, _ in lint(separated)] == ["TRL103"]
+
+
+def test_noqa_at_the_end_of_a_shell_form_command_silences_it() -> None:
+    text = read(GT).replace(GT_CMD, "CMD python train.py  # noqa: TRL105")
+    assert lint(text) == []
+    bare = (
+        read(GT)
+        .replace(
+            "\nFROM python:3.11-slim AS production", "\n# noqa\nFROM python:3.11-slim AS production"
+        )
+        .replace("USER appuser\n", "")
+    )
+    assert lint(bare) == []
+
+
+def test_enabled_codes_select_dockerfile_rules() -> None:
+    text = read(GT).replace("USER appuser", "USER root").replace(GT_CMD, "CMD python train.py")
+    assert sorted(code for code, _ in lint(text)) == ["TRL103", "TRL105"]
+    only = lint_dockerfile_source(text, enabled={"TRL105"})
+    assert [f.code for f in only] == ["TRL105"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Dockerfile", True),
+        ("gpu.Dockerfile", True),
+        ("Dockerfile.cuda", True),
+        ("dockerfile", False),
+        ("Dockerfile_notes.md", False),
+        ("train.py", False),
+    ],
+)
+def test_dockerfile_names(name: str, expected: bool) -> None:
+    assert is_dockerfile(name) is expected
+
+
+def test_a_copy_docker_rejects_puts_nothing_in_the_image() -> None:
+    """`COPY trainer_sdk.py ./  # the SDK`: `#` is not a comment there, so Docker sees four
+    sources and a destination that is not a folder, and fails; the SDK is not in the image."""
+    text = read(GT).replace("COPY trainer_sdk.py ./\n", "COPY trainer_sdk.py ./  # the SDK\n")
+    assert lint(text) == [("TRL102", line_of(text, PRODUCTION))]
+    folder = read(GT).replace("COPY trainer_sdk.py ./\n", "COPY trainer_sdk.py helpers.py /app/\n")
+    assert lint(folder) == []
