@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trainer_sdk.errors import ConfigError, NetworkError, ResourceError, TrainerSDKError
+from trainer_sdk.redaction import Redactor
 
 if TYPE_CHECKING:
     from trainer_sdk.storage.settings import EndpointSettings
@@ -31,14 +32,11 @@ AUTH_ERROR_CODES = frozenset(
     {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "403"}
 )
 NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
-_MASK = "***"
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of a secret value in `text` by `***`."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, _MASK)
-    return text
+    """`text` with every secret value and URL credential masked (the SDK's shared redactor)."""
+    return Redactor(secrets)(text)
 
 
 def _root_cause(error: BaseException) -> BaseException:
