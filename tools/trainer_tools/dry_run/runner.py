@@ -107,6 +107,76 @@ def _exists(client: S3Client, uri_bucket: str, key: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Services:
+    """What the dry-run started, and what the trainer is told about it."""
+
+    s3: SeaweedServer
+    client: S3Client
+    store: Store
+    backend: AsgiServer
+    token: str | None
+
+
+def _start_services(
+    stack: contextlib.ExitStack,
+    root: Path,
+    buckets: tuple[str, ...],
+    require_token: bool,
+    s3_server: SeaweedServer | None,
+) -> _Services:
+    """Start S3 and the backend; each is registered on `stack` before it starts."""
+    from trainer_tools.services.seaweed import SeaweedServer
+
+    if s3_server is None:
+        s3 = SeaweedServer(root / "s3")
+        # Registered before start(): Ctrl-C while it starts must still stop the process.
+        stack.callback(s3.stop)
+        s3.start()
+    else:
+        s3 = s3_server
+    for bucket in dict.fromkeys(buckets):
+        s3.create_bucket(bucket)
+    store = Store(root / "backend.sqlite3")
+    stack.callback(store.close)
+    token = secrets.token_urlsafe(24) if require_token else None
+    backend = AsgiServer(create_app(store, token=token))
+    stack.callback(backend.stop)
+    backend.start()
+    return _Services(s3, s3.client(), store, backend, token)
+
+
+def _lookups(
+    services: _Services, entries: tuple[TimelineEntry, ...], buckets: set[str]
+) -> dict[str, bool]:
+    """Whether each reported `s3://` object in one of our buckets exists."""
+    exists: dict[str, bool] = {}
+    for uri in reported_uris(entries):
+        location = uri.bucket_and_key
+        if location is not None and location[0] in buckets:
+            exists[uri.value] = _exists(services.client, *location)
+    return exists
+
+
+def _run(
+    options: DryRunOptions, train_py: Path, env: dict[str, str], stream: Callable[[str], None]
+) -> TrainerRun:
+    try:
+        return run_trainer(
+            train_py,
+            env,
+            prefix=OUTPUT_PREFIX,
+            write=stream,
+            timeout=options.timeout,
+            python=[options.python, "-u"],
+        )
+    except OSError as exc:
+        raise DryRunError(
+            f"cannot start the trainer with {options.python!r}: {exc}; give an interpreter "
+            "that has trainer_sdk installed with --python"
+        ) from exc
+
+
 def dry_run(
     options: DryRunOptions,
     *,
@@ -120,8 +190,6 @@ def dry_run(
     of the trainer's output, already prefixed. Both default to stdout. `s3_server` reuses a
     running SeaweedFS (left running) instead of starting one: tests share one per session.
     """
-    from trainer_tools.services.seaweed import SeaweedServer
-
     started = time.monotonic()
     emit = say or _stdout
     train_py = options.train_py.resolve()
@@ -136,25 +204,12 @@ def dry_run(
     try:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="trainer-dry-run-")))
         emit("dry-run: starting S3 (SeaweedFS) and the reference backend on loopback ...")
-        if s3_server is None:
-            s3 = SeaweedServer(root / "s3")
-            # Registered before start(): Ctrl-C while it starts must still stop the process.
-            stack.callback(s3.stop)
-            s3.start()
-        else:
-            s3 = s3_server
-        client = s3.client()
-        for bucket in dict.fromkeys((datasets_bucket, checkpoints_bucket)):
-            s3.create_bucket(bucket)
-        store = Store(root / "backend.sqlite3")
-        stack.callback(store.close)
-        token = secrets.token_urlsafe(24) if options.require_token else None
-        backend = AsgiServer(create_app(store, token=token))
-        stack.callback(backend.stop)
-        backend.start()
+        services = _start_services(
+            stack, root, (datasets_bucket, checkpoints_bucket), options.require_token, s3_server
+        )
         dataset_uri = None
         if dataset is not None:
-            dataset_uri = upload_dataset(client, datasets_bucket, dataset)
+            dataset_uri = upload_dataset(services.client, datasets_bucket, dataset)
             emit(
                 f"dry-run: uploaded dataset {dataset.dataset_id!r} ({len(dataset.files)} files) "
                 f"to {dataset_uri}"
@@ -165,11 +220,11 @@ def dry_run(
             (root / folder).mkdir()
         settings = DryRunSettings(
             job_id=job_id,
-            callback_url=backend.url,
-            callback_token=token,
-            s3_endpoint=s3.endpoint,
-            access_key=s3.access_key,
-            secret_key=s3.secret_key,
+            callback_url=services.backend.url,
+            callback_token=services.token,
+            s3_endpoint=services.s3.endpoint,
+            access_key=services.s3.access_key,
+            secret_key=services.s3.secret_key,
             datasets_bucket=datasets_bucket,
             checkpoints_bucket=checkpoints_bucket,
             dataset_id=dataset.dataset_id if dataset else None,
@@ -183,41 +238,24 @@ def dry_run(
         )
         env = build_env(settings, options.env)
         emit(
-            f"dry-run: backend {backend.url} (bearer token {'on' if token else 'off'}), S3 {s3.endpoint}"
+            f"dry-run: backend {services.backend.url} (bearer token "
+            f"{'on' if services.token else 'off'}), S3 {services.s3.endpoint}"
         )
         emit("dry-run: environment (secrets masked):")
         for line in textwrap.wrap(" ".join(describe_env(env)), 96, break_long_words=False):
             emit("    " + line)
         emit(f"dry-run: running {options.train_py} ...")
-        try:
-            run = run_trainer(
-                train_py,
-                env,
-                prefix=OUTPUT_PREFIX,
-                write=stream or _stdout,
-                timeout=options.timeout,
-                python=[options.python, "-u"],
-            )
-        except OSError as exc:
-            raise DryRunError(
-                f"cannot start the trainer with {options.python!r}: {exc}; give an interpreter "
-                "that has trainer_sdk installed with --python"
-            ) from exc
+        run = _run(options, train_py, env, stream or _stdout)
         emit(
-            f"dry-run: the trainer exited with code {run.exit_code} after {run.duration_seconds:.1f} s"
+            f"dry-run: the trainer exited with code {run.exit_code} after "
+            f"{run.duration_seconds:.1f} s"
         )
-        entries = tuple(store.timeline(job_id))
-        exists: dict[str, bool] = {}
-        known = {datasets_bucket, checkpoints_bucket}
-        for uri in reported_uris(entries):
-            location = uri.bucket_and_key
-            if location is not None and location[0] in known:
-                exists[uri.value] = _exists(client, *location)
+        entries = tuple(services.store.timeline(job_id))
         verdict = judge(
             job_id,
             entries,
             None if run.timed_out else run.exit_code,
-            exists,
+            _lookups(services, entries, {datasets_bucket, checkpoints_bucket}),
             checkpoints_bucket,
             timed_out=run.timed_out,
             notes=notes,
