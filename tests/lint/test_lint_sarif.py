@@ -19,6 +19,7 @@ SCHEMA = json.loads(
     )
 )
 TRAINERS = Path(__file__).parent / "fixtures" / "trainers"
+DOCKERFILES = Path(__file__).parent / "fixtures" / "dockerfiles"
 
 
 def assert_valid_sarif(log: dict[str, Any]) -> None:
@@ -109,3 +110,32 @@ def test_sarif_errors_are_errors(
     assert code == EXIT_FINDINGS
     assert_valid_sarif(log)
     assert [(r["ruleId"], r["level"]) for r in log["runs"][0]["results"]] == [("TRL001", "error")]
+
+
+def test_sarif_with_dockerfile_findings_and_errors_is_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    template = (DOCKERFILES / "guide_template.Dockerfile").read_text(encoding="utf-8")
+    (tmp_path / "Dockerfile").write_text(
+        template.replace("USER appuser", "USER root").replace(
+            'CMD ["python", "train.py"]', "ENV API_TOKEN=abc\nCMD python train.py"
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "broken.Dockerfile").write_text("RUN echo\nFROM x\n", encoding="utf-8")
+    code, log = sarif_of(["."], capsys)
+    assert code == EXIT_USAGE  # one Dockerfile cannot be built
+    assert_valid_sarif(log)
+    run = log["runs"][0]
+    assert sorted(r["ruleId"] for r in run["results"]) == ["TRL103", "TRL104", "TRL105"]
+    rules = run["tool"]["driver"]["rules"]
+    for result in run["results"]:
+        rule = rules[result["ruleIndex"]]
+        assert rule["id"] == result["ruleId"]
+        assert "trainer-image" in rule["properties"]["tags"]
+        assert "```dockerfile" in rule["help"]["markdown"]
+        location = result["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uri"] == "Dockerfile"
+    notification = run["invocations"][0]["toolExecutionNotifications"][0]
+    assert "RUN before the first FROM" in notification["message"]["text"]

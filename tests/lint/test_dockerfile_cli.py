@@ -1,0 +1,173 @@
+"""The trainer-lint command on Dockerfiles: discovery beside train.py and in folders, selection,
+noqa, every output format, --explain, build errors, and secrets that never reach the output."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from trainer_contract.lint_rules import LINT_RULES
+from trainer_tools.trainer_lint.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, main
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures"
+TRAINER = (FIXTURES / "trainers" / "plain_pytorch.py").read_text(encoding="utf-8")
+TEMPLATE = (FIXTURES / "dockerfiles" / "guide_template.Dockerfile").read_text(encoding="utf-8")
+CMD = 'CMD ["python", "train.py"]'
+SECRET_VALUE = "hf_S3cr3tValueThatMustNeverBePrinted"
+LEAKY = TEMPLATE.replace(
+    CMD, f'ENV HF_TOKEN={SECRET_VALUE}\nARG DB_PASSWORD="{SECRET_VALUE} 2"\n{CMD}'
+)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    return project
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def finding_lines(out: str) -> list[str]:
+    return [line for line in out.splitlines() if re.match(r"^\S+:\d+:\d+: TRL\d{3} ", line)]
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def test_the_dockerfile_beside_train_py_is_linted_with_it(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "train.py").write_text(TRAINER, encoding="utf-8")
+    (workdir / "Dockerfile").write_text(TEMPLATE.replace("USER appuser", "USER root"), "utf-8")
+    code, out, _ = run([], capsys)  # default: train.py, and the Dockerfile beside it
+    assert code == EXIT_FINDINGS
+    line = line_of(TEMPLATE, "USER appuser")
+    assert finding_lines(out) == [
+        f"Dockerfile:{line}:1: TRL103 USER root runs the trainer as root: create a user "
+        "(`RUN useradd -m -u 1000 appuser`) and switch to it with `USER appuser`"
+    ]
+    assert out.splitlines()[-1] == "Found 1 problem in 1 file."
+    # Named twice (pre-commit passes both): linted once.
+    code, out, _ = run(["train.py", "Dockerfile"], capsys)
+    assert len(finding_lines(out)) == 1
+
+
+def test_a_clean_pair_passes(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "train.py").write_text(TRAINER, encoding="utf-8")
+    (workdir / "Dockerfile").write_text(TEMPLATE, encoding="utf-8")
+    code, out, _ = run(["train.py"], capsys)
+    assert (code, out) == (EXIT_CLEAN, "All checks passed (2 files).\n")
+
+
+def test_folders_are_walked_for_every_dockerfile_name(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    images = workdir / "images"
+    images.mkdir()
+    for name in ("Dockerfile.cuda", "cpu.Dockerfile", "Dockerfile"):
+        (images / name).write_text(TEMPLATE.replace(CMD, "CMD python train.py"), "utf-8")
+    (images / "notes.txt").write_text("FROM x\nUSER root\n", encoding="utf-8")
+    code, out, _ = run(["."], capsys)
+    assert code == EXIT_FINDINGS
+    paths = [line.split(":")[0] for line in finding_lines(out)]
+    assert paths == ["images/Dockerfile", "images/Dockerfile.cuda", "images/cpu.Dockerfile"]
+    assert {line.split()[1] for line in finding_lines(out)} == {"TRL105"}
+
+
+def test_select_ignore_and_per_file_ignores(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    both = TEMPLATE.replace("USER appuser", "USER root").replace(CMD, "CMD python train.py")
+    (workdir / "Dockerfile").write_text(both, encoding="utf-8")
+    codes = lambda out: [line.split()[1] for line in finding_lines(out)]  # noqa: E731
+    assert codes(run(["Dockerfile"], capsys)[1]) == ["TRL103", "TRL105"]
+    assert codes(run(["Dockerfile", "--select", "TRL105"], capsys)[1]) == ["TRL105"]
+    assert codes(run(["Dockerfile", "--ignore", "TRL1"], capsys)[1]) == []
+    assert codes(run(["Dockerfile", "--select", "TRL0"], capsys)[1]) == []
+    (workdir / "pyproject.toml").write_text(
+        '[tool.trainer-lint]\nper-file-ignores = { "Dockerfile" = ["TRL103"] }\n', "utf-8"
+    )
+    assert codes(run(["Dockerfile"], capsys)[1]) == ["TRL105"]
+
+
+def test_a_dockerfile_docker_cannot_build_exits_2_with_its_line(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "Dockerfile").write_text("FROM python:3.11\nCOPPY train.py .\n", encoding="utf-8")
+    code, out, _ = run(["Dockerfile"], capsys)
+    assert code == EXIT_USAGE
+    assert out.startswith("Dockerfile:2:1: Dockerfile error: unknown instruction 'COPPY'")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_secret_values_never_reach_the_output(
+    fmt: str, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "Dockerfile").write_text(LEAKY, encoding="utf-8")
+    code, out, err = run(["--format", fmt, "Dockerfile"], capsys)
+    assert code == EXIT_FINDINGS
+    assert out.count("TRL104") >= 2
+    assert "HF_TOKEN" in out and "DB_PASSWORD" in out
+    assert SECRET_VALUE not in out + err
+
+
+def test_json_and_github_formats_carry_dockerfile_positions(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "Dockerfile").write_text(LEAKY, encoding="utf-8")
+    _, out, _ = run(["--format", "json", "Dockerfile"], capsys)
+    items = json.loads(out)
+    token = next(i for i in items if "HF_TOKEN" in i["message"])
+    assert (token["path"], token["line"], token["column"]) == (
+        "Dockerfile",
+        line_of(LEAKY, "ENV HF_TOKEN"),
+        len("ENV ") + 1,
+    )
+    assert (token["code"], token["name"], token["severity"]) == (
+        "TRL104",
+        "secret-in-image",
+        "error",
+    )
+    _, out, _ = run(["--format", "github", "Dockerfile"], capsys)
+    assert f"::error file=Dockerfile,line={line_of(LEAKY, 'ENV HF_TOKEN')},col=5," in out
+
+
+def test_explain_a_dockerfile_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--explain", "TRL101"], capsys)
+    assert code == EXIT_CLEAN
+    assert out.startswith("# TRL101 entry-point-not-train-py")
+    assert "```dockerfile\n" in out and "```python" not in out
+    assert LINT_RULES["TRL101"].why in out
+
+
+def test_the_rule_page_documents_dockerfile_rules_as_dockerfiles() -> None:
+    page = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    for code, rule in LINT_RULES.items():
+        if rule.language != "dockerfile":
+            continue
+        section = page[page.index(f"### {code} ") :]
+        section = section[: section.index("\n### ", 1)] if "\n### " in section[1:] else section
+        assert "```dockerfile\n" in section and "```python" not in section, code
+
+
+def test_pre_commit_hook_runs_on_trainers_and_their_dockerfiles() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hook = next(h for h in hooks if h["id"] == "trainer-lint")
+    assert hook["entry"] == "trainer-lint" and hook["language"] == "python"
+    files = re.compile(hook["files"])
+    for name in ("train.py", "a/train.py", "Dockerfile", "x/gpu.Dockerfile", "Dockerfile.cuda"):
+        assert files.search(name), name
+    for name in ("engine.py", "Dockerfile/readme.md", "mytrain.py", "notes.txt"):
+        assert not files.search(name), name
