@@ -60,6 +60,8 @@ def test_the_backend_process_keeps_its_record_across_a_restart(tmp_path: Path) -
         assert httpx.post(url + path, json=body, headers=auth).status_code == 200
     finally:
         assert stop(proc) == 130  # the shell's code for "stopped by Ctrl-C"
+    # Whoever watches the server sees each callback and what it got.
+    assert f"#1 job 77 {endpoint.name} -> 200 accepted" in (tmp_path / "first.log").read_text()
 
     proc, url = start(db, tmp_path / "second.log")
     try:

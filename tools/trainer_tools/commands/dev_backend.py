@@ -35,6 +35,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted (Ctrl-C or SIGTERM stop it gracefully)."""
+    import logging
+
     import uvicorn
 
     from trainer_tools.dev_backend import OPENAPI_PATH, TIMELINE_PATH, Store, create_app
@@ -57,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    config = uvicorn.Config(app, log_level="info", lifespan="off")
+    # One line per callback (accepted, refused and why) from the backend's own logger; uvicorn's
+    # access log would only repeat the status codes.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    config = uvicorn.Config(app, log_level="info", lifespan="off", access_log=False)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from trainer_tools.dev_backend.lifecycle import (
 )
 from trainer_tools.dev_backend.problems import ProblemResponse, problem, schema_errors
 from trainer_tools.dev_backend.roles import event_for
-from trainer_tools.dev_backend.store import Decision, IdempotencyKeyReused, Store
+from trainer_tools.dev_backend.store import Decision, IdempotencyKeyReused, Store, StoredAnswer
 
 __all__ = ["IDEMPOTENCY_HEADER", "OPENAPI_PATH", "TIMELINE_PATH", "create_app"]
 
@@ -56,6 +57,7 @@ HEALTH_PATH = "/healthz"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_BODY_BYTES = 8 * 1024 * 1024
+_log = logging.getLogger(__name__)
 _TEMPLATE_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 
@@ -251,6 +253,28 @@ def _parse(raw: bytes) -> tuple[Any, str | None]:
         return raw.decode("utf-8", errors="replace"), str(exc)
 
 
+def _log_answer(endpoint: Endpoint, values: dict[str, int], answer: StoredAnswer) -> None:
+    """One line per callback for whoever watches the server: what came, what it got, and why."""
+    if not _log.isEnabledFor(logging.INFO):
+        return
+    job = next(iter(values.values()), None)
+    what = (
+        "replayed" if answer.replayed else ("accepted" if answer.status_code < 400 else "REFUSED")
+    )
+    reason = ""
+    if answer.status_code >= 400:
+        errors = answer.response.get("errors") or []
+        first = errors[0] if errors and isinstance(errors[0], dict) else {}
+        reason = (
+            f": {first.get('path', '$')} {first.get('message', answer.response.get('detail', ''))}"
+        )
+        if len(errors) > 1:
+            reason += f" (+{len(errors) - 1} more)"
+    _log.info(
+        "#%d job %s %s -> %d %s%s", answer.seq, job, endpoint.name, answer.status_code, what, reason
+    )
+
+
 def _receiver(route: _Route, store: Store) -> Callable[[Request], Awaitable[Response]]:
     """The request handler of one callback endpoint."""
     endpoint = route.endpoint
@@ -292,6 +316,7 @@ def _receiver(route: _Route, store: Store) -> Callable[[Request], Awaitable[Resp
                 [],
                 kind="idempotency-key-reused",
             )
+        _log_answer(endpoint, values, answer)
         headers = {REPLAYED_HEADER: "true"} if answer.replayed else {}
         response_class = JSONResponse if answer.status_code < 400 else ProblemResponse
         return response_class(answer.response, status_code=answer.status_code, headers=headers)
