@@ -10,7 +10,9 @@ same annotations for globox. Then, in turns, each contender runs in its own chil
 RSS from `wait4`. Contenders:
 
 - convert: `trainer_sdk.convert.convert_dataset(..., "yolo", task_type="detection")`, everything
-  included (schema validation, checks, splits, data.yaml, staged output).
+  included (schema validation, checks, splits, data.yaml, staged output); its peak memory is
+  its own plus that of the helper process that writes the label files.
+- convert-threads: the same with the label files written by threads of the process itself.
 - floor: parse the same JSON (`json.loads`, garbage collector as it comes) and create one small
   file per image with the same number of rows, in one thread, into one folder, no computation.
 - globox: `AnnotationSet.from_coco(flat file)` then `save_yolo_v5` (its label folders made
@@ -35,8 +37,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-CONTENDERS = ("convert", "floor", "globox")
+CONTENDERS = ("convert", "convert-threads", "floor", "globox")
 ROW = b"0 0.500000 0.500000 0.100000 0.100000\n"
+HELPER_PEAK_KB: list[int] = []
 
 
 def generate(root: Path, images: int, boxes_per_image: int, seed: int = 0) -> dict[str, Any]:
@@ -102,9 +105,19 @@ def generate(root: Path, images: int, boxes_per_image: int, seed: int = 0) -> di
 
 def child(name: str, dataset: Path, out: Path) -> float:
     """Run one contender; returns the seconds its work took."""
-    if name == "convert":
-        from trainer_sdk.convert import convert_dataset
+    if name.startswith("convert"):
+        from trainer_sdk.convert import convert_dataset, writer_process
 
+        # convert-threads: the label files written by threads of this process (no helper).
+        writer_process.USE_PROCESS = name == "convert"
+        close = writer_process.FileSink.close
+
+        def close_and_note_peak(sink: writer_process.FileSink) -> None:
+            close(sink)
+            if sink.helper_peak_kb is not None:
+                HELPER_PEAK_KB.append(sink.helper_peak_kb)
+
+        writer_process.FileSink.close = close_and_note_peak  # type: ignore[method-assign]
         start = time.perf_counter()
         convert_dataset(dataset, "dice", "yolo", task_type="detection", output_dir=out)
         return time.perf_counter() - start
@@ -137,7 +150,8 @@ def child(name: str, dataset: Path, out: Path) -> float:
 
 
 def measure(name: str, dataset: Path, out: Path) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one contender in a fresh child process."""
+    """(seconds, peak RSS in MB) of one contender in a fresh child process (plus the peak of
+    the helper process it started, if any: both are alive at once)."""
     process = subprocess.Popen(
         [sys.executable, __file__, "--child", name, "--dataset", str(dataset), "--out", str(out)],
         stdout=subprocess.PIPE,
@@ -148,7 +162,8 @@ def measure(name: str, dataset: Path, out: Path) -> tuple[float, float]:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{name} failed with exit code {process.returncode}")
-    return float(json.loads(output)["seconds"]), usage.ru_maxrss / 1024
+    result = json.loads(output)
+    return float(result["seconds"]), usage.ru_maxrss / 1024 + float(result["helper_mb"])
 
 
 def main() -> int:
@@ -166,7 +181,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps({"seconds": child(args.child, args.dataset, args.out)}))
+        seconds = child(args.child, args.dataset, args.out)
+        # Peak memory of the converter's helper process, if any: it runs alongside, so the
+        # parent adds it to this process's peak. (Its ru_maxrss would not do: Linux carries the
+        # parent's peak into a child across fork and exec; the helper reports its VmHWM.)
+        helper = max(HELPER_PEAK_KB, default=0) / 1024
+        print(json.dumps({"seconds": seconds, "helper_mb": helper}))
         return 0
     images = args.images or (2_000 if args.small else 50_000)
     if args.generate:

@@ -10,8 +10,12 @@ from typing import Any
 import pytest
 from dice_builder import read_tree, write_dataset
 
-from trainer_sdk.convert import MAX_LISTED_PROBLEMS, InvalidDatasetError, convert_dataset
-from trainer_sdk.convert import yolo as yolo_module
+from trainer_sdk.convert import (
+    MAX_LISTED_PROBLEMS,
+    InvalidDatasetError,
+    convert_dataset,
+    writer_process,
+)
 from trainer_sdk.errors import ConfigError, DatasetError
 
 
@@ -201,11 +205,11 @@ def test_interrupted_run_keeps_the_previous_output(
     before = read_tree(root)
 
     def broken(folder: str, files: list[tuple[str, bytes]], threads: int | None = None) -> None:
-        Path(folder).mkdir(parents=True)
+        Path(folder).mkdir(parents=True, exist_ok=True)
         (Path(folder) / files[0][0]).write_bytes(b"half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(yolo_module, "write_files", broken)
+    monkeypatch.setattr(writer_process, "write_files", broken)
     with pytest.raises(OSError, match="No space left"):
         convert_dataset(root, task_type="detection")
     assert read_tree(root) == before
@@ -225,3 +229,23 @@ def test_a_folder_the_converter_did_not_write_is_never_replaced(tmp_path: Path) 
     convert_dataset(root, task_type="detection")
     convert_dataset(root, task_type="detection")  # its own output is replaced
     assert (root / "labels" / "1.txt").read_text() == "0 0.200000 0.200000 0.200000 0.200000\n"
+
+
+def test_helper_process_writes_the_same_files_and_reports_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Above 1024 images the label files are written by a helper process.
+    images = [image(n, f"d{n % 3}/{n}.jpg") for n in range(1, 1301)]
+    root = write_dataset(tmp_path / "ds", document(images))
+    convert_dataset(root, task_type="detection")
+    by_process = read_tree(root)
+    assert len([k for k in by_process if k.startswith("labels/")]) == 1300 + 1  # + the marker
+    monkeypatch.setattr(writer_process, "USE_PROCESS", False)
+    convert_dataset(root, task_type="detection", output_dir=tmp_path / "threads")
+    assert read_tree(tmp_path / "threads") == by_process
+
+    monkeypatch.setattr(writer_process, "USE_PROCESS", True)
+    sink = writer_process.FileSink(str(tmp_path / "sink"), [f"{n}.txt" for n in range(2000)])
+    with sink, pytest.raises(OSError, match="writing the label files failed: FileNotFound"):
+        sink.send([("no/such/folder.txt", b"x")])
+        sink.close()
