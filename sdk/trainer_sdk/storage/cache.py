@@ -201,7 +201,11 @@ class DatasetCache:
             dest_dir,
         )
         if outcome != "hit":
-            self.evict()
+            try:
+                self.evict()
+            except OSError as error:
+                # The job has its dataset; a cache that cannot shrink is the node's problem.
+                logger.warning("dataset cache: eviction failed (%s); the cache may grow", error)
         return CacheResult(path=str(Path(dest_dir)), outcome=outcome, entry=name)
 
     def entries(self) -> list[CacheEntry]:

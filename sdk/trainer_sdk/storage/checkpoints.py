@@ -48,7 +48,7 @@ class CheckpointStore:
             name = name[: -len(CHECKPOINT_SUFFIX)]
         if not isinstance(name, str) or not _NAME.match(name) or set(name) == {"."}:
             raise CheckpointError(
-                f"checkpoint name {name!r} is not a plain name (letters, digits, '.', '_', '-'); "
+                f"checkpoint name {name!r} does not match {_NAME.pattern}; "
                 "use e.g. 'best', 'last' or 'epoch_50'"
             )
         path = Path(local_path)
