@@ -4,7 +4,11 @@ noqa, every output format, --explain, build errors, and secrets that never reach
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,3 +175,50 @@ def test_pre_commit_hook_runs_on_trainers_and_their_dockerfiles() -> None:
         assert files.search(name), name
     for name in ("engine.py", "Dockerfile/readme.md", "mytrain.py", "notes.txt"):
         assert not files.search(name), name
+
+
+def test_a_schema_change_reaches_the_dockerfile_rules_through_codegen(tmp_path: Path) -> None:
+    """Add a credential word to the lifecycle schema, regenerate: an ENV using it is reported."""
+    (tmp_path / "Dockerfile").write_text(
+        TEMPLATE.replace(CMD, f"ENV MODEL_SIGNING_KEY=abc\n{CMD}"), encoding="utf-8"
+    )
+    schemas = tmp_path / "schemas"
+    shutil.copytree(ROOT / "schemas", schemas)
+
+    def lint_with(generated: Path | None) -> subprocess.CompletedProcess[str]:
+        env = dict(os.environ)
+        if generated is not None:
+            env["PYTHONPATH"] = os.pathsep.join([str(generated), env.get("PYTHONPATH", "")])
+        return subprocess.run(
+            [sys.executable, "-m", "trainer_tools.trainer_lint", "--isolated", "Dockerfile"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    before = lint_with(None)
+    assert before.returncode == EXIT_CLEAN, before.stdout + before.stderr
+    doc = json.loads((schemas / "lifecycle.json").read_text(encoding="utf-8"))
+    doc["x-lint-vocabulary"]["secret_name_parts"].append("SIGNING_KEY")
+    (schemas / "lifecycle.json").write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "generated"
+    out.mkdir()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trainer_tools.codegen",
+            "--schemas",
+            str(schemas),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    after = lint_with(out)
+    assert after.returncode == EXIT_FINDINGS, after.stdout + after.stderr
+    assert "TRL104 ENV MODEL_SIGNING_KEY" in after.stdout

@@ -145,6 +145,13 @@ MUTATIONS = [
         "FROM python:${PYTHON}-slim AS runtime",
     ),
     m(
+        GT,
+        "bundle-not-beside-train-py",
+        [("COPY trainer_sdk.py ./", "COPY trainer_sdk.py /opt/sdk/")],
+        "TRL102",
+        "COPY trainer_sdk.py /opt/sdk/",
+    ),
+    m(
         INH,
         "final-not-from-base",
         [
@@ -367,3 +374,12 @@ def test_a_copy_docker_rejects_puts_nothing_in_the_image() -> None:
     assert lint(text) == [("TRL102", line_of(text, PRODUCTION))]
     folder = read(GT).replace("COPY trainer_sdk.py ./\n", "COPY trainer_sdk.py helpers.py /app/\n")
     assert lint(folder) == []
+
+
+def test_a_bundle_on_pythonpath_is_importable() -> None:
+    moved = read(GT).replace("COPY trainer_sdk.py ./", "COPY trainer_sdk.py /opt/sdk/")
+    assert [c for c, _ in lint(moved)] == ["TRL102"]
+    on_path = moved.replace(GT_CMD, f"ENV PYTHONPATH=/opt/sdk:/other\n{GT_CMD}")
+    assert lint(on_path) == []
+    from_argument = moved.replace(GT_CMD, f"ARG PYTHONPATH\n{GT_CMD}")
+    assert lint(from_argument) == []  # set at build time: cannot be known, not reported

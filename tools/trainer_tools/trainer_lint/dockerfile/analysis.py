@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import posixpath
 from pathlib import Path
 
 from trainer_tools.trainer_lint.contract import ContractFacts
@@ -38,6 +39,18 @@ class DockerfileAnalysis:
     def entry(self) -> EntryPoint | None:
         """The container's command (None: no `CMD` or `ENTRYPOINT` in the final stage)."""
         return entry_point(self.final, self.facts)
+
+    def copied_to(self, name: str) -> list[str]:
+        """Where the final image gets files named `name` by `COPY`/`ADD` (sorted)."""
+        return sorted(
+            {
+                copy.target_of(source)
+                for copy in self.final.copies
+                if copy.from_image is None
+                for source in copy.sources
+                if posixpath.basename(source.rstrip("/")) == name
+            }
+        )
 
     def stage_label(self, view: StageView) -> str:
         """`stage 'builder'` or `stage 2` for messages."""

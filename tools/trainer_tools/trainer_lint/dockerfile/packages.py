@@ -313,11 +313,10 @@ class SdkSearch:
                     break
         return out
 
-    def has_sdk(self, stage: Stage) -> bool:
-        """The SDK is in the stage's file system at its end."""
-        if any(True for _ in self.bundle_copies(stage)) or self.folder_copies(stage):
-            return True
-        if self.stage_installs(stage):
+    def other_routes(self, stage: Stage) -> bool:
+        """The SDK reaches the stage some other way than a `trainer_sdk.py` copied from the
+        build context: a folder copy, an install, or a copy from another stage."""
+        if self.folder_copies(stage) or self.stage_installs(stage):
             return True
         for copy in self.model.view(stage).copies:
             origin = copy.from_stage
@@ -332,6 +331,10 @@ class SdkSearch:
                 if any(t == folder or t.startswith(folder.rstrip("/") + "/") for t in locations):
                     return True
         return False
+
+    def has_sdk(self, stage: Stage) -> bool:
+        """The SDK is in the stage's file system at its end."""
+        return any(True for _ in self.bundle_copies(stage)) or self.other_routes(stage)
 
     def stranded_installs(self, final: Stage) -> list[Install]:
         """Installs of the SDK in stages whose packages never reach `final`."""

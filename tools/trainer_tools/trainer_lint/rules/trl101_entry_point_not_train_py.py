@@ -54,15 +54,7 @@ def check(analysis: DockerfileAnalysis) -> Iterator[Finding]:
         return
     if analysis.sdk.folder_copies(final.stage):
         return  # a copied folder may put train.py anywhere
-    targets = sorted(
-        {
-            copy.target_of(source)
-            for copy in final.copies
-            if copy.from_image is None
-            for source in copy.sources
-            if posixpath.basename(source.rstrip("/")) == script_name
-        }
-    )
+    targets = analysis.copied_to(script_name)
     if targets and entry.script not in targets:
         yield analysis.finding(
             CODE,

@@ -7,13 +7,17 @@ runs an installer of the vocabulary (`pip install`, `uv pip install`, `uv sync`,
 the Dockerfile's folder), or copies `--from` a stage that installed it a folder holding that
 stage's site-packages or virtual environment, or that stage's `trainer_sdk.py`. The finding is at
 the final `FROM`; it names a stage that installs the SDK but does not reach the final image.
+When the only SDK is a copied `trainer_sdk.py`, it must also be importable by `train.py`: in the
+script's folder or in a folder of `PYTHONPATH` (otherwise reported at the `COPY`).
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
 from trainer_tools.trainer_lint.dockerfile.analysis import DockerfileAnalysis
+from trainer_tools.trainer_lint.dockerfile.image import Copy, resolve_path
 from trainer_tools.trainer_lint.finding import Finding
 
 CODE = "TRL102"
@@ -22,9 +26,13 @@ CODE = "TRL102"
 def check(analysis: DockerfileAnalysis) -> Iterator[Finding]:
     """Report a final image without the SDK."""
     final = analysis.final
-    if analysis.sdk.has_sdk(final.stage):
-        return
     facts = analysis.facts
+    bundles = list(analysis.sdk.bundle_copies(final.stage))
+    if analysis.sdk.other_routes(final.stage):
+        return
+    if bundles:
+        yield from _importable(analysis, bundles)
+        return
     stranded = analysis.sdk.stranded_installs(final.stage)
     note = ""
     if stranded:
@@ -40,4 +48,33 @@ def check(analysis: DockerfileAnalysis) -> Iterator[Finding]:
         f"the final image has no SDK: nothing copies {facts.sdk_bundle} or installs "
         f"{facts.sdk_distribution} into {analysis.stage_label(final)}{note}; add "
         f"`COPY {facts.sdk_bundle} ./` next to {facts.entry_script}",
+    )
+
+
+def _importable(analysis: DockerfileAnalysis, bundles: list[tuple[Copy, str]]) -> Iterator[Finding]:
+    """Report a `trainer_sdk.py` that `python train.py` cannot import."""
+    entry = analysis.entry
+    facts = analysis.facts
+    if entry is None or entry.script is None or entry.unknown:
+        return  # TRL101's business
+    if posixpath.basename(entry.script) != facts.entry_script:
+        return
+    targets = analysis.copied_to(facts.entry_script)
+    if targets and entry.script not in targets:
+        return  # the script itself is elsewhere: TRL101 reports it
+    folders = {posixpath.dirname(entry.script)}
+    python_path = analysis.final.variables.get("PYTHONPATH")
+    if python_path is None and "PYTHONPATH" in analysis.final.variables:
+        return  # set from a build argument: cannot be known
+    folders |= {resolve_path(p, "/") for p in (python_path or "").split(":") if p}
+    if any(posixpath.dirname(target) in folders for _, target in bundles):
+        return
+    copy, target = bundles[-1]
+    folder = posixpath.dirname(target)
+    yield analysis.finding(
+        CODE,
+        copy.instruction,
+        f"{facts.sdk_bundle} is copied to {folder}, but {facts.entry_script} runs from "
+        f"{posixpath.dirname(entry.script)} and Python imports from the script's folder and "
+        f"PYTHONPATH only: copy it next to {facts.entry_script} or add {folder} to PYTHONPATH",
     )
