@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass
 
 from trainer_tools.trainer_lint.contract import ContractFacts
@@ -125,11 +126,12 @@ def _read(
         )
         if script_index is not None and flags and script_index + 1 < len(words):
             return _read_script(words[script_index + 1], workdir, facts, depth)
-        return None, None, name, False
+        return None, None, shlex.join(words[:3]), False
     if is_python(words[0], facts):
         script, program = _python_script(words)
         return script, (resolve_path(script, workdir) if script else None), program, False
-    return None, None, words[0], False
+    # What runs instead, with its first arguments: `bash run.sh`, `torchrun --nproc-per-node=2`.
+    return None, None, shlex.join(words[:2]), False
 
 
 def _read_script(
