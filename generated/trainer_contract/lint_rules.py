@@ -15,6 +15,7 @@ __all__ = [
     "CALLBACK_REGISTRARS",
     "CPU_DEVICE",
     "DOCKERFILE_NAMES",
+    "DOCKERFILE_NAME_EXCLUSIONS",
     "END_HOOKS",
     "ENTRY_RUNNER",
     "ENTRY_SCRIPT",
@@ -657,6 +658,12 @@ DOCKERFILE_NAMES: Final[tuple[str, ...]] = (
     "Dockerfile",
     "*.Dockerfile",
     "Dockerfile.*",
+)
+DOCKERFILE_NAME_EXCLUSIONS: Final[tuple[str, ...]] = (
+    "*.dockerignore",
+    "*.md",
+    "*.py",
+    "*.txt",
 )
 PYTHON_EXECUTABLES: Final[tuple[str, ...]] = (
     "python",

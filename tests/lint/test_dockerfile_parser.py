@@ -78,6 +78,13 @@ def test_flags_come_before_the_arguments() -> None:
     assert copy.arguments == "/a /b"
 
 
+def test_flags_are_read_only_where_docker_reads_them() -> None:
+    parsed = parse_dockerfile("FROM x\nCMD --help\nENTRYPOINT --version now\n")
+    cmd, entrypoint = parsed.final.instructions
+    assert (dict(cmd.flags), cmd.arguments) == ({}, "--help")
+    assert entrypoint.arguments == "--version now"
+
+
 def test_stages_are_named_case_insensitively_and_by_index() -> None:
     parsed = parse_dockerfile("ARG V=1\nFROM a AS Builder\nRUN x\nfrom builder as final\nRUN y\n")
     assert [s.name for s in parsed.stages] == ["builder", "final"]

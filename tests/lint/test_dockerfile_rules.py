@@ -360,6 +360,10 @@ def test_enabled_codes_select_dockerfile_rules() -> None:
         ("Dockerfile.cuda", True),
         ("dockerfile", False),
         ("Dockerfile_notes.md", False),
+        ("Dockerfile.dockerignore", False),
+        ("gpu.Dockerfile.dockerignore", False),
+        ("Dockerfile.md", False),
+        ("Dockerfile.py", False),
         ("train.py", False),
     ],
 )

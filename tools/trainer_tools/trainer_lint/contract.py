@@ -74,6 +74,8 @@ class ContractFacts:
     """The single-file SDK a Dockerfile copies (`trainer_sdk.py`: the SDK module's file)."""
     sdk_distribution: str
     dockerfile_names: tuple[str, ...]
+    dockerfile_name_exclusions: tuple[str, ...]
+    """Names that match `dockerfile_names` but are not Dockerfiles (`Dockerfile.dockerignore`)."""
     python_executables: tuple[str, ...]
     entry_wrappers: frozenset[str]
     package_installers: tuple[tuple[str, ...], ...]
@@ -144,6 +146,7 @@ def facts() -> ContractFacts:
         sdk_bundle=f"{lint_rules.SDK_MODULE}.py",
         sdk_distribution=lint_rules.SDK_DISTRIBUTION,
         dockerfile_names=lint_rules.DOCKERFILE_NAMES,
+        dockerfile_name_exclusions=lint_rules.DOCKERFILE_NAME_EXCLUSIONS,
         python_executables=lint_rules.PYTHON_EXECUTABLES,
         entry_wrappers=frozenset(lint_rules.ENTRY_WRAPPERS),
         package_installers=tuple(tuple(i.split()) for i in lint_rules.PACKAGE_INSTALLERS),

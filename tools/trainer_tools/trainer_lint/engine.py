@@ -66,9 +66,13 @@ class FileResult:
 
 
 def is_dockerfile(path: Path | str) -> bool:
-    """The file name is a Dockerfile's (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`)."""
+    """The file name is a Dockerfile's (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`), and not
+    one of the files named after one (`Dockerfile.dockerignore`, `Dockerfile.md`)."""
     name = Path(path).name
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in facts().dockerfile_names)
+    known = facts()
+    if any(fnmatch.fnmatchcase(name, pattern) for pattern in known.dockerfile_name_exclusions):
+        return False
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in known.dockerfile_names)
 
 
 def lint_source(

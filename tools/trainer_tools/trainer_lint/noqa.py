@@ -69,7 +69,7 @@ def dockerfile_noqa_lines(dockerfile: Dockerfile) -> dict[int, frozenset[str]]:
         above = instruction.line - 1
         while above in dockerfile.comments:
             match = _NOQA.search(dockerfile.comments[above])
-            if match is not None and match.start() == 0:
+            if match is not None:
                 codes |= _codes(match)
             above -= 1
         for _, text in instruction.lines:

@@ -63,6 +63,8 @@ _DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(.*?)\s*$")
 _HEREDOC = re.compile(r"<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 _EXEC_FORM_INSTRUCTIONS = frozenset({"CMD", "ENTRYPOINT", "RUN", "SHELL"})
+# Instructions that take `--name=value` flags; elsewhere `--x` is an argument (`CMD --help`).
+_FLAG_INSTRUCTIONS = frozenset({"FROM", "COPY", "ADD", "RUN", "HEALTHCHECK"})
 
 
 class DockerfileSyntaxError(TrainerSyntaxError):
@@ -319,7 +321,10 @@ def parse_dockerfile(text: str, path: str = "Dockerfile") -> Dockerfile:
                 f"unknown instruction {keyword!r}: instructions are "
                 f"{', '.join(sorted(INSTRUCTIONS))}",
             )
-        flags, arguments = _flags(rest.strip())
+        if keyword_upper in _FLAG_INSTRUCTIONS:
+            flags, arguments = _flags(rest.strip())
+        else:
+            flags, arguments = {}, rest.strip()
         heredocs: list[str] = []
         if keyword_upper in _HEREDOC_INSTRUCTIONS and "<<" in arguments:
             for match in _HEREDOC.finditer(arguments):
