@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faulty_proxy import FaultyProxy
 from s3_dataset_builder import annotation_document, image_bytes, new_dataset_id, put_dataset
 from s3_support import DATASETS_BUCKET, StorageEnv
 
-from trainer_sdk.errors import DatasetError, NetworkError
+from trainer_sdk.errors import DatasetError, NetworkError, ResourceError
 from trainer_sdk.storage import StorageService
 from trainer_sdk.storage.datasets import MISSING_LISTED_LIMIT, DatasetDownloader
 from trainer_sdk.storage.fetch import ObjectFetcher
@@ -271,3 +273,21 @@ def test_a_file_that_keeps_failing_leaves_no_dataset(
     assert seaweed.endpoint in str(caught.value)
     assert proxy.failures == 3
     assert os.listdir(out) == []
+
+
+def test_a_dataset_larger_than_the_free_space_is_refused_up_front(
+    seaweed: SeaweedServer,
+    service: StorageService,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dataset = put_dataset(seaweed.client(), DATASETS_BUCKET, file_names=["a.jpg"], image_size=4096)
+    real = shutil.disk_usage
+
+    def nearly_full(path: str) -> Any:
+        return real(path)._replace(free=1000)
+
+    monkeypatch.setattr("trainer_sdk.storage.datasets.shutil.disk_usage", nearly_full)
+    with pytest.raises(ResourceError, match="only 1000 B are free"):
+        service.download_dataset(dataset.dataset_id, tmp_path / "full")
+    assert not (tmp_path / "full").exists()

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trainer_sdk.errors import DatasetError
-from trainer_sdk.storage.safety import ensure_no_links, safe_relative_path, safe_relative_str
+from trainer_sdk.storage.safety import safe_relative_path, safe_relative_str
 from trainer_sdk.storage.staging import StagedFolder
 
 _ROOT = "/srv/dataset"
@@ -68,17 +68,16 @@ def test_harmless_names_are_normalised() -> None:
     assert safe_relative_path("..hidden.jpg", what="x") == PurePosixPath("..hidden.jpg")
 
 
-def test_links_on_the_way_are_refused(tmp_path: Path) -> None:
+def test_merging_never_follows_a_link(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
-    root = tmp_path / "root"
-    (root / "real").mkdir(parents=True)
-    (root / "real" / "link").symlink_to(outside)
-    with pytest.raises(DatasetError, match="link"):
-        ensure_no_links(root, PurePosixPath("real/link/x.jpg"), what="file_name")
-    assert (
-        ensure_no_links(root, PurePosixPath("real/new/x.jpg"), what="f") == root / "real/new/x.jpg"
-    )
+    dest = tmp_path / "dest"
+    (dest / "real").mkdir(parents=True)
+    (dest / "real" / "link").symlink_to(outside)
+    with pytest.raises(DatasetError, match="link"), StagedFolder(dest) as stage:
+        (stage / "real" / "link").mkdir(parents=True)
+        (stage / "real" / "link" / "x.jpg").write_bytes(b"x")
+    assert list(outside.iterdir()) == []
 
 
 def test_staged_folder_appears_only_on_success(tmp_path: Path) -> None:

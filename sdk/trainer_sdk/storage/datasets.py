@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from trainer_sdk.errors import DatasetError
+from trainer_sdk.errors import DatasetError, ResourceError
 from trainer_sdk.storage.annotations import ImageRef, listed_images, load_annotation_file
 from trainer_sdk.storage.fetch import FetchedFile, FetchItem, ObjectFetcher
 from trainer_sdk.storage.layout import ANNOTATION_FILE_PATTERN, dataset_prefix, is_dataset_side_file
-from trainer_sdk.storage.progress import TransferProgress
+from trainer_sdk.storage.progress import TransferProgress, format_bytes
 from trainer_sdk.storage.s3 import ObjectInfo, S3Storage
 from trainer_sdk.storage.safety import safe_relative_path
 from trainer_sdk.storage.staging import StagedFolder
@@ -121,6 +122,14 @@ class DatasetDownloader:
             raise self._not_found(dataset_id)
         _check_tree_shape(shape)
         total = sum(obj.size for obj in objects)
+        free = shutil.disk_usage(folder).free
+        if total > free:
+            # Fail before the first byte rather than with a full disk halfway through.
+            raise ResourceError(
+                f"dataset {dataset_id} needs {format_bytes(total)} but only {format_bytes(free)} "
+                f"are free where it is being written ({folder.parent}); free space or choose a "
+                "destination on a larger volume (TMP_DIR)"
+            )
         with TransferProgress(
             f"dataset {dataset_id}", total_files=len(items), total_bytes=total
         ) as progress:

@@ -1,19 +1,19 @@
 """Keep every downloaded file inside its destination folder.
 
-Object keys and annotation `file_name`s come from outside the job. One that is absolute, climbs
-with `..`, or walks through a symbolic link would write anywhere the job can; each is refused with
-a `DatasetError` naming the offending value and where it came from.
+Object keys and annotation `file_name`s come from outside the job. One that is absolute or climbs
+with `..` would write anywhere the job can; each is refused with a `DatasetError` naming the
+offending value and where it came from. (Links are the other way out: downloads are built in a
+fresh staged folder, and `staging.merge_into` refuses to move anything through a link.)
 """
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from trainer_sdk.errors import DatasetError
 
-__all__ = ["ensure_no_links", "safe_relative_path", "safe_relative_str"]
+__all__ = ["safe_relative_path", "safe_relative_str"]
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -60,22 +60,3 @@ def safe_relative_str(name: str, *, what: str) -> str:
         if "" not in parts and "." not in parts and ".." not in parts:
             return name
     return safe_relative_path(name, what=what).as_posix()
-
-
-def ensure_no_links(root: Path, relative: PurePosixPath, *, what: str) -> Path:
-    """Return `root / relative` after checking that no existing part of it below `root` is a link.
-
-    A link planted in the destination (by an earlier job or a hostile archive) would redirect the
-    write outside `root`.
-    """
-    current = root
-    for part in relative.parts:
-        current = current / part
-        if os.path.islink(current):
-            raise DatasetError(
-                f"{what} {relative.as_posix()!r} would be written through the link {current}; "
-                "remove the link or choose an empty destination folder"
-            )
-        if not os.path.lexists(current):
-            break
-    return root.joinpath(*relative.parts)
