@@ -308,3 +308,52 @@ def test_env_overrides_are_parsed_in_both_spellings_and_checked() -> None:
     for bad in (["t.py", "--env", "NOEQUALS"], ["t.py", "--epochs", "0"]):
         with pytest.raises(SystemExit):
             parser.parse_args(bad)
+
+
+# --------------------------------------------------------------------------- trainer process
+
+
+def test_processes_a_trainer_leaves_behind_are_stopped_not_waited_for(tmp_path: Path) -> None:
+    import os
+    import sys
+    import time
+
+    from trainer_tools.dry_run.trainer_process import run_trainer
+
+    pid_file = tmp_path / "orphan.pid"
+    train_py = tmp_path / "train.py"
+    train_py.write_text(
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "print('leaving a worker behind', flush=True)\n"
+    )
+    lines: list[str] = []
+    started = time.monotonic()
+    run = run_trainer(train_py, dict(os.environ), write=lines.append, drain_seconds=0.5)
+    assert time.monotonic() - started < 20  # not the worker's 600 s
+    assert run.exit_code == 0 and not run.timed_out
+    assert lines == ["train | leaving a worker behind"]
+    orphan = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{orphan}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stat = Path(f"/proc/{orphan}/stat")
+    # Gone, or a zombie waiting for init to reap it: either way it no longer runs.
+    assert not stat.exists() or stat.read_text().split()[2] == "Z"
+    assert sys.executable  # the trainer ran with this interpreter by default
+
+
+def test_a_trainer_that_outlives_its_timeout_is_stopped_with_its_group(tmp_path: Path) -> None:
+    import os
+
+    from trainer_tools.dry_run.trainer_process import run_trainer
+
+    train_py = tmp_path / "train.py"
+    train_py.write_text("import time\nprint('start', flush=True)\ntime.sleep(600)\n")
+    run = run_trainer(train_py, dict(os.environ), write=lambda line: None, timeout=1.0)
+    assert run.timed_out
+    assert run.exit_code != 0
+    # SIGINT came first, so that a trainer can still report its failure: Python shows it.
+    assert run.output_tail[0] == "start"
+    assert run.output_tail[-1] == "KeyboardInterrupt"

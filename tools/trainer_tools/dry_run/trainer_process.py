@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 __all__ = ["TrainerRun", "run_trainer", "stop_process_group"]
 
@@ -49,6 +50,18 @@ def stop_process_group(proc: subprocess.Popen[bytes], grace: float = 5.0) -> Non
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _pump(
+    stream: IO[bytes], out: Callable[[str], None], prefix: str, tail: list[str], keep: int
+) -> None:
+    """Copy the trainer's output line by line (runs in its own thread)."""
+    for raw in stream:
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        tail.append(line)
+        if len(tail) > keep:
+            del tail[0]
+        out(prefix + line)
+
+
 def run_trainer(
     train_py: Path,
     env: Mapping[str, str],
@@ -58,11 +71,14 @@ def run_trainer(
     timeout: float | None = None,
     python: Sequence[str] | None = None,
     tail_lines: int = 40,
+    drain_seconds: float = 2.0,
 ) -> TrainerRun:
     """Run `python TRAIN_PY` in its folder with exactly `env`; stream each output line to `write`.
 
     Stops the whole process group when the timeout passes or when the caller is interrupted
-    (the `KeyboardInterrupt` is re-raised after the stop).
+    (the `KeyboardInterrupt` is re-raised after the stop). When the trainer exits but leaves
+    processes behind (workers still holding its output), they get `drain_seconds` to finish
+    writing and are then stopped: the dry-run never waits on orphans.
     """
     out = write if write is not None else _stderr_line
     command = [*(python or [sys.executable, "-u"]), str(train_py)]
@@ -76,38 +92,35 @@ def run_trainer(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    assert proc.stdout is not None  # PIPE was requested
     tail: list[str] = []
-    timed_out = threading.Event()
-
-    def on_timeout() -> None:
-        timed_out.set()
-        stop_process_group(proc)
-
-    timer = threading.Timer(timeout, on_timeout) if timeout else None
+    pump = threading.Thread(
+        target=_pump, args=(proc.stdout, out, prefix, tail, tail_lines), daemon=True
+    )
+    pump.start()
+    timed_out = False
     try:
-        if timer is not None:
-            timer.daemon = True
-            timer.start()
-        assert proc.stdout is not None  # PIPE was requested
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            tail.append(line)
-            if len(tail) > tail_lines:
-                del tail[0]
-            out(prefix + line)
-        code = proc.wait()
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            stop_process_group(proc)
+            code = proc.wait()
+        pump.join(drain_seconds)
+        if pump.is_alive():
+            # Something the trainer started still holds its output: stop the whole group.
+            stop_process_group(proc, grace=1.0)
+            pump.join(drain_seconds)
     except BaseException:
         stop_process_group(proc)
         raise
     finally:
-        if timer is not None:
-            timer.cancel()
-        if proc.stdout is not None:
+        if not pump.is_alive():
             proc.stdout.close()
     return TrainerRun(
         exit_code=code,
         duration_seconds=time.monotonic() - started,
-        timed_out=timed_out.is_set(),
+        timed_out=timed_out,
         output_tail=tuple(tail),
     )
 
