@@ -149,6 +149,7 @@ def test_expand_substitutes_known_variables_only() -> None:
     assert expand("${NOPE:-fallback}", variables) == "fallback"
     assert expand("$NOPE", variables) is None
     assert expand("$UNSET", variables) is None
+    assert expand("/opt/venv/bin:$PATH", variables, partial=True) == "/opt/venv/bin:"
 
 
 def test_key_values_of_env_and_arg() -> None:

@@ -387,3 +387,25 @@ def test_a_bundle_on_pythonpath_is_importable() -> None:
     assert lint(on_path) == []
     from_argument = moved.replace(GT_CMD, f"ARG PYTHONPATH\n{GT_CMD}")
     assert lint(from_argument) == []  # set at build time: cannot be known, not reported
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "RUN /opt/env/bin/pip install trainer-sdk",
+        "ENV PATH=/opt/env/bin:$PATH\nRUN pip install trainer-sdk",
+        "RUN python -m venv /opt/env && /opt/env/bin/python -m pip install trainer-sdk",
+    ],
+)
+def test_an_environment_copied_from_the_stage_that_installed_the_sdk_carries_it(
+    install: str,
+) -> None:
+    text = (
+        f"FROM continuumio/miniconda3 AS env\n{install}\n"
+        "FROM debian:bookworm-slim\nCOPY --from=env /opt/env /opt/env\nWORKDIR /app\n"
+        'COPY train.py .\nUSER nobody\nCMD ["/opt/env/bin/python", "train.py"]\n'
+    )
+    assert lint(text) == []
+    assert [c for c, _ in lint(text.replace("/opt/env /opt/env", "/opt/other /opt/env"))] == [
+        "TRL102"
+    ]

@@ -148,7 +148,12 @@ class ImageModel:
                         variables.setdefault(name, self.global_variables.get(name))
             elif keyword == "ENV":
                 for name, value in key_values(instruction.arguments):
-                    variables[name] = expand(value, variables) if value is not None else None
+                    # A search path keeps what the Dockerfile adds even when it extends an
+                    # inherited value (`PATH=/opt/venv/bin:$PATH`).
+                    partial = name.endswith("PATH")
+                    variables[name] = (
+                        expand(value, variables, partial=partial) if value is not None else None
+                    )
             elif keyword == "WORKDIR":
                 folder = expand(instruction.arguments.strip(), variables)
                 # An unknown folder keeps the last known one: better than a wrong guess.

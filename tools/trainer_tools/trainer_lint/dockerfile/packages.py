@@ -72,6 +72,10 @@ _VALUE_OPTIONS = frozenset(
 )
 _REQUIREMENT_OPTIONS = frozenset({"-r", "--requirement", "--requirements"})
 _EDITABLE_OPTIONS = frozenset({"-e", "--editable"})
+# Folders of system executables: an install through them goes to the system site-packages.
+_SYSTEM_BIN = frozenset(
+    {"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"}
+)
 _VENV_COMMANDS = (("python", "-m", "venv"), ("uv", "venv"), ("virtualenv",))
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
@@ -209,6 +213,19 @@ class SdkSearch:
                 return normal[len(pattern) :]
         return None
 
+    def _environment_of(self, command: list[str], run: Run) -> list[str]:
+        """Environments an installer may write into: the one of an installer called by its path
+        (`/opt/venv/bin/pip` -> `/opt/venv`), and those whose `bin` is on the stage's `PATH`."""
+        found: list[str] = []
+        words = [w for w in command if not _ASSIGNMENT.match(w)]
+        if words and posixpath.dirname(words[0]).endswith("/bin"):
+            found.append(posixpath.dirname(posixpath.dirname(words[0])))
+        for entry in (run.variables.get("PATH") or "").split(":"):
+            folder = entry.rstrip("/")
+            if folder.endswith("/bin") and folder not in _SYSTEM_BIN:
+                found.append(posixpath.dirname(folder))
+        return [resolve_path(f, run.workdir) for f in found if f]
+
     def installs(self, run: Run, copies: tuple[Copy, ...]) -> Install | None:
         """The install of the SDK in one `RUN`, if it has one."""
         for command in simple_commands(run.script):
@@ -243,7 +260,7 @@ class SdkSearch:
                 self._file_names_sdk(f, run, copies) for f in files
             )
             if named:
-                return Install(run, tuple(prefixes))
+                return Install(run, tuple(prefixes + self._environment_of(command, run)))
         return None
 
     def stage_installs(self, stage: Stage) -> list[Install]:

@@ -22,8 +22,10 @@ _VARIABLE = re.compile(
 _OPERATORS = frozenset({";", "&&", "||", "|", "&", ";;", "|&"})
 
 
-def expand(text: str, variables: Mapping[str, str | None]) -> str | None:
-    """`text` with its variables substituted; None when one of them is unknown."""
+def expand(text: str, variables: Mapping[str, str | None], *, partial: bool = False) -> str | None:
+    """`text` with its variables substituted; None when one of them is unknown, unless
+    `partial`, where an unknown variable becomes empty (for search paths such as
+    `PATH=/opt/venv/bin:$PATH`, whose inherited part the Dockerfile cannot see)."""
     unknown = False
 
     def substitute(match: re.Match[str]) -> str:
@@ -44,7 +46,7 @@ def expand(text: str, variables: Mapping[str, str | None]) -> str | None:
         return value
 
     result = _VARIABLE.sub(substitute, text)
-    return None if unknown else result
+    return None if unknown and not partial else result
 
 
 def split_words(text: str) -> list[str]:
