@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -291,3 +292,29 @@ def test_a_dataset_larger_than_the_free_space_is_refused_up_front(
     with pytest.raises(ResourceError, match="only 1000 B are free"):
         service.download_dataset(dataset.dataset_id, tmp_path / "full")
     assert not (tmp_path / "full").exists()
+
+
+def test_ranks_downloading_to_one_folder_at_once_all_succeed(
+    seaweed: SeaweedServer, storage_env: StorageEnv, tmp_path: Path
+) -> None:
+    dataset = put_dataset(
+        seaweed.client(), DATASETS_BUCKET, file_names=[f"{i}.jpg" for i in range(30)]
+    )
+    dest = tmp_path / "shared"
+    errors: list[BaseException] = []
+
+    def rank() -> None:
+        try:
+            with StorageService.from_env(storage_env(), job_id=1) as storage:
+                storage.download_dataset_selective(dataset.dataset_id, dest)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=rank) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(os.listdir(tmp_path)) == ["shared"]
+    assert len(list((dest / "images").iterdir())) == 30

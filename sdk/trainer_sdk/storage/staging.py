@@ -8,6 +8,7 @@ complete. A fresh destination is one `rename`; an existing folder receives the n
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -73,9 +74,13 @@ class StagedFolder:
         assert self.path is not None
         try:
             if exc_type is None:
-                if not os.path.lexists(self.dest):
+                try:
+                    # Fails if the destination exists and is not empty, which another rank or
+                    # job downloading to the same folder may have made it a moment ago.
                     os.rename(self.path, self.dest)
-                else:
+                except OSError as error:
+                    if error.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                        raise
                     merge_into(self.path, self.dest)
         finally:
             shutil.rmtree(self.path, ignore_errors=True)
