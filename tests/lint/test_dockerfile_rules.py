@@ -409,3 +409,33 @@ def test_an_environment_copied_from_the_stage_that_installed_the_sdk_carries_it(
     assert [c for c, _ in lint(text.replace("/opt/env /opt/env", "/opt/other /opt/env"))] == [
         "TRL102"
     ]
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        'project = "not a table"\n',
+        '[project]\ndependencies = "trainer-sdk"\noptional-dependencies = ["x"]\n',
+        "tool = 3\n",
+        "not toml [\n",
+    ],
+)
+def test_a_malformed_pyproject_names_nothing_and_does_not_crash(
+    pyproject: str, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    text = read(GT).replace("COPY trainer_sdk.py ./\n", "")
+    assert [c for c, _ in lint(text, tmp_path)] == ["TRL102"]
+
+
+def test_files_outside_the_build_context_are_never_read(tmp_path: Path) -> None:
+    context = tmp_path / "context"
+    context.mkdir()
+    (tmp_path / "outside.txt").write_text("trainer-sdk\n", encoding="utf-8")
+    (context / "requirements.txt").write_text("-r ../outside.txt\n", encoding="utf-8")
+    text = (
+        "FROM python:3.11\nWORKDIR /app\nCOPY requirements.txt ../outside.txt ./\n"
+        "RUN pip install -r requirements.txt -r outside.txt\nCOPY train.py ./\nUSER 1000\n"
+        'CMD ["python", "train.py"]\n'
+    )
+    assert [c for c, _ in lint(text, context)] == ["TRL102"]

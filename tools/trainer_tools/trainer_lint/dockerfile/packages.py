@@ -81,6 +81,17 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 
 
+def _table(data: Any, key: str) -> dict[str, Any]:
+    """`data[key]` when both are TOML tables, else an empty table (a malformed file names
+    nothing; it is not the linter's to judge)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def canonical_name(name: str) -> str:
     """PEP 503 normalised project name (`Trainer_SDK` -> `trainer-sdk`)."""
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -138,9 +149,17 @@ class SdkSearch:
                     return self.context / source / posixpath.relpath(target, folder)
         return None
 
+    def _inside_context(self, path: Path) -> bool:
+        """Docker sends only the build context; nothing outside it is read."""
+        assert self.context is not None
+        try:
+            return path.resolve().is_relative_to(self.context.resolve())
+        except OSError:
+            return False
+
     def _file_names_sdk(self, path: str, run: Run, copies: tuple[Copy, ...]) -> bool:
         found = self._context_file(path, run, copies)
-        if found is None or not found.is_file():
+        if found is None or not self._inside_context(found) or not found.is_file():
             return False
         try:
             text = found.read_text(encoding="utf-8")
@@ -155,14 +174,15 @@ class SdkSearch:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError:
             return False
-        project: dict[str, Any] = data.get("project", {})
+        project = _table(data, "project")
         if canonical_name(str(project.get("name", ""))) == self._sdk:
             return True  # the SDK's own source tree
-        specs: list[str] = [s for s in project.get("dependencies", []) if isinstance(s, str)]
-        for group in project.get("optional-dependencies", {}).values():
-            specs += [s for s in group if isinstance(s, str)]
-        poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
-        specs += [str(name) for name in poetry]
+        specs = _strings(project.get("dependencies"))
+        for group in _table(project, "optional-dependencies").values():
+            specs += _strings(group)
+        specs += [
+            str(name) for name in _table(_table(_table(data, "tool"), "poetry"), "dependencies")
+        ]
         return any(
             (m := _NAME.match(s)) is not None and canonical_name(m.group(1)) == self._sdk
             for s in specs
@@ -176,7 +196,7 @@ class SdkSearch:
             words = line.split()
             if words[0] in _REQUIREMENT_OPTIONS and len(words) > 1 and depth < 5:
                 nested = path.parent / words[1]
-                if nested.is_file():
+                if self._inside_context(nested) and nested.is_file():
                     try:
                         nested_text = nested.read_text(encoding="utf-8")
                     except (OSError, UnicodeDecodeError):
