@@ -222,3 +222,19 @@ def test_a_schema_change_reaches_the_dockerfile_rules_through_codegen(tmp_path: 
     after = lint_with(out)
     assert after.returncode == EXIT_FINDINGS, after.stdout + after.stderr
     assert "TRL104 ENV MODEL_SIGNING_KEY" in after.stdout
+
+
+def test_a_long_chain_of_stages_is_linted_and_inherits_from_the_first(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = (
+        "FROM python:3.11 AS s0\nWORKDIR /app\nCOPY trainer_sdk.py train.py ./\nUSER 1000\n"
+        'CMD ["python", "train.py"]\n'
+    )
+    chain = "".join(f"FROM s{i} AS s{i + 1}\n" for i in range(sys.getrecursionlimit() + 10))
+    (workdir / "Dockerfile").write_text(first + chain, encoding="utf-8")
+    assert run(["Dockerfile"], capsys)[0] == EXIT_CLEAN
+    (workdir / "Dockerfile").write_text(first.replace("USER 1000", "USER 0") + chain, "utf-8")
+    code, out, _ = run(["Dockerfile"], capsys)
+    assert code == EXIT_FINDINGS
+    assert finding_lines(out)[0].startswith("Dockerfile:4:1: TRL103 USER 0")

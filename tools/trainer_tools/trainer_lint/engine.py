@@ -175,6 +175,12 @@ def lint_file(
             )
         except TrainerSyntaxError as exc:
             return FileResult(shown, error=exc)
+        except RecursionError:
+            # Thousands of stages each built FROM the previous one: report, do not crash.
+            message = "RecursionError while analysing the file; it was not linted"
+            return FileResult(
+                shown, error=TrainerSyntaxError(shown, 1, 1, message, "internal error")
+            )
         return FileResult(shown, findings)
     entry = _is_entry(path, text, explicit)
     try:

@@ -110,9 +110,17 @@ class ImageModel:
         cached = self._views.get(stage.index)
         if cached is not None:
             return cached
+        # A base stage always comes earlier: compute in file order, without recursion (a chain
+        # of thousands of stages stays linear).
+        for earlier in self.dockerfile.stages[: stage.index + 1]:
+            if earlier.index not in self._views:
+                self._views[earlier.index] = self._compute(earlier)
+        return self._views[stage.index]
+
+    def _compute(self, stage: Stage) -> StageView:
         base = self.base_stage(stage)
         if base is not None:
-            start = self.view(base)
+            start = self._views[base.index]
             state = replace(start, stage=stage, chain=(*start.chain, stage))
         else:
             image = expand(stage.base, self.global_variables) or stage.base
@@ -121,9 +129,7 @@ class ImageModel:
                 chain=(stage,),
                 external_base=None if image.lower() == "scratch" else image,
             )
-        result = self._walk(stage, state, inherited=base is not None)
-        self._views[stage.index] = result
-        return result
+        return self._walk(stage, state, inherited=base is not None)
 
     @property
     def final(self) -> StageView:
