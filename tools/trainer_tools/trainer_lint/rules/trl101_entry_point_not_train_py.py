@@ -24,7 +24,8 @@ CODE = "TRL101"
 def check(analysis: DockerfileAnalysis) -> Iterator[Finding]:
     """Report an image whose command does not run train.py."""
     script_name = analysis.facts.entry_script
-    fix = f'end the Dockerfile with `CMD ["python", "{script_name}"]`'
+    python = analysis.facts.python_executables[0]
+    fix = f'end the Dockerfile with `CMD ["{python}", "{script_name}"]`'
     final = analysis.final
     entry = analysis.entry
     if entry is None:
@@ -41,7 +42,7 @@ def check(analysis: DockerfileAnalysis) -> Iterator[Finding]:
         yield analysis.finding(
             CODE,
             entry.instruction,
-            f"the entry point runs `{entry.program}`, not `python {script_name}`: {fix}",
+            f"the entry point runs `{entry.program}`, not `{python} {script_name}`: {fix}",
         )
         return
     if posixpath.basename(entry.script) != script_name:

@@ -21,10 +21,11 @@ def check(analysis: DockerfileAnalysis) -> Iterator[Finding]:
     if entry is None or not entry.via_shell:
         return
     script = analysis.facts.entry_script
+    python = analysis.facts.python_executables[0]
     yield analysis.finding(
         CODE,
         entry.instruction,
         f"{entry.instruction.keyword} runs through a shell, which does not pass SIGTERM on to "
         f"Python: a cancelled job cannot report its failure; write it in exec form, "
-        f'`{entry.instruction.keyword} ["python", "{script}"]`, or start the command with `exec`',
+        f'`{entry.instruction.keyword} ["{python}", "{script}"]`, or start the command with `exec`',
     )
