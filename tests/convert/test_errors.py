@@ -234,9 +234,10 @@ def test_a_folder_the_converter_did_not_write_is_never_replaced(tmp_path: Path) 
 def test_helper_process_writes_the_same_files_and_reports_failures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Above 1024 images the label files are written by a helper process.
+    # With USE_PROCESS on and above 1024 images, a helper process writes the label files.
     images = [image(n, f"d{n % 3}/{n}.jpg") for n in range(1, 1301)]
     root = write_dataset(tmp_path / "ds", document(images))
+    monkeypatch.setattr(writer_process, "USE_PROCESS", True)
     convert_dataset(root, task_type="detection")
     by_process = read_tree(root)
     assert len([k for k in by_process if k.startswith("labels/")]) == 1300 + 1  # + the marker

@@ -7,7 +7,8 @@ interpreter: the caller streams `(relative path, content)` batches to it through
 on formatting (and freeing the parsed file) while the helper creates the files with a few
 threads of its own. The helper is plain standard library (`python -I -S`), needs nothing from
 this package, and reports a failure (disk full, permission) on its standard error and exit code.
-When no helper can be started (no usable `sys.executable`), `write_files` in threads does the job.
+When no helper can be started (no usable `sys.executable`), or `USE_PROCESS` is off (the
+default, see there), `write_files` in threads does the job once every batch is in.
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from trainer_sdk.convert.file_writer import make_folders, write_files, writer_th
 
 __all__ = ["USE_PROCESS", "FileSink"]
 
-USE_PROCESS = True
-"""False makes every FileSink write in threads of this process (the benchmark compares both)."""
+USE_PROCESS = False
+"""Off by default: on the shared 2-core machine this was measured on (load 4-6 from other work),
+the helper made the 50,000-image conversion slower, median 7.5 s against 5.2 s for threads
+(`python benchmarks/bench_convert.py --only convert --only convert-helper`): with no idle core
+the overlap buys nothing and the pipe and second interpreter cost. Set it to True where cores
+are idle, and measure."""
 
 _HELPER = r"""
 import os, pickle, sys, traceback
