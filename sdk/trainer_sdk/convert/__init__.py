@@ -5,9 +5,10 @@
     result.data_yaml            # .../data.yaml, for Ultralytics
     result.report.to_dict()     # images, objects kept, dropped by reason, negatives, splits
 
-Modules: `dice_reader` (locate, parse, validate, one model for both layouts), `split`,
-`geometry`, `yolo_labels` / `yolo`, `coco`, `classification` / `imagefolder`, `staging` (safe
-output), `file_writer` (fast small files), `report`.
+Modules: `api` (convert_dataset and where each target writes), `dice_reader` (locate, parse,
+validate, one model for both layouts), `tasks`, `split`, `geometry`, `pose`, `yolo_labels` /
+`yolo`, `coco`, `classification` / `imagefolder`, `job`, `staging` (safe output), `file_writer`
+and `writer_process` (fast small files), `problems` (errors with JSON paths), `tally` / `report`.
 """
 
 from trainer_sdk.convert.api import (
