@@ -1,14 +1,15 @@
 """Where things live in the two buckets (PLATFORM_CONTRACT.md section 5).
 
-These key templates are contract facts that the schemas do not carry yet (no schema describes the
-bucket layout); they are kept here, in one place, until a `schemas/storage.json` and its generated
-module exist, and every other storage module asks this one.
+The key templates come from `schemas/storage-layout.json` through the generated
+`trainer_contract.storage_layout`; every other storage module asks this one.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
+
+from trainer_contract import storage_layout
 
 __all__ = [
     "ANNOTATION_FILE_PATTERN",
@@ -22,18 +23,16 @@ __all__ = [
 ]
 
 # `annotations_{task}.json`, or the single `annotations.json` of older datasets.
-ANNOTATION_FILE_PATTERN = re.compile(r"^annotations(?:_[A-Za-z0-9-]+)?\.json$")
-METADATA_FILE = "metadata.json"
-CHECKPOINT_SUFFIX = ".pt"
-_DATASETS_ROOT = "datasets"
-_CHECKPOINTS_ROOT = "checkpoints"
+ANNOTATION_FILE_PATTERN = re.compile(storage_layout.ANNOTATION_FILE_PATTERN)
+METADATA_FILE = storage_layout.METADATA_FILE
+CHECKPOINT_SUFFIX = PurePosixPath(storage_layout.CHECKPOINT_KEY).suffix
 # `file_name` in an annotation file is relative to the dataset's images folder.
-_IMAGES_FOLDER = "images"
+_IMAGES_FOLDER = storage_layout.IMAGES_FOLDER
 
 
 def dataset_prefix(dataset_id: str) -> str:
     """The key prefix of a dataset in the external bucket: `datasets/{dataset_id}/`."""
-    return f"{_DATASETS_ROOT}/{dataset_id}/"
+    return storage_layout.DATASET_PREFIX.format(dataset_id=dataset_id)
 
 
 def default_image_root(dataset_id: str) -> str:
@@ -53,4 +52,4 @@ def is_dataset_side_file(name: str) -> bool:
 
 def checkpoint_key(job_id: int, name: str) -> str:
     """The internal-bucket key of checkpoint `name` of job `job_id`: `checkpoints/{id}/{name}.pt`."""
-    return f"{_CHECKPOINTS_ROOT}/{job_id}/{name}{CHECKPOINT_SUFFIX}"
+    return storage_layout.CHECKPOINT_KEY.format(job_id=job_id, name=name)
