@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ENDPOINTS", "ERROR_RESPONSE_SCHEMA", "Endpoint", "endpoints_for_body"]
+__all__ = [
+    "ENDPOINTS",
+    "ERROR_RESPONSE_SCHEMA",
+    "IDEMPOTENCY_HEADER",
+    "JOB_ID_MAXIMUM",
+    "Endpoint",
+    "endpoints_for_body",
+]
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,10 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 ERROR_RESPONSE_SCHEMA = "callbacks/problem"
+# The request header carrying a callback's idempotency key (the same on every retry).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The largest job id (a signed 64-bit integer).
+JOB_ID_MAXIMUM = 9223372036854775807
 
 
 def endpoints_for_body(schema: str, operation: str | None = None) -> list[Endpoint]:

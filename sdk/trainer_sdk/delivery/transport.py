@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from trainer_contract.callbacks import IDEMPOTENCY_HEADER
 from trainer_sdk.delivery.envelope import Envelope
 from trainer_sdk.delivery.retry import is_retryable_status, parse_retry_after
 from trainer_sdk.redaction import redact_url
@@ -132,7 +133,7 @@ class HttpTransport:
                 envelope.method,
                 self._base + envelope.path,
                 content=envelope.content,
-                headers={"Idempotency-Key": envelope.key},
+                headers={IDEMPOTENCY_HEADER: envelope.key},
             )
         except httpx.TimeoutException as exc:
             return SendResult(Outcome.RETRY, detail=f"timed out ({type(exc).__name__})")
@@ -187,7 +188,7 @@ class FileTransport:
             "path": envelope.path,
             "headers": {
                 "Content-Type": "application/json",
-                "Idempotency-Key": envelope.key,
+                IDEMPOTENCY_HEADER: envelope.key,
                 "User-Agent": self._user_agent,
             },
             "body": envelope.body(),

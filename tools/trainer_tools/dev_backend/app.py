@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from trainer_contract.callbacks import ENDPOINTS, Endpoint
+from trainer_contract.callbacks import ENDPOINTS, IDEMPOTENCY_HEADER, Endpoint
 from trainer_contract.models.callbacks.response import CallbackResponse
 from trainer_contract.openapi import load as load_openapi
 from trainer_contract.validators import SchemaError, validator
@@ -53,8 +53,6 @@ OPENAPI_PATH = "/openapi.json"
 # The timeline is the reference backend's own read API, not part of the trainer contract.
 TIMELINE_PATH = "/jobs/{job_id}/timeline"
 HEALTH_PATH = "/healthz"
-# The header the OpenAPI document declares on every callback (not yet in the generated tables).
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_BODY_BYTES = 8 * 1024 * 1024
 _log = logging.getLogger(__name__)

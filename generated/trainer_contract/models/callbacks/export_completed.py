@@ -35,7 +35,7 @@ class ExportCompleted(TypedDict):
     type: Literal["export_completed"]
     job_id: int
     """
-    The job's id: the integer value of JOB_ID.
+    The job's id: the integer value of JOB_ID (a signed 64-bit integer). It must equal the `{job_id}` of the path.
     """
     status: Literal["completed"]
     export_format: str

@@ -13,7 +13,7 @@ class LogEvent(TypedDict):
 
     job_id: int
     """
-    The job's id: the integer value of JOB_ID.
+    The job's id: the integer value of JOB_ID (a signed 64-bit integer). It must equal the `{job_id}` of the path.
     """
     event_type: str
     """

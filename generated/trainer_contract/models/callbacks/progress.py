@@ -15,7 +15,7 @@ class TrainingProgress(TypedDict):
 
     job_id: int
     """
-    The job's id: the integer value of JOB_ID.
+    The job's id: the integer value of JOB_ID (a signed 64-bit integer). It must equal the `{job_id}` of the path.
     """
     status: Literal["running"]
     """
@@ -23,7 +23,7 @@ class TrainingProgress(TypedDict):
     """
     current_epoch: int
     """
-    Epochs finished so far (0 at start).
+    Epochs finished so far (0 at start); never more than total_epochs, never less than in an earlier callback of the job (a backend answers 409).
     """
     total_epochs: int
     """

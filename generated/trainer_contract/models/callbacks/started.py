@@ -14,7 +14,7 @@ class OperationStarted(TypedDict):
     type: Literal["started"]
     job_id: int
     """
-    The job's id: the integer value of JOB_ID.
+    The job's id: the integer value of JOB_ID (a signed 64-bit integer). It must equal the `{job_id}` of the path.
     """
     operation_type: Literal["inference", "export"]
     timestamp: str

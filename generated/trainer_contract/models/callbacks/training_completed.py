@@ -15,7 +15,7 @@ class TrainingCompleted(TypedDict):
 
     job_id: int
     """
-    The job's id: the integer value of JOB_ID.
+    The job's id: the integer value of JOB_ID (a signed 64-bit integer). It must equal the `{job_id}` of the path.
     """
     status: Literal["completed"]
     total_epochs_completed: int

@@ -36,7 +36,7 @@ class ValidationResult(TypedDict):
     type: Literal["validation"]
     job_id: int
     """
-    The job's id: the integer value of JOB_ID.
+    The job's id: the integer value of JOB_ID (a signed 64-bit integer). It must equal the `{job_id}` of the path.
     """
     epoch: int
     """

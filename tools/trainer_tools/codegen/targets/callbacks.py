@@ -29,7 +29,9 @@ def generate(ctx: GenContext) -> dict[str, str]:
         "",
         "from dataclasses import dataclass",
         "",
-        '__all__ = ["ENDPOINTS", "ERROR_RESPONSE_SCHEMA", "Endpoint", "endpoints_for_body"]',
+        "__all__ = ["
+        '"ENDPOINTS", "ERROR_RESPONSE_SCHEMA", "IDEMPOTENCY_HEADER", "JOB_ID_MAXIMUM", '
+        '"Endpoint", "endpoints_for_body"]',
         "",
         "",
         "@dataclass(frozen=True)",
@@ -63,6 +65,10 @@ def generate(ctx: GenContext) -> dict[str, str]:
         "}",
         "",
         f"ERROR_RESPONSE_SCHEMA = {api['x-api']['error_response']!r}",
+        "# The request header carrying a callback's idempotency key (the same on every retry).",
+        f"IDEMPOTENCY_HEADER = {api['x-api']['idempotency_header']!r}",
+        "# The largest job id (a signed 64-bit integer).",
+        f"JOB_ID_MAXIMUM = {api['x-api']['job_id_maximum']!r}",
         "",
         "",
         "def endpoints_for_body(schema: str, operation: str | None = None) -> list[Endpoint]:",

@@ -111,6 +111,8 @@ def document(ctx: GenContext) -> dict[str, Any]:
             ("401", "Missing or wrong bearer token."),
             ("404", "No such job."),
             ("409", "The callback breaks the job's lifecycle (e.g. progress after completion)."),
+            ("413", "The body is larger than the backend accepts."),
+            ("415", "The body is not application/json."),
             ("422", "The body does not match its schema; `errors` lists every failing JSON path."),
         ):
             responses[status] = {**problem, "description": why}
@@ -125,10 +127,14 @@ def document(ctx: GenContext) -> dict[str, Any]:
                         "in": "path",
                         "required": True,
                         "description": "The integer value of JOB_ID.",
-                        "schema": {"type": "integer", "minimum": 0},
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": info["job_id_maximum"],
+                        },
                     },
                     {
-                        "name": "Idempotency-Key",
+                        "name": info["idempotency_header"],
                         "in": "header",
                         "required": False,
                         "description": "Same value on every retry of one callback; the backend stores a repeat once.",
