@@ -19,7 +19,9 @@ RSS from `wait4`. Contenders:
   beforehand, as it needs them, outside its timing).
 
 Every run writes into a fresh folder and nothing is deleted until all runs are over: creating
-files right after deleting tens of thousands is 5-15x slower on this disk (DEPENDENCY_NOTES).
+files right after deleting tens of thousands is 5-15x slower on this disk (DEPENDENCY_NOTES), so
+do not start it within a few minutes of a mass delete (its own cleanup included). Each run starts
+after an `os.sync()`, and one untimed warm-up round (`--warmup`) goes first.
 """
 
 from __future__ import annotations
@@ -174,6 +176,9 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=None)
     parser.add_argument("--boxes-per-image", type=int, default=10)
     parser.add_argument("--runs", type=int, default=None)
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="untimed rounds first (page cache, disk state)"
+    )
     parser.add_argument("--workdir", default=None, help="where to generate (default: a temp dir)")
     everyone = CONTENDERS + EXTRA_CONTENDERS
     parser.add_argument("--only", choices=everyone, action="append", help="run only these")
@@ -223,12 +228,16 @@ def main() -> int:
             f"{len(facts['folders'])} folders (generated in {time.perf_counter() - started:.1f} s)"
         )
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
-        for run in range(runs):
+        for run in range(-args.warmup, runs):
             for name in contenders:
+                # Nobody pays for the write-back of what the one before wrote.
+                os.sync()
                 out = work / f"out-{name}-{run}"
-                results[name].append(measure(name, work / "dataset", out))
-                seconds, peak = results[name][-1]
-                print(f"  run {run + 1}/{runs} {name:8s} {seconds:6.2f} s {peak:7.0f} MB")
+                seconds, peak = measure(name, work / "dataset", out)
+                label = f"run {run + 1}/{runs}" if run >= 0 else "warm-up"
+                print(f"  {label:9s} {name:8s} {seconds:6.2f} s {peak:7.0f} MB")
+                if run >= 0:
+                    results[name].append((seconds, peak))
         print(f"\nmedian of {runs} runs, {facts['images']:,} images / {facts['boxes']:,} boxes:")
         medians = {
             name: (
