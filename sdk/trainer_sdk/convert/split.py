@@ -76,12 +76,6 @@ def _properties() -> dict[str, Any]:
     return props
 
 
-def _rank(seed: int, image_id: object) -> bytes:
-    # The type prefix keeps the integer 1 and the string "1" apart.
-    key = f"{seed}\x00{type(image_id).__name__}\x00{image_id}".encode()
-    return hashlib.blake2b(key, digest_size=8).digest()
-
-
 def assign_splits(
     items: Iterable[T],
     image_id: Callable[[T], object],
@@ -91,18 +85,22 @@ def assign_splits(
     """Group `items` by split: `preset(item)` (train/val/test or None) wins, the rest are cut by
     the ratios in hash order. `image_id(item)` must be unique. Each list keeps the input order."""
     chosen: list[tuple[str | None, T]] = []
-    free: list[tuple[bytes, str, int]] = []
+    free: list[tuple[bytes, int]] = []
+    blake2b = hashlib.blake2b
     for position, item in enumerate(items):
         split = preset(item)
         chosen.append((split, item))
         if split is None:
             ident = image_id(item)
-            free.append((_rank(config.seed, ident), repr(ident), position))
+            # The type name keeps the integer 1 and the string "1" apart. Equal 8-byte digests
+            # (never seen) would fall back on the input position.
+            key = f"{config.seed}\x00{type(ident).__name__}\x00{ident}".encode()
+            free.append((blake2b(key, digest_size=8).digest(), position))
     free.sort()
     n = len(free)
     cut_train = round(n * config.train_ratio)
     cut_val = max(cut_train, min(n, round(n * (config.train_ratio + config.val_ratio))))
-    for index, (_, _, position) in enumerate(free):
+    for index, (_, position) in enumerate(free):
         split = "train" if index < cut_train else "val" if index < cut_val else "test"
         chosen[position] = (split, chosen[position][1])
     groups: dict[str, list[T]] = {name: [] for name in SPLITS}

@@ -126,24 +126,25 @@ def _detection(
         min_h = MIN_FRACTION * height
         rows: list[str] = []
         for k, ann in enumerate(image.annotations):
-            class_id = ann.get("class_id")
-            if class_id is None:
-                class_id = ann.get("category_id")
-            index = index_of.get(class_id) if class_id is not None else None
-            if index is None:
-                class_of(dataset, image, k, ann, problems)
-                continue
+            # Subscripts in `try` (free in 3.11) instead of .get calls: 500,000 times each.
+            try:
+                index = index_of[ann["class_id"]]
+            except KeyError:
+                index = index_of.get(ann.get("category_id", -1), -2)
             if index < 0:
-                background += 1
+                if index == -2:
+                    class_of(dataset, image, k, ann, problems)
+                else:
+                    background += 1
                 continue
             if ann.get("iscrowd"):
                 crowd += 1
                 continue
-            box = ann.get("bbox")
-            if box is None:
+            try:
+                x1, y1, w, h = ann["bbox"]
+            except KeyError:
                 no_box += 1
                 continue
-            x1, y1, w, h = box
             x2 = x1 + w
             y2 = y1 + h
             if x1 < 0 or y1 < 0 or x2 > width or y2 > height:
