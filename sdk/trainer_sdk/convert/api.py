@@ -207,7 +207,7 @@ def _convert(
         splits={name: len(images) for name, images in splits.items()},
         missing_image_examples=sorted(missing)[:_MISSING_EXAMPLES],
     )
-    logger.info("%s", report.summary())
+    logger.debug("%s", report.summary())  # the SDK facade and the CLI report it
     return ConversionResult(
         output_dir=str(out),
         report=report,
