@@ -873,17 +873,8 @@ SDK_METHODS: dict[str, Method] = {
                 name="split_config",
                 required=False,
                 default=None,
-                schema={
-                    "type": ["object", "null"],
-                    "properties": {
-                        "train_ratio": {"type": "number", "minimum": 0, "maximum": 1},
-                        "val_ratio": {"type": "number", "minimum": 0, "maximum": 1},
-                        "test_ratio": {"type": "number", "minimum": 0, "maximum": 1},
-                        "seed": {"type": "integer"},
-                    },
-                    "additionalProperties": False,
-                },
-                description="{train_ratio, val_ratio, test_ratio, seed}.",
+                schema={"anyOf": [{"$ref": "dice/split-config.json"}, {"type": "null"}]},
+                description="How images without a split of their own are split (dice/split-config.json; defaults 0.8 / 0.2, seed 42).",
             ),
             Param(
                 name="task_type",
@@ -891,6 +882,13 @@ SDK_METHODS: dict[str, Method] = {
                 default=None,
                 schema={"anyOf": [{"$ref": "task-type.json"}, {"type": "null"}]},
                 description="The task; TASK_TYPE when omitted.",
+            ),
+            Param(
+                name="output_dir",
+                required=False,
+                default=None,
+                schema={"type": ["string", "null"]},
+                description="Where to write the output; beside the dataset's images/ when omitted.",
             ),
         ),
         schema="sdk-api#/$defs/convert_dataset",

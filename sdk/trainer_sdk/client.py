@@ -837,9 +837,11 @@ class TrainerSDK:
         target_format: str = "yolo",
         split_config: Mapping[str, Any] | None = None,
         task_type: str | None = None,
+        output_dir: str | None = None,
     ) -> Any:
         """Convert a DICE dataset to YOLO, COCO or ImageFolder; `task_type` defaults to
-        `TASK_TYPE`. Returns the conversion result (`.output_dir`, `.report`)."""
+        `TASK_TYPE`, `output_dir` to the dataset folder (beside `images/`). Returns the
+        conversion result (`.output_dir`, `.report`, `.data_yaml`)."""
         convert = _optional_feature("trainer_sdk.convert", "convert_dataset", "dataset conversion")
         result = convert(
             dataset_dir,
@@ -847,6 +849,7 @@ class TrainerSDK:
             target_format,
             split_config,
             task_type if task_type is not None else self.task_type,
+            output_dir=output_dir,
         )
         report: Any = getattr(result, "report", None)
         summary = report.summary() if hasattr(report, "summary") else str(report)

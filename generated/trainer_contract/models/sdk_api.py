@@ -8,6 +8,7 @@ from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 from . import error_type as error_type_1
 from . import metrics as metrics_1
 from . import task_type as task_type_1
+from .dice import split_config as split_config_1
 
 
 class SdkApi(TypedDict):
@@ -396,17 +397,6 @@ class DownloadDatasetWithCacheArgs(TypedDict):
     """
 
 
-class SplitConfig(TypedDict):
-    """
-    {train_ratio, val_ratio, test_ratio, seed}.
-    """
-
-    train_ratio: NotRequired[float]
-    val_ratio: NotRequired[float]
-    test_ratio: NotRequired[float]
-    seed: NotRequired[int]
-
-
 class UploadCheckpointArgs(TypedDict):
     """
     Upload a checkpoint to checkpoints/{job_id}/{name}.pt in the internal bucket; returns its s3:// URI.
@@ -623,11 +613,15 @@ class ConvertDatasetArgs(TypedDict):
     """
     yolo, coco or imagefolder.
     """
-    split_config: NotRequired[SplitConfig | None]
+    split_config: NotRequired[split_config_1.DiceSplitConfig | None]
     """
-    {train_ratio, val_ratio, test_ratio, seed}.
+    How images without a split of their own are split (dice/split-config.json; defaults 0.8 / 0.2, seed 42).
     """
     task_type: NotRequired[task_type_1.TaskType | None]
     """
     The task; TASK_TYPE when omitted.
+    """
+    output_dir: NotRequired[str | None]
+    """
+    Where to write the output; beside the dataset's images/ when omitted.
     """
