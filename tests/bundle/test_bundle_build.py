@@ -113,7 +113,9 @@ def test_check_fails_when_the_bundle_is_missing(
     project_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--root", str(project_copy), "--check"]) == 1
-    assert "does not exist: run `make bundle`" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "missing: " in out and "trainer_sdk.py" in out
+    assert "run `make bundle`" in out
 
 
 def test_a_new_module_is_bundled_and_importable(project_copy: Path) -> None:

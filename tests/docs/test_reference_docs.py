@@ -162,8 +162,8 @@ def test_check_names_a_changed_page_and_a_stale_one(
     capsys.readouterr()
     assert main(["--out", str(out), "--check"]) == 1
     report = capsys.readouterr().out
-    assert "errors.md (committed)" in report
-    assert "stale (no schema produces it): reference/old-page.md" in report
+    assert "reference/errors.md (on disk)" in report
+    assert "stale (nothing produces it now): reference/old-page.md" in report
     assert "run `make docs`" in report
     # Writing again restores the pages and removes the stale one.
     assert main(["--out", str(out)]) == 0

@@ -64,5 +64,5 @@ def test_check_reports_edits_missing_and_stale_files(tmp_path: Path) -> None:
     assert "generated/trainer_contract/error_type.py" in done.stdout
     assert "+# hand edit" not in done.stdout and "-# hand edit" in done.stdout
     assert "missing: generated/trainer_contract/config.py" in done.stdout
-    assert "stale (no schema produces it): generated/trainer_contract/leftover.py" in done.stdout
+    assert "stale (nothing produces it now): generated/trainer_contract/leftover.py" in done.stdout
     assert "run `make generate`" in done.stdout

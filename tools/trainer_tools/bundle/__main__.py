@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 import tempfile
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from trainer_tools.bundle.render import project_metadata, render_bundle
 from trainer_tools.bundle.sources import collect_sources
+from trainer_tools.drift import report_drift
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_OUT = Path("dist") / "trainer_sdk.py"
@@ -40,25 +40,15 @@ def write_atomically(path: Path, text: str) -> None:
 
 def check(text: str, path: Path) -> int:
     """0 when `path` holds exactly `text`; otherwise print what differs and how to fix it."""
-    if not path.is_file():
-        print(f"{path} does not exist: run `make bundle` to build it.")
-        return 1
-    current = path.read_text(encoding="utf-8")
-    if current == text:
-        print(f"{path} is up to date with sdk/ and generated/.")
-        return 0
-    diff = difflib.unified_diff(
-        current.splitlines(keepends=True),
-        text.splitlines(keepends=True),
-        f"{path} (built earlier)",
-        f"{path} (from the current sources)",
-        n=1,
+    have = {str(path): path.read_text(encoding="utf-8")} if path.is_file() else {}
+    return report_drift(
+        {str(path): text},
+        have,
+        fix="make bundle",
+        source="sdk/ and generated/",
+        what="bundle file",
+        committed=False,
     )
-    sys.stdout.writelines(
-        line[:200] + ("\n" if len(line) > 200 else "") for line in list(diff)[:40]
-    )
-    print(f"\n{path} differs from what the current sources give: run `make bundle`.")
-    return 1
 
 
 def main(argv: list[str] | None = None) -> int:

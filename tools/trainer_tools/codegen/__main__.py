@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import pkgutil
 import shutil
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from trainer_tools.codegen import targets
 from trainer_tools.codegen.context import PACKAGE, GenContext
+from trainer_tools.drift import report_drift
 
 Target = Callable[[GenContext], dict[str, str]]
 
@@ -104,34 +104,12 @@ def read_tree(out: Path) -> dict[str, str]:
 
 
 def check(files: dict[str, str], out: Path) -> int:
-    """Print a diff of `out` against `files`; 0 when identical."""
-    current = read_tree(out)
-    problems = 0
-    for rel in sorted(set(files) | set(current)):
-        want, have = files.get(rel), current.get(rel)
-        if want == have:
-            continue
-        problems += 1
-        if have is None:
-            print(f"missing: generated/{rel}")
-        elif want is None:
-            print(f"stale (no schema produces it): generated/{rel}")
-        else:
-            diff = difflib.unified_diff(
-                have.splitlines(keepends=True),
-                want.splitlines(keepends=True),
-                f"generated/{rel} (committed)",
-                f"generated/{rel} (from schemas/)",
-                n=2,
-            )
-            sys.stdout.writelines(list(diff)[:60])
-    if problems:
-        print(
-            f"\n{problems} generated file(s) differ from schemas/: run `make generate` and commit."
-        )
-        return 1
-    print(f"generated/ is up to date ({len(files)} files).")
-    return 0
+    """Print how `out` differs from `files`; 0 when identical."""
+    want = {f"generated/{rel}": text for rel, text in files.items()}
+    have = {f"generated/{rel}": text for rel, text in read_tree(out).items()}
+    return report_drift(
+        want, have, fix="make generate", source="schemas/", what="generated file(s)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from pathlib import Path
 
 from trainer_tools.docs.render import render_pages
+from trainer_tools.drift import report_drift
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_OUT = ROOT / "docs" / "reference"
@@ -27,31 +27,9 @@ def write(pages: dict[str, str], out: Path) -> None:
 
 def check(pages: dict[str, str], out: Path) -> int:
     """0 when `out` holds exactly `pages`; otherwise print the differences and the fix."""
-    current = {p.name: p.read_text(encoding="utf-8") for p in sorted(out.glob("*.md"))}
-    problems = 0
-    for name in sorted(set(pages) | set(current)):
-        want, have = pages.get(name), current.get(name)
-        if want == have:
-            continue
-        problems += 1
-        if have is None:
-            print(f"missing: {out.name}/{name}")
-        elif want is None:
-            print(f"stale (no schema produces it): {out.name}/{name}")
-        else:
-            diff = difflib.unified_diff(
-                have.splitlines(keepends=True),
-                want.splitlines(keepends=True),
-                f"{name} (committed)",
-                f"{name} (from schemas/)",
-                n=1,
-            )
-            sys.stdout.writelines(list(diff)[:40])
-    if problems:
-        print(f"\n{problems} reference page(s) differ from schemas/: run `make docs` and commit.")
-        return 1
-    print(f"{out.name}/ is up to date ({len(pages)} pages).")
-    return 0
+    have = {f"{out.name}/{p.name}": p.read_text(encoding="utf-8") for p in sorted(out.glob("*.md"))}
+    want = {f"{out.name}/{name}": text for name, text in pages.items()}
+    return report_drift(want, have, fix="make docs", source="schemas/", what="reference page(s)")
 
 
 def main(argv: list[str] | None = None) -> int:

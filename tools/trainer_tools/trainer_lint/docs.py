@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from trainer_tools.drift import report_drift
 from trainer_tools.trainer_lint.contract import facts
 from trainer_tools.trainer_lint.rules import registry
 
@@ -141,14 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     text = render_rules()
     if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else None
-        if current != text:
-            print(
-                f"{args.output.name} is out of date: run `{COMMAND}` and commit it", file=sys.stderr
-            )
-            return 1
-        print(f"{args.output.name} is up to date")
-        return 0
+        name = args.output.name
+        have = {name: args.output.read_text(encoding="utf-8")} if args.output.exists() else {}
+        return report_drift(
+            {name: text}, have, fix=COMMAND, source="the rule registry", what="rule page"
+        )
     args.output.write_text(text, encoding="utf-8")
     print(f"wrote {args.output.name} ({len(registry())} rules)")
     return 0
