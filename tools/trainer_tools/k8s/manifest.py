@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from trainer_contract.env import ENV_VARS
+from trainer_contract.lint_rules import ENTRY_SCRIPT
 from trainer_tools.k8s.distributed import headless_service, torchrun_command, torchrun_env
 from trainer_tools.k8s.env_values import contract_values, left_to_config, unset_variables
 
@@ -42,7 +43,7 @@ class JobSpec:
     memory: str = "16Gi"
     shm_size: str = "2Gi"
     ephemeral_storage: str | None = None
-    entry_point: str = "train.py"
+    entry_point: str = ENTRY_SCRIPT  # the process contract: `python train.py`
     master_port: int = 29500
     run_as_user: int = 1000
     service_account: str | None = None
