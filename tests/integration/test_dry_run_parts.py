@@ -200,13 +200,28 @@ def settings(tmp_path: Path) -> DryRunSettings:
 def test_the_trainer_gets_the_whole_contract_and_nothing_from_the_shell(tmp_path: Path) -> None:
     caller = {"PATH": "/bin", "HOME": "/home/u", var("EPOCHS"): "999", "AWS_PROFILE": "prod"}
     env = build_env(settings(tmp_path), {var("BATCH_SIZE"): "2"}, caller)
-    defaults = {n for n, spec in ENV_VARS.items() if spec.default is not None}
+    defaults = {
+        n for n, spec in ENV_VARS.items() if spec.default is not None and spec.config_key is None
+    }
     assert defaults <= set(env)
     assert env[var("EPOCHS")] == "4"  # the dry-run's value, not the shell's
     assert env[var("BATCH_SIZE")] == "2"  # --env wins
     assert env[var("DEVICE")] == "cpu"
     assert env["PATH"] == "/bin" and "AWS_PROFILE" not in env
     assert env[var("CALLBACK_TOKEN")] == "token-value"
+
+
+def test_config_keys_are_left_to_config_unless_given(tmp_path: Path) -> None:
+    """A variable behind a CONFIG key, set to its default, would override the user's CONFIG."""
+    plain = settings(tmp_path)
+    plain = DryRunSettings(**{**plain.__dict__, "epochs": None})
+    env = build_env(plain, {var("CONFIG"): '{"batch": 8, "epochs": 2}'}, {})
+    behind_config = {n for n, spec in ENV_VARS.items() if spec.config_key is not None}
+    assert behind_config & set(env) == {var("DEVICE")}  # the dry-run always runs on the CPU
+    from trainer_sdk.config import load_settings
+
+    basic = load_settings(env).full()["basic"]
+    assert (basic["batch"], basic["epochs"], basic["device"]) == (8, 2, "cpu")
 
 
 def test_the_printed_environment_masks_every_secret(tmp_path: Path) -> None:

@@ -77,7 +77,9 @@ def build_env(
     env = {k: source[k] for k in _PASSTHROUGH if k in source and k not in ENV_VARS}
     env["PYTHONUNBUFFERED"] = "1"  # so that the streamed output keeps its order and timing
     for name, spec in ENV_VARS.items():
-        if spec.default is not None:
+        # A variable behind a CONFIG key is left unset: set to its default it would override the
+        # CONFIG the user passes (the direct variable wins), and the SDK applies the same default.
+        if spec.default is not None and spec.config_key is None:
             env[name] = env_text(spec.type, spec.default)
     known: dict[str, str | None] = {
         var("JOB_ID"): str(settings.job_id),
