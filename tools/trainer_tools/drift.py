@@ -52,5 +52,5 @@ def report_drift(
         then = " and commit" if committed else ""
         print(f"\n{problems} {what} differ from {source}: run `{fix}`{then}.")
         return 1
-    print(f"up to date: {len(want)} {what} match {source}.")
+    print(f"up to date: {what}, {len(want)} in all, as {source} gives them.")
     return 0
