@@ -2,5 +2,5 @@
 # Do not edit: change the schema, then run `make generate`.
 """The platform contract, compiled from schemas/ (never edit by hand).
 
-Schemas: callbacks/api, callbacks/export-completed, callbacks/failed, callbacks/inference-completed, callbacks/log, callbacks/problem, callbacks/progress, callbacks/response, callbacks/started, callbacks/training-completed, callbacks/validation, config, dice/annotation, dice/annotations, dice/category, dice/image, dice/segmentation, dice/split-config, env, error-type, exit-codes, lifecycle, metrics, sdk-api, storage-layout, task-type.
+Schemas: callbacks/api, callbacks/export-completed, callbacks/failed, callbacks/inference-completed, callbacks/log, callbacks/problem, callbacks/progress, callbacks/response, callbacks/started, callbacks/training-completed, callbacks/validation, config, dice/annotation, dice/annotations, dice/category, dice/conversion-report, dice/image, dice/segmentation, dice/split-config, env, error-type, exit-codes, lifecycle, metrics, sdk-api, storage-layout, task-type.
 """

@@ -28,7 +28,7 @@ from trainer_sdk.convert.geometry import (
 )
 from trainer_sdk.convert.job import ConversionJob, link_images_folder
 from trainer_sdk.convert.pose import pose_layout
-from trainer_sdk.convert.report import DropReason
+from trainer_sdk.convert.report import Adjustment, DropReason
 from trainer_sdk.convert.split import SPLITS
 from trainer_sdk.convert.staging import Staging
 from trainer_sdk.convert.yolo_labels import class_of
@@ -130,7 +130,7 @@ def _convert(
             tally.drop(DropReason.ZERO_AREA)
             return None
         if clipped_box is not None and clipped_box[4]:
-            tally.adjust("boxes_clipped")
+            tally.adjust(Adjustment.BOXES_CLIPPED)
     area: float | None = None
     if job.task == "segmentation":
         segmentation = ann.get("segmentation")
@@ -158,7 +158,7 @@ def _convert(
                 tally.drop(DropReason.ZERO_AREA)
                 return None
             if moved:
-                tally.adjust("points_clipped")
+                tally.adjust(Adjustment.POINTS_CLIPPED)
             out["segmentation"] = polygons
             area = sum(polygon_area(p) for p in polygons)
             if clipped_box is None:
@@ -185,7 +185,7 @@ def _convert(
             )
             return None
         triples, outside = clip_keypoints(keypoints, width, height)
-        tally.adjust("keypoints_outside_image", outside)
+        tally.adjust(Adjustment.KEYPOINTS_OUTSIDE_IMAGE, outside)
         out["keypoints"] = [v for triple in triples for v in triple]
         out["num_keypoints"] = sum(1 for triple in triples if triple[2] > 0)
     return out

@@ -1,36 +1,18 @@
-"""The conversion report: what went in, what came out, and what was dropped and why."""
+"""The conversion report: what went in, what came out, and what was dropped and why.
+
+Its JSON form is `schemas/dice/conversion-report.json`; the drop reasons and adjustment kinds are
+the generated `DropReason` and `Adjustment`.
+"""
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["ConversionReport", "DropReason"]
+from trainer_contract.conversion_report import Adjustment, DropReason
 
-
-class DropReason(enum.StrEnum):
-    """Why an object of the input did not become a label line (every drop is counted)."""
-
-    BACKGROUND_CLASS = "background_class"
-    """The object's class is `__background__`, which is not a real class."""
-    CROWD = "crowd"
-    """`iscrowd` is 1: one region over many objects, which a YOLO row cannot express."""
-    ZERO_AREA = "zero_area"
-    """Nothing (or less than a millionth of the image) is left after clipping to the image."""
-    MISSING_BBOX = "missing_bbox"
-    """The task needs a box and the object has none."""
-    MISSING_SEGMENTATION = "missing_segmentation"
-    """Segmentation needs polygons and the object has none."""
-    MISSING_KEYPOINTS = "missing_keypoints"
-    """Pose needs keypoints and the object has none."""
-    RLE_MASK = "rle_mask"
-    """Segmentation: an RLE mask on a non-crowd object (YOLO rows hold polygons only)."""
-    DUPLICATE_LABEL = "duplicate_label"
-    """Classification: the image already has this class."""
-    MISSING_IMAGE = "missing_image"
-    """The object's image file is not in the dataset's `images/` folder."""
+__all__ = ["Adjustment", "ConversionReport", "DropReason"]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trainer_sdk.convert.report import DropReason
+from trainer_sdk.convert.report import Adjustment, DropReason
 
 __all__ = ["Tally"]
 
@@ -23,10 +23,10 @@ class Tally:
         """Count `count` objects dropped for `reason`."""
         self.dropped[reason.value] = self.dropped.get(reason.value, 0) + count
 
-    def adjust(self, what: str, count: int = 1) -> None:
-        """Count an object kept but changed (`boxes_clipped`, ...)."""
+    def adjust(self, what: Adjustment, count: int = 1) -> None:
+        """Count an object kept but changed (`Adjustment.BOXES_CLIPPED`, ...)."""
         if count:
-            self.adjustments[what] = self.adjustments.get(what, 0) + count
+            self.adjustments[what.value] = self.adjustments.get(what.value, 0) + count
 
     def sorted_dropped(self) -> dict[str, int]:
         """Drops by reason, in name order (stable output)."""

@@ -23,7 +23,7 @@ from trainer_sdk.convert.geometry import (
     polygon_area,
 )
 from trainer_sdk.convert.problems import Problems
-from trainer_sdk.convert.report import DropReason
+from trainer_sdk.convert.report import Adjustment, DropReason
 from trainer_sdk.convert.tally import Tally
 
 __all__ = ["BATCH", "LabelFile", "build_labels", "class_of"]
@@ -187,7 +187,7 @@ def _detection(
     ):
         if count:
             tally.drop(reason, count)
-    tally.adjust("boxes_clipped", clipped)
+    tally.adjust(Adjustment.BOXES_CLIPPED, clipped)
 
 
 def _fmt(values: list[float]) -> str:
@@ -228,7 +228,7 @@ def _segment_row(
         tally.drop(DropReason.ZERO_AREA)
         return None
     if moved:
-        tally.adjust("points_clipped")
+        tally.adjust(Adjustment.POINTS_CLIPPED)
     outline = merge_polygons(polygons)
     sx, sy = 1.0 / width, 1.0 / height
     scaled = [v * (sx if i % 2 == 0 else sy) for i, v in enumerate(outline)]
@@ -272,9 +272,9 @@ def _pose_row(
         return None
     x1, y1, x2, y2, was_clipped = clipped
     if was_clipped:
-        tally.adjust("boxes_clipped")
+        tally.adjust(Adjustment.BOXES_CLIPPED)
     points, outside = clip_keypoints(keypoints, width, height)
-    tally.adjust("keypoints_outside_image", outside)
+    tally.adjust(Adjustment.KEYPOINTS_OUTSIDE_IMAGE, outside)
     sx, sy = 1.0 / width, 1.0 / height
     head = _BOX_ROW % (
         index,
