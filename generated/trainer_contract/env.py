@@ -8,7 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ENV_VARS", "REQUIRED_ENV_VARS", "SECRET_ENV_VARS", "EnvVar"]
+__all__ = [
+    "BOOLEAN_FALSE_WORDS",
+    "BOOLEAN_TRUE_WORDS",
+    "ENV_VARS",
+    "REQUIRED_ENV_VARS",
+    "SECRET_ENV_VARS",
+    "EnvVar",
+]
 
 
 @dataclass(frozen=True)
@@ -602,3 +609,6 @@ SECRET_ENV_VARS: frozenset[str] = frozenset(
         "INTERNAL_STORAGE_SECRET_KEY",
     ]
 )
+# What a boolean variable accepts, compared case-insensitively.
+BOOLEAN_TRUE_WORDS: frozenset[str] = frozenset(["1", "on", "true", "yes"])
+BOOLEAN_FALSE_WORDS: frozenset[str] = frozenset(["0", "false", "no", "off"])

@@ -31,7 +31,13 @@ from trainer_contract.config import (
     CONFIG_DEFAULTS,
     TASK_TYPE_ALIASES,
 )
-from trainer_contract.env import ENV_VARS, SECRET_ENV_VARS, EnvVar
+from trainer_contract.env import (
+    BOOLEAN_FALSE_WORDS,
+    BOOLEAN_TRUE_WORDS,
+    ENV_VARS,
+    SECRET_ENV_VARS,
+    EnvVar,
+)
 from trainer_contract.models.config import BasicConfig, FullConfig
 from trainer_contract.validators import SchemaError, validator
 from trainer_sdk.errors import ConfigError
@@ -50,8 +56,6 @@ JOB_ID, CALLBACK_URL, CALLBACK_TOKEN = (
 )
 CONFIG, ADVANCED_CONFIG = ENV_VARS["CONFIG"], ENV_VARS["ADVANCED_CONFIG"]
 
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off"})
 _TYPE_WORDS = {
     "integer": "an integer",
     "number": "a number",
@@ -86,9 +90,9 @@ def _parse(var: EnvVar, raw: str) -> Any:
         return float(raw)
     if var.type == "boolean":
         lowered = raw.strip().lower()
-        if lowered in _TRUE:
+        if lowered in BOOLEAN_TRUE_WORDS:
             return True
-        if lowered in _FALSE:
+        if lowered in BOOLEAN_FALSE_WORDS:
             return False
         raise ValueError(raw)
     if var.type == "json":

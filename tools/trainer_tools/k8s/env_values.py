@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from trainer_contract.env import ENV_VARS, EnvVar
+from trainer_contract.env import BOOLEAN_TRUE_WORDS, ENV_VARS, EnvVar
 from trainer_contract.validators import validator
 
 
@@ -37,7 +37,7 @@ def _parsed(var: EnvVar, raw: str) -> Any:
     if var.type == "number":
         return float(raw)
     if var.type == "boolean":
-        return raw.lower() in ("true", "1", "yes", "on")
+        return raw.lower() in BOOLEAN_TRUE_WORDS
     if var.type == "json":
         return json.loads(raw)
     return raw

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from trainer_tools.codegen.context import GenContext
 
-_TRUE = {"true", "1", "yes", "on"}
 
-
-def _typed(raw: str, xtype: str) -> Any:
+def _typed(raw: str, xtype: str, true_words: list[str]) -> Any:
     """An env default written as a string, parsed the way the SDK parses the variable."""
     if xtype == "integer":
         return int(raw)
     if xtype == "number":
         return float(raw)
     if xtype == "boolean":
-        return raw.lower() in _TRUE
+        return raw.lower() in true_words
     if xtype == "json":
         return json.loads(raw)
     return raw
@@ -28,8 +27,16 @@ def _env_rows(ctx: GenContext) -> list[dict[str, Any]]:
     config_props: dict[str, Any] = ctx.schemas["config"]["properties"]
     required = set(env.get("required", []))
     rows = []
+    words = [*env["x-boolean-words"]["true"], *env["x-boolean-words"]["false"]]
     for name, prop in env["properties"].items():
         xtype = prop["x-type"]
+        if xtype == "boolean" and "pattern" in prop:
+            for word in words:
+                for form in (word, word.upper(), word.capitalize()):
+                    if not re.match(prop["pattern"], form):
+                        raise SystemExit(
+                            f"env.json {name}: pattern rejects the boolean word {form!r}"
+                        )
         config_key = prop.get("x-config-key")
         if config_key is not None:
             if config_key not in config_props:
@@ -40,7 +47,8 @@ def _env_rows(ctx: GenContext) -> list[dict[str, Any]]:
                 )
             default = config_props[config_key].get("default")
         else:
-            default = _typed(prop["default"], xtype) if "default" in prop else None
+            words = env["x-boolean-words"]["true"]
+            default = _typed(prop["default"], xtype, words) if "default" in prop else None
         rows.append(
             {
                 "name": name,
@@ -72,7 +80,8 @@ def _env_module(ctx: GenContext) -> str:
         "from dataclasses import dataclass",
         "from typing import Any",
         "",
-        '__all__ = ["ENV_VARS", "REQUIRED_ENV_VARS", "SECRET_ENV_VARS", "EnvVar"]',
+        '__all__ = ["BOOLEAN_FALSE_WORDS", "BOOLEAN_TRUE_WORDS", "ENV_VARS", "REQUIRED_ENV_VARS", '
+        '"SECRET_ENV_VARS", "EnvVar"]',
         "",
         "",
         "@dataclass(frozen=True)",
@@ -106,6 +115,9 @@ def _env_module(ctx: GenContext) -> str:
         "SECRET_ENV_VARS: frozenset[str] = frozenset("
         + repr(sorted(r["name"] for r in rows if r["secret"]))
         + ")",
+        "# What a boolean variable accepts, compared case-insensitively.",
+        f"BOOLEAN_TRUE_WORDS: frozenset[str] = frozenset({sorted(schema['x-boolean-words']['true'])!r})",
+        f"BOOLEAN_FALSE_WORDS: frozenset[str] = frozenset({sorted(schema['x-boolean-words']['false'])!r})",
         "",
     ]
     return "\n".join(lines)
