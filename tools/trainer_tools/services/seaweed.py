@@ -328,6 +328,7 @@ class SeaweedServer:
 
     @staticmethod
     def _kill_strays(marker: str) -> None:
+        killed: list[int] = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
@@ -338,6 +339,15 @@ class SeaweedServer:
             if marker.encode() in argv:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(int(entry.name), signal.SIGKILL)
+                    killed.append(int(entry.name))
+        # SIGKILL is asynchronous: wait until they have exited (gone, or a zombie left for its
+        # parent to reap), so that the caller's cleanup of the data folder does not race a
+        # process still writing to it.
+        deadline = time.monotonic() + 2.0
+        while killed and time.monotonic() < deadline:
+            killed = [pid for pid in killed if not _is_zombie(pid)]
+            if killed:
+                time.sleep(0.02)
 
     def _wait_until_ready(self) -> None:
         client = self.client(
@@ -362,3 +372,13 @@ class SeaweedServer:
             f"SeaweedFS did not answer on {self.endpoint} within {self.start_timeout:.0f} s "
             f"(last problem: {last_problem}); log tail ({self.log_path}):\n{self.log_tail()}"
         )
+
+
+def _is_zombie(pid: int) -> bool:
+    """True when the process has exited and only waits to be reaped by its parent."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    # The state follows the parenthesised command name: `pid (comm) S ...`.
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
