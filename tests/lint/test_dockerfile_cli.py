@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from lint_mutations import line_of
 
 from trainer_contract.lint_rules import LINT_RULES
 from trainer_tools.trainer_lint.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, main
@@ -44,10 +45,6 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def finding_lines(out: str) -> list[str]:
     return [line for line in out.splitlines() if re.match(r"^\S+:\d+:\d+: TRL\d{3} ", line)]
-
-
-def line_of(text: str, needle: str) -> int:
-    return text[: text.index(needle)].count("\n") + 1
 
 
 def test_the_dockerfile_beside_train_py_is_linted_with_it(

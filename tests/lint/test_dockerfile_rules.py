@@ -8,10 +8,10 @@ so no line number is typed in by hand.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from lint_mutations import Mutation, line_of, mutation_maker
 
 from trainer_contract.env import SECRET_ENV_VARS
 from trainer_contract.lint_rules import LINT_RULES
@@ -30,13 +30,6 @@ DOCKERFILE_CODES = sorted(c for c, r in LINT_RULES.items() if r.language == "doc
 
 def read(name: str) -> str:
     return (DOCKERFILES / name).read_text(encoding="utf-8")
-
-
-def line_of(text: str, needle: str, occurrence: int = 0) -> int:
-    start = -1
-    for _ in range(occurrence + 1):
-        start = text.index(needle, start + 1)
-    return text.count("\n", 0, start) + 1
 
 
 def lint(text: str, context: Path | None = None) -> list[tuple[str, int]]:
@@ -59,32 +52,7 @@ def test_the_guide_template_fixture_is_the_guides() -> None:
     assert text.rstrip().endswith('CMD ["python", "train.py"]')
 
 
-@dataclass(frozen=True)
-class Mutation:
-    fixture: str
-    name: str
-    edits: tuple[tuple[str, str], ...]
-    code: str
-    anchor: str
-    occurrence: int = 0
-
-    def apply(self) -> str:
-        text = read(self.fixture)
-        for old, new in self.edits:
-            assert text.count(old) == 1, f"{self.fixture}: {old!r} must occur exactly once"
-            text = text.replace(old, new)
-        return text
-
-
-def m(
-    fixture: str,
-    name: str,
-    edits: list[tuple[str, str]],
-    code: str,
-    anchor: str,
-    occurrence: int = 0,
-) -> Mutation:
-    return Mutation(fixture, name, tuple(edits), code, anchor, occurrence)
+m = mutation_maker(DOCKERFILES)
 
 
 GT = "guide_template.Dockerfile"

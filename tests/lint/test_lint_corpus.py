@@ -7,10 +7,10 @@ computed from the file, never typed in as a number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from lint_mutations import Mutation, line_of, mutation_maker
 
 from trainer_tools.trainer_lint import lint_source
 
@@ -30,40 +30,7 @@ def read(name: str) -> str:
     return (TRAINERS / name).read_text(encoding="utf-8")
 
 
-def line_of(text: str, needle: str, occurrence: int = 0) -> int:
-    """1-based line of the n-th occurrence of `needle`."""
-    start = -1
-    for _ in range(occurrence + 1):
-        start = text.index(needle, start + 1)
-    return text.count("\n", 0, start) + 1
-
-
-@dataclass(frozen=True)
-class Mutation:
-    fixture: str
-    name: str
-    edits: tuple[tuple[str, str], ...]
-    code: str
-    anchor: str
-    occurrence: int = 0
-
-    def apply(self) -> str:
-        text = read(self.fixture)
-        for old, new in self.edits:
-            assert text.count(old) == 1, f"{self.fixture}: {old!r} must occur exactly once"
-            text = text.replace(old, new)
-        return text
-
-
-def m(
-    fixture: str,
-    name: str,
-    edits: list[tuple[str, str]],
-    code: str,
-    anchor: str,
-    occurrence: int = 0,
-) -> Mutation:
-    return Mutation(fixture, name, tuple(edits), code, anchor, occurrence)
+m = mutation_maker(TRAINERS)
 
 
 PT = "plain_pytorch.py"
