@@ -66,11 +66,22 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "patience": 50,
     "augment": True,
     "advanced_config": {},
+    "primary_metric": None,
+    "primary_metric_mode": "max",
+    "split_config": None,
 }
 # The CONFIG key holding framework-specific settings.
 ADVANCED_CONFIG_KEY = "advanced_config"
 # Canonical task names, as callbacks carry them.
-TASK_TYPES: tuple[str, ...] = ("detection", "classification", "segmentation", "pose")
+TASK_TYPES: tuple[str, ...] = (
+    "detection",
+    "classification",
+    "segmentation",
+    "pose",
+    "semantic_segmentation",
+    "panoptic_segmentation",
+    "open_vocabulary_detection",
+)
 # Long task names -> canonical names.
 TASK_TYPE_ALIASES: dict[str, str] = {
     "object_detection": "detection",
@@ -84,6 +95,9 @@ TASK_NAMES: tuple[str, ...] = (
     "classification",
     "segmentation",
     "pose",
+    "semantic_segmentation",
+    "panoptic_segmentation",
+    "open_vocabulary_detection",
     "object_detection",
     "image_classification",
     "instance_segmentation",

@@ -17,6 +17,7 @@ __all__ = [
     "DOCKERFILE_NAMES",
     "DOCKERFILE_NAME_EXCLUSIONS",
     "END_HOOKS",
+    "ENTRY_ARGS",
     "ENTRY_RUNNER",
     "ENTRY_SCRIPT",
     "ENTRY_WRAPPERS",
@@ -654,6 +655,10 @@ GPU_AVAILABILITY_CHECKS: Final[tuple[str, ...]] = (
     "device_count",
 )
 ENTRY_SCRIPT: Final[str] = "train.py"
+ENTRY_ARGS: Final[tuple[str, ...]] = (
+    "--log-level",
+    "INFO",
+)
 DOCKERFILE_NAMES: Final[tuple[str, ...]] = (
     "Dockerfile",
     "*.Dockerfile",

@@ -39,6 +39,7 @@ _METRIC_SYNONYMS: dict[str, str] = {
 
 __all__ = [
     "check",
+    "class_name_list",
     "completed_payload",
     "export_completed_payload",
     "export_metadata",
@@ -111,6 +112,28 @@ def check(schema: str, instance: object, what: str) -> None:
         return
     errors = compiled.errors(instance)
     raise PayloadValidationError.from_errors(what, schema, errors)
+
+
+def class_name_list(names: Any) -> list[str] | None:
+    """Class names as the list the platform stores: a list stays; Ultralytics' `names` mapping
+    (class id -> name, as in data.yaml; keys may be strings after JSON) becomes the list in id
+    order. A mapping whose ids are not exactly 0..n-1 is refused: its list would shift names
+    onto the wrong class ids."""
+    if names is None or isinstance(names, list):
+        return names
+    if isinstance(names, Mapping):
+        try:
+            by_id = {int(key): str(value) for key, value in names.items()}
+        except (TypeError, ValueError):
+            by_id = {}
+        if sorted(by_id) != list(range(len(names))):
+            raise PayloadValidationError(
+                "class_names: a mapping must have the class ids 0..n-1 as keys (as Ultralytics' "
+                f"`names`), got keys {sorted(map(str, names))[:10]}",
+                errors=[],
+            )
+        return [by_id[index] for index in range(len(by_id))]
+    return cast(list[str], names)
 
 
 def metrics_payload(metrics: Mapping[str, Any] | None) -> Metrics | None:

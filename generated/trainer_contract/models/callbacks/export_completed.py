@@ -25,6 +25,10 @@ class ExportMetadata(TypedDict):
     preprocessing: NotRequired[dict[str, Any] | None]
     postprocessing: NotRequired[dict[str, Any] | None]
     created_at: str
+    export_config: NotRequired[dict[str, Any] | None]
+    """
+    The export settings used.
+    """
 
 
 class ExportCompleted(TypedDict):
@@ -40,6 +44,9 @@ class ExportCompleted(TypedDict):
     status: Literal["completed"]
     export_format: str
     output_s3_uri: str
+    """
+    Where the exported package is (export_jobs.export_path, String(500)).
+    """
     file_size_bytes: int
     metadata: ExportMetadata
     timestamp: str
