@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from trainer_tools.contract_check.report import CheckResult, Report
+from trainer_tools.contract_check.report import DEFECT, DIFFERENCE, CheckResult, Report
 from trainer_tools.dev_backend.app import IDEMPOTENCY_HEADER
 
 __all__ = ["fuzz", "reconcile"]
@@ -115,7 +115,9 @@ def _runner(
             text = _describe(exc, case)
             if text not in seen:
                 seen.add(text)
-                result.fail(text)
+                # A server error is a defect whatever the contract; the rest are differences.
+                server_error = "server error" in text.lower() or " 5xx" in text
+                result.fail(text, DEFECT if server_error else DIFFERENCE)
 
     return run
 
