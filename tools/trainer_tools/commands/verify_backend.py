@@ -55,7 +55,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--differences-ok",
         action="store_true",
-        help="exit 0 when the only findings are contract differences (no defect)",
+        help="exit 0 when there is no defect (contract differences and checks that could not "
+        "run are still listed)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
