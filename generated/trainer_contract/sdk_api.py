@@ -497,8 +497,13 @@ SDK_METHODS: dict[str, Method] = {
                 name="class_names",
                 required=False,
                 default=None,
-                schema={"type": ["array", "null"], "items": {"type": "string"}},
-                description="Class names.",
+                schema={
+                    "type": ["array", "object", "null"],
+                    "items": {"type": "string"},
+                    "additionalProperties": {"type": "string"},
+                    "propertyNames": {"pattern": "^(0|[1-9][0-9]*)$"},
+                },
+                description="Class names in class-id order (a list, or Ultralytics' `names` mapping); also sets num_classes.",
             ),
             Param(
                 name="preprocessing",

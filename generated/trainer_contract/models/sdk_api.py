@@ -579,9 +579,9 @@ class CreateExportMetadataArgs(TypedDict):
     """
     Output shape(s).
     """
-    class_names: NotRequired[list[str] | None]
+    class_names: NotRequired[dict[str, Any] | list[str] | None]
     """
-    Class names.
+    Class names in class-id order (a list, or Ultralytics' `names` mapping); also sets num_classes.
     """
     preprocessing: NotRequired[dict[str, Any] | None]
     """
