@@ -153,7 +153,7 @@ def test_ultralytics_names_mapping_is_sent_as_a_list(
     sdk.flush_logs()
     [body] = backend.bodies("/results")
     assert body["class_names"] == ["cat", "dog"]
-    with pytest.raises(PayloadValidationError, match="0..n-1"):
+    with pytest.raises(PayloadValidationError, match=r"0\.\.n-1"):
         sdk.report_validation(2, "detection", ("mAP50", 0.5), class_names={0: "cat", 2: "dog"})
 
 
