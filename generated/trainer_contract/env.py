@@ -125,10 +125,10 @@ ENV_VARS: dict[str, EnvVar] = {
         group="job",
         config_key=None,
         basic_key=None,
-        pattern=None,
+        pattern="^(s3://[^/\\s]+/\\S*|[^:\\s]+)$",
         minimum=None,
         exclusive_minimum=None,
-        description="Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value is kept as given (a trainer may not use it).",
+        description="Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value without a URL scheme is kept as given (a trainer may not use it); a URL of another scheme (http://...) is a configuration error.",
     ),
     "DATASET_ID": EnvVar(
         name="DATASET_ID",

@@ -46,7 +46,7 @@ class TrainerEnvironment1(TypedDict):
     """
     DATASET_S3_URI: NotRequired[str]
     """
-    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value is kept as given (a trainer may not use it).
+    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value without a URL scheme is kept as given (a trainer may not use it); a URL of another scheme (http://...) is a configuration error.
     """
     DATASET_ID: NotRequired[str]
     """
@@ -241,7 +241,7 @@ class TrainerEnvironment2(TypedDict):
     """
     DATASET_S3_URI: NotRequired[str]
     """
-    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value is kept as given (a trainer may not use it).
+    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value without a URL scheme is kept as given (a trainer may not use it); a URL of another scheme (http://...) is a configuration error.
     """
     DATASET_ID: NotRequired[str]
     """
@@ -436,7 +436,7 @@ class TrainerEnvironment3(TypedDict):
     """
     DATASET_S3_URI: NotRequired[str]
     """
-    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value is kept as given (a trainer may not use it).
+    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value without a URL scheme is kept as given (a trainer may not use it); a URL of another scheme (http://...) is a configuration error.
     """
     DATASET_ID: NotRequired[str]
     """
@@ -631,7 +631,7 @@ class TrainerEnvironment4(TypedDict):
     """
     DATASET_S3_URI: NotRequired[str]
     """
-    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value is kept as given (a trainer may not use it).
+    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value without a URL scheme is kept as given (a trainer may not use it); a URL of another scheme (http://...) is a configuration error.
     """
     DATASET_ID: NotRequired[str]
     """
