@@ -118,5 +118,14 @@ def verify(
         )
         run_scenarios(prober, report)
     if examples > 0:
-        fuzz(base_url.rstrip("/"), document, report, token=token, examples=examples, seed=seed)
+        fuzz(
+            base_url.rstrip("/"),
+            document,
+            report,
+            token=token,
+            examples=examples,
+            seed=seed,
+            job_ids=job_ids,
+            missing_job=prober.job_is_missing,
+        )
     return report
