@@ -88,9 +88,10 @@ _EXPORT_SCHEMA = SDK_METHODS["report_export_completed"].sends[0]
 _STARTED_SCHEMAS = SDK_METHODS["report_started"].sends  # (training body, started body)
 _EXPORT_METADATA_SCHEMA = f"{_EXPORT_SCHEMA}#/$defs/export_metadata"
 
-_OPERATIONS: tuple[str, ...] = tuple(
-    SDK_METHODS["report_started"].param("operation_type").schema["enum"]
-)  # type: ignore[union-attr]
+_OPERATION_PARAM = SDK_METHODS["report_started"].param("operation_type")
+assert _OPERATION_PARAM is not None  # the contract's report_started has it
+# The operations that have their own endpoints (report_started's operation_type).
+_OPERATIONS: tuple[str, ...] = tuple(_OPERATION_PARAM.schema["enum"])
 _forwarding = threading.local()
 _current: weakref.ref[TrainerSDK] | None = None
 

@@ -15,7 +15,10 @@ from typing import Any, cast
 
 from trainer_contract.models.callbacks.export_completed import ExportCompleted, ExportMetadata
 from trainer_contract.models.callbacks.failed import JobFailed
-from trainer_contract.models.callbacks.inference_completed import InferenceCompleted
+from trainer_contract.models.callbacks.inference_completed import (
+    ImagePrediction,
+    InferenceCompleted,
+)
 from trainer_contract.models.callbacks.log import LogEvent
 from trainer_contract.models.callbacks.progress import TrainingProgress
 from trainer_contract.models.callbacks.started import OperationStarted
@@ -332,7 +335,7 @@ def inference_completed_payload(
         "total_images": total_images,
         "total_inference_time_ms": plain(total_time_ms),
         "avg_inference_time_ms": average,
-        "results": cast(list[dict[str, Any]], plain(results)),
+        "results": cast(list[ImagePrediction], plain(results)),
         "timestamp": utc_now(),
     }
     if result_urls is not None:

@@ -137,7 +137,14 @@ def _runner(
         result.requests += 1
         try:
             response = case.call(base_url=base_url, headers=headers, timeout=timeout)
-            if endpoint is not None and missing_job is not None and missing_job(endpoint, response):
+            # Only a valid request can be refused for its job: a 404 to an invalid one (a
+            # negative job id) is a rejection, judged by schemathesis like any other.
+            if (
+                positive
+                and endpoint is not None
+                and missing_job is not None
+                and missing_job(endpoint, response)
+            ):
                 text = (
                     f"job {case.path_parameters} does not exist on this backend; give an "
                     f"existing {endpoint.operation} job with --job-id {endpoint.operation}=ID"
