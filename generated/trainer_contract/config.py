@@ -13,6 +13,7 @@ __all__ = [
     "BASIC_KEY_TO_CONFIG_KEY",
     "BASIC_KEY_TO_ENV_VAR",
     "CONFIG_DEFAULTS",
+    "DICE_TASKS",
     "TASK_NAMES",
     "TASK_TYPES",
     "TASK_TYPE_ALIASES",
@@ -89,6 +90,8 @@ TASK_TYPE_ALIASES: dict[str, str] = {
     "instance_segmentation": "segmentation",
     "pose_estimation": "pose",
 }
+# The canonical tasks a DICE dataset is annotated for (what convert_dataset converts).
+DICE_TASKS: tuple[str, ...] = ("detection", "classification", "segmentation", "pose")
 # Every accepted task name.
 TASK_NAMES: tuple[str, ...] = (
     "detection",

@@ -217,3 +217,16 @@ def test_create_export_metadata_behaves_as_the_platforms() -> None:
     assert plain["input_dtype"] == "float32"
     assert "class_names" not in plain and "num_classes" not in plain
     assert "preprocessing" not in plain and "export_config" not in plain
+
+
+def test_conversion_names_the_tasks_it_handles_for_the_other_platform_tasks(
+    make_sdk: MakeSdk, tmp_path: Any
+) -> None:
+    from trainer_contract.config import DICE_TASKS
+    from trainer_sdk import ConfigError
+
+    sdk = make_sdk(extra_env={"TASK_TYPE": "semantic_segmentation"})
+    with pytest.raises(ConfigError) as info:
+        sdk.convert_dataset(str(tmp_path), "dice", "yolo")
+    assert "semantic_segmentation" in str(info.value)
+    assert all(task in str(info.value) for task in DICE_TASKS)

@@ -213,6 +213,9 @@ def _config_module(ctx: GenContext) -> str:
     tasks = ctx.schemas["task-type"]
     canonical = tasks["$defs"]["canonical"]["enum"]
     aliases = tasks["x-aliases"]
+    dice_tasks = tasks["x-dice-tasks"]
+    if not set(dice_tasks) <= set(canonical):
+        raise SystemExit("task-type.json: x-dice-tasks must be canonical task names")
     lines = [
         ctx.header(),
         '"""CONFIG keys and task names (config.json, env.json, task-type.json)."""',
@@ -227,6 +230,7 @@ def _config_module(ctx: GenContext) -> str:
         '    "BASIC_KEY_TO_CONFIG_KEY",',
         '    "BASIC_KEY_TO_ENV_VAR",',
         '    "CONFIG_DEFAULTS",',
+        '    "DICE_TASKS",',
         '    "TASK_NAMES",',
         '    "TASK_TYPES",',
         '    "TASK_TYPE_ALIASES",',
@@ -246,6 +250,8 @@ def _config_module(ctx: GenContext) -> str:
         f"TASK_TYPES: tuple[str, ...] = {tuple(canonical)!r}",
         "# Long task names -> canonical names.",
         f"TASK_TYPE_ALIASES: dict[str, str] = {aliases!r}",
+        "# The canonical tasks a DICE dataset is annotated for (what convert_dataset converts).",
+        f"DICE_TASKS: tuple[str, ...] = {tuple(dice_tasks)!r}",
         "# Every accepted task name.",
         f"TASK_NAMES: tuple[str, ...] = {tuple(tasks['enum'])!r}",
         "",
