@@ -100,3 +100,16 @@ def test_contract_differences_alone_can_be_accepted(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert code == 0, out
     assert "0 defect(s)" in out and "[difference]" in out
+
+
+def test_the_text_report_names_each_thing_to_change_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with AsgiServer(platform_like_app(known_jobs={42})) as server:
+        main(["verify-backend", server.url, "--examples", "0", "--job-id", "training=42"])
+    out = capsys.readouterr().out
+    digest = out.split("most frequent findings (what to change):\n", 1)[1].splitlines()
+    themes = [line for line in digest if " x [" in line]
+    assert themes and themes[0].split(" x ")[1].startswith("[defect]")  # defects first
+    problem_format = [t for t in themes if "documented ['application/problem+json']" in t]
+    assert len(problem_format) == 1 and int(problem_format[0].split(" x ")[0]) > 10

@@ -15,12 +15,16 @@ Every failure has a kind, so that a report on a real backend says what to act on
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["CheckResult", "Report"]
 
 _MAX_SHOWN = 8
+_MAX_THEMES = 12
+_PATH = re.compile(r"^(POST|GET) \S+ ")
 DEFECT, DIFFERENCE, NOT_CHECKED = "defect", "difference", "not checked"
 KINDS: tuple[str, ...] = (DEFECT, DIFFERENCE, NOT_CHECKED)
 
@@ -94,6 +98,23 @@ class Report:
         """How many failures of that kind, over every check."""
         return sum(r.count(kind) for r in self.results)
 
+    def themes(self) -> list[tuple[str, str, int]]:
+        """The most frequent findings as (kind, theme, count), defects first: one line per thing
+        to change, however many requests showed it. A theme is the first line of a failure with
+        the route and quoted bodies left out."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for result in self.results:
+            for failure, kind in zip(result.failures, result.kinds, strict=True):
+                if kind == NOT_CHECKED:
+                    continue
+                first = failure.splitlines()[0] if failure else ""
+                theme = _PATH.sub("", first)
+                theme = theme.split(" Body: ")[0].split(": {")[0].split(": [")[0]
+                theme = re.sub(r"got (\d+): .*", r"got \1", theme)
+                counts[(kind, theme[:160])] += 1
+        ordered = sorted(counts.items(), key=lambda item: (KINDS.index(item[0][0]), -item[1]))
+        return [(kind, theme, count) for (kind, theme), count in ordered]
+
     @property
     def defects(self) -> int:
         """How many defects (5xx answers, lost updates): what must be fixed in any case."""
@@ -131,6 +152,11 @@ class Report:
                 lines.extend(f"            {line}" for line in rest[:6])
             if len(result.failures) > _MAX_SHOWN:
                 lines.append(f"          ... and {len(result.failures) - _MAX_SHOWN} more")
+        themes = self.themes()
+        if themes:
+            lines.append("most frequent findings (what to change):")
+            for kind, theme, count in themes[:_MAX_THEMES]:
+                lines.append(f"  {count:5d} x [{kind}] {theme}")
         passed = sum(r.ok for r in self.results)
         lines.append(
             f"{self.count(DEFECT)} defect(s) (5xx, lost updates: fix them), "
