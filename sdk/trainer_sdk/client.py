@@ -702,7 +702,7 @@ class TrainerSDK:
             args["framework"],
             args["model_name"],
             args["export_format"],
-            TrainerSDK._canonical_task(args["task_type"]),
+            args["task_type"],  # kept as given, as the platform's SDK does
             optional={
                 "input_shape": args["input_shape"],
                 "input_dtype": "float32",

@@ -194,7 +194,7 @@ def test_inference_and_export_jobs_use_their_own_paths(
         [1, 84, 8400],
         class_names=["cat", "dog"],
     )
-    assert metadata["num_classes"] == 2 and metadata["task_type"] == "detection"
+    assert metadata["num_classes"] == 2 and metadata["task_type"] == "object_detection"
     export.report_export_completed("onnx", "s3://b/model.onnx", 1234, metadata)
     export.report_failed("FrameworkError", "after export")
     paths = [path for path, _ in backend.calls()]

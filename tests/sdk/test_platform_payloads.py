@@ -191,7 +191,8 @@ def test_the_platforms_task_types_are_accepted_everywhere(
     metadata = TrainerSDK.create_export_metadata("fw", "m", "onnx", task, [1, 3, 64, 64], None)
     sdk.flush_logs()
     [body] = backend.bodies("/results")
-    assert body["task_type"] == sdk.task_type == metadata["task_type"]
+    assert body["task_type"] == sdk.task_type
+    assert metadata["task_type"] == task  # kept as given, as the platform's SDK does
 
 
 def test_create_export_metadata_behaves_as_the_platforms() -> None:
@@ -230,3 +231,24 @@ def test_conversion_names_the_tasks_it_handles_for_the_other_platform_tasks(
         sdk.convert_dataset(str(tmp_path), "dice", "yolo")
     assert "semantic_segmentation" in str(info.value)
     assert all(task in str(info.value) for task in DICE_TASKS)
+
+
+def test_create_export_metadata_takes_the_platform_trainers_call() -> None:
+    """The keyword call of the platform's Ultralytics export script (its argument names and
+    value shapes), extra fields included; the long task name is kept."""
+    metadata = TrainerSDK.create_export_metadata(
+        framework="ultralytics",
+        model_name="best",
+        export_format="onnx",
+        task_type="instance_segmentation",
+        input_shape=[640, 640, 3],
+        output_shape=[[1, 84, 8400]],
+        class_names=["cat", "dog"],
+        preprocessing={"resize": 640, "format": "RGB", "layout": "NCHW"},
+        postprocessing={"nms": True, "confidence_threshold": 0.25},
+        export_config={"opset": 17},
+        export_info={"file_size_mb": 12.5, "export_time_seconds": 3.1},
+    )
+    assert metadata["task_type"] == "instance_segmentation"
+    assert metadata["export_info"] == {"file_size_mb": 12.5, "export_time_seconds": 3.1}
+    assert metadata["num_classes"] == 2 and metadata["input_dtype"] == "float32"

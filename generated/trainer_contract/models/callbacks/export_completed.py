@@ -16,7 +16,10 @@ class ExportMetadata(TypedDict):
     framework: str
     model_name: str
     export_format: str
-    task_type: task_type_1.CanonicalTaskType
+    task_type: task_type_1.TaskType
+    """
+    The task as the trainer named it (long forms kept, as the platform's SDK keeps them).
+    """
     input_shape: NotRequired[list[int | None] | None]
     input_dtype: NotRequired[str | None]
     output_shape: NotRequired[list[Any] | None]
