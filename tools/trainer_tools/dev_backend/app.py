@@ -43,6 +43,7 @@ from trainer_tools.dev_backend.lifecycle import (
     LifecycleConflict,
     advance,
 )
+from trainer_tools.dev_backend.pages import is_page, page_routes
 from trainer_tools.dev_backend.problems import ProblemResponse, problem, schema_errors
 from trainer_tools.dev_backend.roles import event_for
 from trainer_tools.dev_backend.store import Decision, IdempotencyKeyReused, Store, StoredAnswer
@@ -160,7 +161,7 @@ class _BearerAuth(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         """Pass public paths and requests with the token; answer 401 to the others."""
-        if request.url.path in self._public:
+        if request.url.path in self._public or (request.method == "GET" and is_page(request.url.path)):
             return await call_next(request)
         given = request.headers.get("authorization", "").encode()
         if hmac.compare_digest(given, self._expected):
@@ -377,6 +378,7 @@ def create_app(store: Store, *, token: str | None = None) -> Starlette:
         Route(OPENAPI_PATH, openapi, methods=["GET"]),
         Route(HEALTH_PATH, health, methods=["GET"]),
         Route(TIMELINE_PATH, timeline, methods=["GET"]),
+        *page_routes(store),
     ]
     middleware = (
         [Middleware(_BearerAuth, token=token, public=frozenset({OPENAPI_PATH, HEALTH_PATH}))]
