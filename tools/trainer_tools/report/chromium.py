@@ -205,7 +205,10 @@ class Chromium:
         """Move the mouse to page coordinates (x, y) (scrolls there first)."""
         self.evaluate(f"window.scrollTo(0, {max(0.0, y - self.height / 2)})")
         scroll = float(self.evaluate("window.scrollY"))
-        self.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y - scroll})
+        # Move from a corner first: a move to where the pointer already is fires no event.
+        for px, py in ((1.0, 1.0), (x, y - scroll)):
+            self.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": px, "y": py})
+        self.evaluate("new Promise(r => requestAnimationFrame(() => r(0)))")
 
     def screenshot(self, path: Path, *, full_page: bool = True) -> Path:
         """Write a PNG of the page (the whole page by default)."""

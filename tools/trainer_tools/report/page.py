@@ -140,11 +140,11 @@ def _curves_section(series: Sequence[MetricSeries], primary: str | None) -> str:
                         right_axis=True,
                     )
                 )
-        bands = [
-            (float(at), f"{m.name} diverging")
-            for m in members
-            if (at := m.diverged_at) is not None
-        ]
+        diverging: dict[int, list[str]] = {}
+        for member in members:
+            if member.diverged_at is not None:
+                diverging.setdefault(member.diverged_at, []).append(member.name)
+        bands = [(float(at), f"{', '.join(names)} diverging") for at, names in diverging.items()]
         chart = line_chart(
             family,
             lines,
@@ -317,6 +317,11 @@ def _dataset_section(view: DatasetView | None) -> str:
     )
 
 
+def _script_json(data: Any) -> str:
+    # Inside <script> nothing is unescaped: only "</" could end the element early.
+    return json.dumps(data).replace("</", "<\\/")
+
+
 def render_report(record: RunRecord, *, refresh_seconds: int | None = None) -> str:
     """The report of `record` as one HTML document; with `refresh_seconds`, it reloads itself."""
     series = metric_series(record.events)
@@ -366,6 +371,6 @@ def render_report(record: RunRecord, *, refresh_seconds: int | None = None) -> s
         f"{f' · exit code {record.exit_code}' if record.exit_code is not None else ''} · generated {generated}"
         f"{' · refreshes every ' + str(refresh_seconds) + ' s while the job runs' if refresh_seconds else ''}</div>"
         f"</header><main>{body}</main><div id=tip></div>"
-        f'<script type="application/json" id="report-facts">{esc(json.dumps(facts))}</script>'
+        f'<script type="application/json" id="report-facts">{_script_json(facts)}</script>'
         f"<script>{_JS}</script></body></html>"
     )

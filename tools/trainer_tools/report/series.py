@@ -81,12 +81,12 @@ def family_of(name: str) -> str:
         return LEARNING_RATE_FAMILY
     if "loss" in lowered:
         return LOSS_FAMILY
-    base = lowered
+    base = name
     changed = True
     while changed:
         changed = False
         for prefix in _PREFIXES:
-            if base.startswith(prefix) and len(base) > len(prefix):
+            if base.lower().startswith(prefix) and len(base) > len(prefix):
                 base = base[len(prefix) :]
                 changed = True
     base = _SUFFIX.sub("", base)

@@ -125,8 +125,7 @@ def phases(events: Sequence[RunEvent]) -> list[Phase]:
     for event in events:
         if event.kind == "validation" and event.answer is not Answer.REFUSED:
             found.append(Phase("validation", before, event.seconds))
-        if event.lifecycle:
-            before = event.seconds
+        before = event.seconds
     return sorted(found, key=lambda p: (p.start, p.end))
 
 
