@@ -62,7 +62,7 @@ def _index(store: Store) -> str:
         else '<p class="muted">No callback received yet.</p>'
     )
     return (
-        f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>{refresh}"
+        f'<!DOCTYPE html><html lang=en><head><meta charset=utf-8><link rel=icon href="data:,">{refresh}'
         f"<title>reference backend: jobs</title><style>{_INDEX_CSS}</style></head><body>"
         f"<h1>Jobs</h1>{table}</body></html>"
     )
@@ -101,7 +101,7 @@ def page_routes(store: Store) -> list[Route]:
         page = await run_in_threadpool(_job, store, int(raw), dataset)
         if page is None:
             return HTMLResponse(
-                f"<!DOCTYPE html><html><head><meta charset=utf-8>"
+                f'<!DOCTYPE html><html><head><meta charset=utf-8><link rel=icon href="data:,">'
                 f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}"></head><body>'
                 f"<p>No callback of job {int(raw)} yet; this page reloads itself.</p></body></html>",
                 status_code=404,

@@ -361,7 +361,7 @@ def render_report(record: RunRecord, *, refresh_seconds: int | None = None) -> s
     }
     job = f"job {record.job_id}" if record.job_id is not None else "job ?"
     return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><link rel=icon href=\"data:,\">"
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"{refresh}<title>{esc(record.title)}: {esc(job)} report</title>"
         f"<style>{_CSS}</style></head><body>"
