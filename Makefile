@@ -4,10 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test venv generate check-generated docs check-docs bundle lint format typecheck pytest bench clean
+.PHONY: browser demo test venv generate check-generated docs check-docs bundle lint format typecheck pytest bench clean
 
 demo: $(STAMP)
-	$(PY) -m trainer_tools.cli dry-run examples/minimal/train.py --dataset examples/data
+	$(PY) -m trainer_tools.cli dry-run examples/minimal/train.py --dataset examples/data --report build/demo-report.html
 
 test: check-generated lint typecheck pytest
 
@@ -48,8 +48,12 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# The report tests drive headless Chromium (Debian's package); installed when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+
 # pytest exits 5 when no test ran; make treats any non-zero exit as failure.
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

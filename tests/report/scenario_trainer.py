@@ -49,7 +49,7 @@ def main():
             metrics = {
                 "loss": loss,
                 "val_loss": loss * 1.1,
-                "learning_rate": 0.01 * (0.8 ** epoch),
+                "learning_rate": 0.01 * (0.8**epoch),
                 primary: value,
                 "precision": value + 0.02,
                 "recall": value - 0.03,

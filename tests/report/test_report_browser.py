@@ -91,9 +91,7 @@ def _run(case: Case, root: Path, seaweed: SeaweedServer) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reports(
-    tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedServer
-) -> dict[str, Path]:
+def reports(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedServer) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("reports")
     return {case.name: _run(case, root, seaweed) for case in CASES}
 

@@ -77,9 +77,7 @@ def _open(chromium: Chromium, url: str, name: str) -> dict[str, object]:
 
 def test_report_from_a_file_recording(tmp_path: Path, chromium: Chromium) -> None:
     recording = tmp_path / "callbacks.jsonl"
-    run = _trainer(
-        {"CALLBACK_URL": recording.as_uri(), "REPORT_SCENARIO": "diverging"}, tmp_path
-    )
+    run = _trainer({"CALLBACK_URL": recording.as_uri(), "REPORT_SCENARIO": "diverging"}, tmp_path)
     assert run.returncode == 0, run.stderr
     out = tmp_path / "report.html"
     done = _report(recording.as_uri(), "-o", str(out), cwd=tmp_path)
@@ -125,7 +123,7 @@ def backend(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_report_from_the_backend_url_and_store_and_live_pages(
     backend, tmp_path: Path, chromium: Chromium
 ) -> None:  # type: ignore[no-untyped-def]
-    server, store, db = backend
+    server, _store, db = backend
     base = server.url
     # A job that has started and is still running: its page reloads itself.
     started = httpx.post(
@@ -149,8 +147,10 @@ def test_report_from_the_backend_url_and_store_and_live_pages(
     # The same job from the URL and from the SQLite file, through the CLI.
     for source, name in ((f"{base}/jobs/7", "url.html"), (str(db), "store.html")):
         args = [source, "-o", str(tmp_path / name), "--job", "7"]
-        done = _report(*args, "--token", TOKEN, cwd=tmp_path) if "http" in source else _report(
-            *args, cwd=tmp_path
+        done = (
+            _report(*args, "--token", TOKEN, cwd=tmp_path)
+            if "http" in source
+            else _report(*args, cwd=tmp_path)
         )
         assert done.returncode == 0, done.stderr
         assert "report of job 7" in done.stdout and ", failed)" in done.stdout

@@ -16,7 +16,9 @@ def _progress(epoch: int, metrics: dict[str, float | None]) -> RunEvent:
         "total_epochs": 10,
         "metrics": {"loss": metrics.get("loss"), "extra_metrics": metrics},
     }
-    return RunEvent(epoch, float(epoch), "", "training_progress", "progress", Answer.ACCEPTED, 200, body)
+    return RunEvent(
+        epoch, float(epoch), "", "training_progress", "progress", Answer.ACCEPTED, 200, body
+    )
 
 
 def test_sparkline_scales_between_min_and_max_and_marks_nulls() -> None:
@@ -35,7 +37,8 @@ def test_diverging_loss_is_flagged_and_a_noisy_one_is_not() -> None:
     losses = [0.93, 0.61, 0.52, 0.55, 2.1, 46.0]
     noisy = [0.93, 0.61, 0.66, 0.58, 0.63, 0.57]
     events = [
-        _progress(e + 1, {"loss": a, "val_loss": b}) for e, (a, b) in enumerate(zip(losses, noisy, strict=True))
+        _progress(e + 1, {"loss": a, "val_loss": b})
+        for e, (a, b) in enumerate(zip(losses, noisy, strict=True))
     ]
     series = {s.name: s for s in metric_series(events)}
     assert series["loss"].diverged_at == 5

@@ -161,7 +161,9 @@ class _BearerAuth(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         """Pass public paths and requests with the token; answer 401 to the others."""
-        if request.url.path in self._public or (request.method == "GET" and is_page(request.url.path)):
+        if request.url.path in self._public or (
+            request.method == "GET" and is_page(request.url.path)
+        ):
             return await call_next(request)
         given = request.headers.get("authorization", "").encode()
         if hmac.compare_digest(given, self._expected):

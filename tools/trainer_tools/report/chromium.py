@@ -195,7 +195,10 @@ class Chromium:
                 )
             elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
                 visit.console_errors.append(
-                    " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+                    " ".join(
+                        str(a.get("value", a.get("description", "")))
+                        for a in params.get("args", [])
+                    )
                 )
             elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
                 visit.console_errors.append(str(params["entry"].get("text")))

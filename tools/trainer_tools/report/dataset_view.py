@@ -104,7 +104,9 @@ def _draw(
     scale = min(THUMBNAIL / max(width, 1.0), THUMBNAIL / max(height, 1.0))
     # Small images are scaled up (nearest) so that their boxes stay visible.
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    picture = picture.resize(size, Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.NEAREST)
+    picture = picture.resize(
+        size, Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.NEAREST
+    )
     overlay = Image.new("RGBA", picture.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     for ann in annotations:
@@ -112,7 +114,10 @@ def _draw(
         segmentation = ann.get("segmentation")
         if isinstance(segmentation, list):
             for polygon in segmentation:
-                points = [(polygon[i] * scale, polygon[i + 1] * scale) for i in range(0, len(polygon) - 1, 2)]
+                points = [
+                    (polygon[i] * scale, polygon[i + 1] * scale)
+                    for i in range(0, len(polygon) - 1, 2)
+                ]
                 if len(points) >= 3:
                     draw.polygon(points, fill=(*colour, 90), outline=(*colour, 255))
         box = ann.get("bbox")
@@ -124,14 +129,18 @@ def _draw(
             triples = [keypoints[i : i + 3] for i in range(0, len(keypoints) - 2, 3)]
             category = categories.get(int(ann.get("category_id", -1)), {})
             for a, b in _skeleton_pairs(category, len(triples)):
-                if 0 <= a < len(triples) and 0 <= b < len(triples):
-                    if triples[a][2] > 0 and triples[b][2] > 0:
-                        draw.line(
-                            (triples[a][0] * scale, triples[a][1] * scale,
-                             triples[b][0] * scale, triples[b][1] * scale),
-                            fill=(*colour, 255),
-                            width=2,
-                        )
+                inside = 0 <= a < len(triples) and 0 <= b < len(triples)
+                if inside and triples[a][2] > 0 and triples[b][2] > 0:
+                    draw.line(
+                        (
+                            triples[a][0] * scale,
+                            triples[a][1] * scale,
+                            triples[b][0] * scale,
+                            triples[b][1] * scale,
+                        ),
+                        fill=(*colour, 255),
+                        width=2,
+                    )
             for kx, ky, visible in triples:
                 if visible > 0:
                     r = 3
@@ -144,7 +153,10 @@ def _draw(
     if task == "classification" and annotations:
         name = categories.get(int(annotations[0].get("category_id", -1)), {}).get("name", "?")
         label = ImageDraw.Draw(combined)
-        label.rectangle((0, 0, combined.width, 14), fill=colour_of.get(int(annotations[0]["category_id"]), (0, 0, 0)))
+        label.rectangle(
+            (0, 0, combined.width, 14),
+            fill=colour_of.get(int(annotations[0]["category_id"]), (0, 0, 0)),
+        )
         label.text((3, 1), str(name), fill=(255, 255, 255))
     buffer = io.BytesIO()
     combined.save(buffer, "JPEG", quality=_JPEG_QUALITY, optimize=True)
@@ -219,7 +231,9 @@ def _view(root: Path) -> DatasetView:
                 Sample(
                     file_name=str(image["file_name"]),
                     split=split,
-                    classes=tuple(sorted({names.get(int(a.get("category_id", -1)), "?") for a in anns})),
+                    classes=tuple(
+                        sorted({names.get(int(a.get("category_id", -1)), "?") for a in anns})
+                    ),
                     data_uri=_draw(
                         root / "images" / str(image["file_name"]),
                         image,

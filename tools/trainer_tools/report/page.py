@@ -96,7 +96,9 @@ def _families(series: Sequence[MetricSeries]) -> list[tuple[str, list[MetricSeri
     groups: dict[str, list[MetricSeries]] = {}
     for item in series:
         groups.setdefault(item.family, []).append(item)
-    ordered = sorted(groups.items(), key=lambda kv: (kv[0] != LOSS_FAMILY, kv[0] == LEARNING_RATE_FAMILY))
+    ordered = sorted(
+        groups.items(), key=lambda kv: (kv[0] != LOSS_FAMILY, kv[0] == LEARNING_RATE_FAMILY)
+    )
     return ordered
 
 
@@ -173,7 +175,12 @@ def _flags(record: RunRecord, series: Sequence[MetricSeries]) -> list[tuple[str,
             found.append((f"{item.name} is NaN/inf (null) at epoch {shown}", True))
     refused = [e for e in record.events if e.answer is Answer.REFUSED]
     for event in refused[:10]:
-        found.append((f"callback #{event.seq} {event.endpoint} refused ({event.status}): {event.detail}", True))
+        found.append(
+            (
+                f"callback #{event.seq} {event.endpoint} refused ({event.status}): {event.detail}",
+                True,
+            )
+        )
     pending = [e for e in record.events if e.answer is Answer.PENDING]
     if pending:
         found.append((f"{len(pending)} callback(s) never delivered (still in the outbox)", True))
@@ -217,7 +224,7 @@ def _validation_section(view: ValidationView | None) -> str:
     if view is None:
         return '<p class="muted">The run reported no validation result.</p>'
     head = (
-        f'<p>Validation #{view.seq}, epoch {view.epoch}, {esc(view.task_type)}'
+        f"<p>Validation #{view.seq}, epoch {view.epoch}, {esc(view.task_type)}"
         f"{' (best)' if view.is_best else ''}; primary metric <b>{esc(view.primary_name)}</b> = "
         f"{_num(view.primary_value)}. {view.count} validation callback(s) in the run.</p>"
     )
@@ -234,12 +241,24 @@ def _validation_section(view: ValidationView | None) -> str:
         )
     if view.pr_curves:
         lines = [
-            Line(c.name, list(zip(c.recall, c.precision, strict=True)), colour=PALETTE[i % len(PALETTE)])
+            Line(
+                c.name,
+                list(zip(c.recall, c.precision, strict=True)),
+                colour=PALETTE[i % len(PALETTE)],
+            )
             for i, c in enumerate(view.pr_curves)
         ]
         parts.append(
             '<figure data-chart="pr"><figcaption>precision-recall curves</figcaption>'
-            + line_chart("PR", lines, chart_id="pr", x_label="recall", y_label="precision", square=True, fixed_unit=True)
+            + line_chart(
+                "PR",
+                lines,
+                chart_id="pr",
+                x_label="recall",
+                y_label="precision",
+                square=True,
+                fixed_unit=True,
+            )
             + "</figure>"
         )
     parts.append("</div>")
@@ -247,10 +266,14 @@ def _validation_section(view: ValidationView | None) -> str:
         keys = list(dict.fromkeys(k for _, row in view.per_class for k in row))
         header = "".join(f"<th>{esc(k)}</th>" for k in keys)
         body = "".join(
-            f"<tr><td>{esc(name)}</td>" + "".join(f"<td class=num>{_num(row.get(k, ''))}</td>" for k in keys) + "</tr>"
+            f"<tr><td>{esc(name)}</td>"
+            + "".join(f"<td class=num>{_num(row.get(k, ''))}</td>" for k in keys)
+            + "</tr>"
             for name, row in view.per_class
         )
-        parts.append(f'<h3>per class</h3><table class="per-class"><tr><th>class</th>{header}</tr>{body}</table>')
+        parts.append(
+            f'<h3>per class</h3><table class="per-class"><tr><th>class</th>{header}</tr>{body}</table>'
+        )
     elif view.confusion:
         rows = []
         for i, name in enumerate(view.class_names[: len(view.confusion)]):
@@ -294,7 +317,11 @@ def _dataset_section(view: DatasetView | None) -> str:
         + bar_chart(list(view.split_sizes), [float(v) for v in view.split_sizes.values()])
         + "</figure>",
         '<figure data-chart="objects-per-image"><figcaption>objects per image</figcaption>'
-        + histogram([float(v) for v in view.objects_per_image], bins=max(1, min(20, max(view.objects_per_image or [0]) + 1)), x_label="objects in an image")
+        + histogram(
+            [float(v) for v in view.objects_per_image],
+            bins=max(1, min(20, max(view.objects_per_image or [0]) + 1)),
+            x_label="objects in an image",
+        )
         + "</figure>",
     ]
     if view.relative_box_sizes:
@@ -334,18 +361,26 @@ def render_report(record: RunRecord, *, refresh_seconds: int | None = None) -> s
         else f'<span class="badge {"pass" if verdict else "fail"}">verdict {"PASS" if verdict else "FAIL"}</span>'
     )
     dataset = dataset_view(record.dataset_dir) if record.dataset_dir is not None else None
-    refresh = (
-        f'<meta http-equiv="refresh" content="{refresh_seconds}">' if refresh_seconds else ""
-    )
+    refresh = f'<meta http-equiv="refresh" content="{refresh_seconds}">' if refresh_seconds else ""
     flag_items = "".join(
         f'<li class="{"" if serious else "info"}">{esc(text)}</li>' for text, serious in flags
     )
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     sections = [
-        ("flags", "What to look at", f'<ul class="flags">{flag_items}</ul>' if flags else '<p class="muted">Nothing flagged: no divergence, no NaN/inf, no refused callback.</p>'),
+        (
+            "flags",
+            "What to look at",
+            f'<ul class="flags">{flag_items}</ul>'
+            if flags
+            else '<p class="muted">Nothing flagged: no divergence, no NaN/inf, no refused callback.</p>',
+        ),
         ("verdict", "Verdict", _verdict_section(record)),
         ("curves", "Metrics per epoch", _curves_section(series, primary)),
-        ("timeline", "Callback timeline", timeline_chart(record.events) or '<p class="muted">No callback.</p>'),
+        (
+            "timeline",
+            "Callback timeline",
+            timeline_chart(record.events) or '<p class="muted">No callback.</p>',
+        ),
         ("validation", "Validation", _validation_section(validation_view(record.events))),
         ("dataset", "Dataset", _dataset_section(dataset)),
     ]
@@ -361,7 +396,7 @@ def render_report(record: RunRecord, *, refresh_seconds: int | None = None) -> s
     }
     job = f"job {record.job_id}" if record.job_id is not None else "job ?"
     return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><link rel=icon href=\"data:,\">"
+        '<!DOCTYPE html><html lang=en><head><meta charset=utf-8><link rel=icon href="data:,">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"{refresh}<title>{esc(record.title)}: {esc(job)} report</title>"
         f"<style>{_CSS}</style></head><body>"

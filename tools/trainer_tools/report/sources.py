@@ -99,9 +99,7 @@ def record_from_timeline(
     """A record of `entries` judged on the timeline alone (payloads and lifecycle)."""
     events = events_from_timeline(entries, times_ns)
     if answers is not None:
-        events = tuple(
-            _with_answer(e, a) for e, a in zip(events, answers, strict=True)
-        )
+        events = tuple(_with_answer(e, a) for e, a in zip(events, answers, strict=True))
     state = job_state(events)
     return RunRecord(
         title=title,

@@ -60,9 +60,15 @@ def sparkline(values: Sequence[float | None], width: int = DEFAULT_WIDTH) -> str
 def _describe(series: MetricSeries) -> str:
     points = series.finite
     text = f"{points[0][1]:.4g} -> {points[-1][1]:.4g}"
-    if len(points) > 2 and series.family != LEARNING_RATE_FAMILY and len({v for _, v in points}) > 1:
-        best = min(points, key=lambda p: p[1]) if series.lower_is_better else max(
-            points, key=lambda p: p[1]
+    if (
+        len(points) > 2
+        and series.family != LEARNING_RATE_FAMILY
+        and len({v for _, v in points}) > 1
+    ):
+        best = (
+            min(points, key=lambda p: p[1])
+            if series.lower_is_better
+            else max(points, key=lambda p: p[1])
         )
         text += f" (best {best[1]:.4g} at epoch {best[0]})"
     for flag in series.flags:
@@ -85,7 +91,9 @@ def format_sparklines(events: Sequence[RunEvent], width: int = DEFAULT_WIDTH) ->
     name_width = min(24, max(len(s.name) for s in all_series))
     lines = []
     for series in all_series:
-        name = series.name if len(series.name) <= name_width else series.name[: name_width - 1] + "…"
+        name = (
+            series.name if len(series.name) <= name_width else series.name[: name_width - 1] + "…"
+        )
         lines.append(
             f"  {name.ljust(name_width)}  {sparkline(series.values, width)}  {_describe(series)}"
         )

@@ -154,10 +154,10 @@ def line_chart(
     limit = f' style="max-width:{width}px"' if square else ""
     x0, x1, y0, y1 = _LEFT, width - _RIGHT, height - _BOTTOM, _TOP
     xs = [x for line in lines for x, _ in line.points]
-    left_values = [y for line in lines if not line.right_axis for _, y in line.points if y is not None]
-    right_values = [
-        y for line in lines if line.right_axis for _, y in line.points if y is not None
+    left_values = [
+        y for line in lines if not line.right_axis for _, y in line.points if y is not None
     ]
+    right_values = [y for line in lines if line.right_axis for _, y in line.points if y is not None]
     if not xs or not (left_values or right_values):
         return ""
     x_axis = _Axis(0.0, 1.0) if fixed_unit else _Axis(min(xs), max(xs))
@@ -234,7 +234,9 @@ def line_chart(
         axis = right if line.right_axis else left
         if axis is None:
             continue
-        classes = "series" + (" primary" if line.emphasised else "") + (" dashed" if line.dashed else "")
+        classes = (
+            "series" + (" primary" if line.emphasised else "") + (" dashed" if line.dashed else "")
+        )
         parts.append(f'<g id="{chart_id}-s{index}" class="{classes}" style="--c:{line.colour}">')
         for run in _segments(line.points):
             coords = " ".join(

@@ -116,8 +116,12 @@ def phases(events: Sequence[RunEvent]) -> list[Phase]:
     ]
     if progress:
         first = progress[0]
-        duration = first.body.get("epoch_duration_seconds") if isinstance(first.body, dict) else None
-        begin = first.seconds - float(duration) if isinstance(duration, int | float) else first.seconds
+        duration = (
+            first.body.get("epoch_duration_seconds") if isinstance(first.body, dict) else None
+        )
+        begin = (
+            first.seconds - float(duration) if isinstance(duration, int | float) else first.seconds
+        )
         ends = [p.end for p in found if p.end <= first.seconds]
         begin = max([begin, *ends])
         found.append(Phase("epochs", begin, progress[-1].seconds))
@@ -162,7 +166,9 @@ def timeline_chart(events: Sequence[RunEvent]) -> str:
         f'<svg class="chart timeline" viewBox="0 0 {width} {height}" role="img" '
         'aria-label="callback timeline">'
     ]
-    parts.append(f'<text class="lane" x="{left - 6}" y="{top + 17}" text-anchor="end">phases</text>')
+    parts.append(
+        f'<text class="lane" x="{left - 6}" y="{top + 17}" text-anchor="end">phases</text>'
+    )
     for phase in found:
         colour = PHASE_COLOURS.get(phase.name, "#eee")
         w = max(2.0, (phase.end - phase.start) * scale)
@@ -189,13 +195,13 @@ def timeline_chart(events: Sequence[RunEvent]) -> str:
             f"{esc(lane)}</text>"
         )
     for event in events:
-        y = top + lane_h * (lanes.index(event.endpoint) + 1) + lane_h / 2
+        cy = top + lane_h * (lanes.index(event.endpoint) + 1) + lane_h / 2
         colour = ANSWER_COLOURS[event.answer]
         shape = (
-            f'<rect x="{x(event.seconds) - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
+            f'<rect x="{x(event.seconds) - 5:.1f}" y="{cy - 5:.1f}" width="10" height="10" '
             f'fill="{colour}"/>'
             if event.answer is Answer.REFUSED
-            else f'<circle cx="{x(event.seconds):.1f}" cy="{y:.1f}" r="5" fill="{colour}"/>'
+            else f'<circle cx="{x(event.seconds):.1f}" cy="{cy:.1f}" r="5" fill="{colour}"/>'
         )
         parts.append(
             f'<g class="mark {event.answer.value}" data-seq="{event.seq}" '
