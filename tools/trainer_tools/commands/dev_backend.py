@@ -47,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"dev-backend: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
+    # Listen before saying so: a client reading the line below may connect at once (connections
+    # wait in the backlog until uvicorn accepts them).
+    sock.listen(2048)
     store = Store(args.db)
     app = create_app(store, token=args.token or None)
     where = f"http://{args.host}:{sock.getsockname()[1]}"
