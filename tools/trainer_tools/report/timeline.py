@@ -208,7 +208,7 @@ def timeline_chart(events: Sequence[RunEvent]) -> str:
             f'data-tip="{esc(_tip(event))}">{shape}</g>'
         )
     axis_y = top + lane_h * (len(lanes) + 1) + 4
-    step = max(1, int(end / 8)) if end >= 8 else max(end / 8, 0.01)
+    step = max(1, int(end / 8)) if end >= 8 else end / 8
     tick = 0.0
     while tick <= end + 1e-9:
         parts.append(
