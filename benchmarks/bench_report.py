@@ -10,10 +10,13 @@ callback timeline (~300 marks with their payloads on hover), the 50x50 confusion
 precision-recall curves of 101 points. Contenders:
 
 - svg: `trainer_tools.report.render_report` (the report as shipped: SVG plus ~2 KB of script);
-- plotly: the same charts as Plotly figures in one page, `include_plotlyjs=True` (offline).
+- plotly: the same charts as Plotly figures in one page, `include_plotlyjs=True` (offline);
+- altair: the same charts as one Vega-Lite spec through Altair, saved with `inline=True` (vega,
+  vega-lite and vega-embed inlined from the `vl-convert-python` wheel; offline).
 
 Render time: from navigation start to the second animation frame after the load event (the page
-is drawn), best of `--repeat` loads of a local file. Needs `plotly` (dev extra) and `chromium`.
+is drawn; vega-embed draws after `load`: from the frame its canvas appears), best of `--repeat`
+loads of a local file. Needs `plotly`, `altair`, `vl-convert-python` (dev extra) and `chromium`.
 """
 
 from __future__ import annotations
@@ -198,6 +201,99 @@ def plotly_page(record: RunRecord) -> str:
     )
 
 
+def altair_page(record: RunRecord) -> str:
+    """The same charts with Vega-Lite through Altair, vega's JavaScript inlined (vl-convert)."""
+    import io
+
+    import altair as alt
+
+    charts = []
+    families: dict[str, list[Any]] = {}
+    for series in metric_series(record.events):
+        families.setdefault(series.family, []).append(series)
+    rates = families.pop("learning rate", [])
+    for family, members in families.items():
+        rows = [
+            {"epoch": e, "metric": m.name, "value": v}
+            for m in members
+            for e, v in zip(m.epochs, m.values, strict=True)
+        ]
+        chart: Any = (
+            alt.Chart(alt.Data(values=rows), title=family)
+            .mark_line()
+            .encode(
+                x="epoch:Q",
+                y="value:Q",
+                color="metric:N",
+                tooltip=["epoch:Q", "metric:N", "value:Q"],
+            )
+        )
+        if family == "loss" and rates:
+            rate_rows = [
+                {"epoch": e, "learning_rate": v}
+                for r in rates
+                for e, v in zip(r.epochs, r.values, strict=True)
+            ]
+            rate = (
+                alt.Chart(alt.Data(values=rate_rows))
+                .mark_line(strokeDash=[5, 3])
+                .encode(x="epoch:Q", y="learning_rate:Q")
+            )
+            chart = alt.layer(chart, rate).resolve_scale(y="independent")
+        charts.append(chart.properties(width=560, height=220))
+    events = record.events
+    timeline = [
+        {"t": e.seconds, "endpoint": e.endpoint, "payload": json.dumps(e.body, indent=1)[:3000]}
+        for e in events
+    ]
+    charts.append(
+        alt.Chart(alt.Data(values=timeline), title="callback timeline")
+        .mark_circle(size=60)
+        .encode(x="t:Q", y="endpoint:N", tooltip=["payload:N"])
+        .properties(width=800, height=160)
+    )
+    view = validation_view(events)
+    assert view is not None and view.confusion is not None
+    cells = [
+        {"true": view.class_names[i], "predicted": view.class_names[j], "count": count}
+        for i, row in enumerate(view.confusion)
+        for j, count in enumerate(row)
+    ]
+    charts.append(
+        alt.Chart(alt.Data(values=cells), title="confusion matrix")
+        .mark_rect()
+        .encode(
+            x="predicted:N",
+            y="true:N",
+            color="count:Q",
+            tooltip=["true:N", "predicted:N", "count:Q"],
+        )
+        .properties(width=600, height=600)
+    )
+    curves = [
+        {"class": c.name, "recall": r, "precision": p}
+        for c in view.pr_curves
+        for r, p in zip(c.recall, c.precision, strict=True)
+    ]
+    charts.append(
+        alt.Chart(alt.Data(values=curves), title="precision-recall")
+        .mark_line()
+        .encode(x="recall:Q", y="precision:Q", color="class:N")
+        .properties(width=400, height=400)
+    )
+    buffer = io.StringIO()
+    alt.vconcat(*charts).save(buffer, format="html", inline=True)
+    return buffer.getvalue()
+
+
+# When each page is drawn: Plotly draws while its scripts run; vega-embed after `load`.
+_READY = {
+    "svg": "true",
+    "plotly": "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
+    "altair": "document.querySelector('.vega-embed canvas, .vega-embed svg') !== null",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -207,7 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     record = synthetic_record(args.epochs, args.classes)
-    pages = {"svg": render_report(record), "plotly": plotly_page(record)}
+    pages = {
+        "svg": render_report(record),
+        "plotly": plotly_page(record),
+        "altair": altair_page(record),
+    }
     results: dict[str, tuple[int, float, int]] = {}
     with tempfile.TemporaryDirectory() as tmp, Chromium() as browser:
         for name, page in pages.items():
@@ -215,23 +315,24 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(page, encoding="utf-8")
             times = []
             for _ in range(args.repeat + 1):  # the first load warms the browser's caches
-                visit = browser.visit(path.as_uri())
+                visit = browser.visit(path.as_uri(), ready=_READY[name])
                 if visit.console_errors:
                     print(f"{name}: console errors {visit.console_errors}", file=sys.stderr)
                     return 1
                 times.append(visit.render_ms)
-            charts = int(browser.evaluate("document.querySelectorAll('svg').length"))
+            charts = int(browser.evaluate("document.querySelectorAll('svg, canvas').length"))
             results[name] = (len(page.encode()), min(times[1:]), charts)
     print(
         f"run: {args.epochs} epochs, {args.classes} classes; render = best of {args.repeat} loads"
     )
     for name, (size, ms, charts) in results.items():
-        print(f"  {name:7s} {size / 1024:9.1f} KB  {ms:8.1f} ms to drawn  ({charts} svg elements)")
+        print(
+            f"  {name:7s} {size / 1024:9.1f} KB  {ms:8.1f} ms to drawn  ({charts} svg/canvas elements)"
+        )
     svg_size, svg_ms, _ = results["svg"]
-    plotly_size, plotly_ms, _ = results["plotly"]
-    print(
-        f"  ratio plotly/svg: size {plotly_size / svg_size:.1f}x, render time {plotly_ms / svg_ms:.1f}x"
-    )
+    for name in ("plotly", "altair"):
+        size, ms, _ = results[name]
+        print(f"  ratio {name}/svg: size {size / svg_size:.1f}x, render time {ms / svg_ms:.1f}x")
     return 0
 
 

@@ -172,15 +172,20 @@ class Chromium:
             raise RuntimeError(f"{expression[:60]}: {result['exceptionDetails'].get('text')}")
         return result.get("result", {}).get("value")
 
-    def visit(self, url: str) -> PageVisit:
-        """Load `url`, wait until it is drawn, and report what it logged and requested."""
+    def visit(self, url: str, ready: str = "true") -> PageVisit:
+        """Load `url`, wait until it is drawn, and report what it logged and requested.
+
+        `ready` is a JavaScript condition polled every frame after the load event (for pages that
+        draw asynchronously); the render time is taken two frames after it holds.
+        """
         self._events.clear()
         self.call("Page.navigate", {"url": url})
         self._wait_for("Page.loadEventFired")
         render_ms = float(
             self.evaluate(
-                "new Promise(r => requestAnimationFrame(() => requestAnimationFrame("
-                "() => r(performance.now()))))"
+                "new Promise(r => { const t = () => (" + ready + ") ? requestAnimationFrame("
+                "() => requestAnimationFrame(() => r(performance.now()))) : "
+                "requestAnimationFrame(t); t(); })"
             )
         )
         visit = PageVisit(url, render_ms)
