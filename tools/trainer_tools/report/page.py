@@ -235,7 +235,9 @@ def _validation_section(view: ValidationView | None) -> str:
     parts = [head, f'<div class="grid"><div><h3>metrics</h3><table>{metrics}</table></div>']
     if view.confusion:
         parts.append(
-            '<figure data-chart="confusion"><figcaption>confusion matrix</figcaption>'
+            '<figure data-chart="confusion"'
+            + (' style="grid-column:1/-1"' if len(view.confusion) > 15 else "")
+            + "><figcaption>confusion matrix</figcaption>"
             + heatmap(view.confusion, view.class_names)
             + "</figure>"
         )
