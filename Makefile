@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: browser demo test venv generate check-generated docs check-docs bundle lint format typecheck pytest bench clean
+.PHONY: demo test venv generate check-generated docs check-docs bundle lint format typecheck pytest bench clean
 
 demo: $(STAMP)
 	$(PY) -m trainer_tools.cli dry-run examples/minimal/train.py --dataset examples/data --report build/demo-report.html
@@ -18,6 +18,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# The report tests drive headless Chromium (Debian's package); installed when missing.
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+pytest: browser
 
 generate: $(STAMP)
 	$(PY) -m trainer_tools.codegen
@@ -48,12 +54,8 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-# The report tests drive headless Chromium (Debian's package); installed when missing.
-browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
-
 # pytest exits 5 when no test ran; make treats any non-zero exit as failure.
-pytest: $(STAMP) browser
+pytest: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
