@@ -19,12 +19,6 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# The report tests drive headless Chromium (Debian's package); installed when missing.
-.PHONY: browser
-browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
-pytest: browser
-
 generate: $(STAMP)
 	$(PY) -m trainer_tools.codegen
 
@@ -42,6 +36,12 @@ docs: $(STAMP)
 # The single-file SDK for trainer images: dist/trainer_sdk.py.
 bundle: $(STAMP)
 	$(PY) -m trainer_tools.bundle
+
+# The report tests drive headless Chromium (Debian's package); installed when missing.
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+pytest: browser
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
