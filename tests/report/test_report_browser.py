@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, SCENARIO_TRAINER, SCREENSHOTS
+from report_paths import ROOT, SCENARIO_TRAINER, SCREENSHOTS
 from synthetic_dataset import write_dice
 
 from trainer_tools.dry_run import DryRunOptions, dry_run

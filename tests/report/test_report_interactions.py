@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import SCREENSHOTS
+from report_paths import SCREENSHOTS
 
 from trainer_tools.report import Answer, RunEvent, RunRecord, render_report
 from trainer_tools.report.chromium import Chromium

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, SCENARIO_TRAINER, SCREENSHOTS
+from report_paths import ROOT, SCENARIO_TRAINER, SCREENSHOTS
 
 from trainer_tools.dev_backend import Store, create_app
 from trainer_tools.dry_run.services import AsgiServer
@@ -114,7 +114,7 @@ def test_report_from_an_outbox_left_by_an_unreachable_backend(
 @pytest.fixture
 def backend(tmp_path: Path):  # type: ignore[no-untyped-def]
     store = Store(tmp_path / "backend.sqlite3")
-    server = AsgiServer(create_app(store, token=TOKEN)).start()
+    server = AsgiServer(create_app(store, token=TOKEN, public_pages=True)).start()
     yield server, store, tmp_path / "backend.sqlite3"
     server.stop()
     store.close()
@@ -123,7 +123,7 @@ def backend(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_report_from_the_backend_url_and_store_and_live_pages(
     backend, tmp_path: Path, chromium: Chromium
 ) -> None:  # type: ignore[no-untyped-def]
-    server, _store, db = backend
+    server, store, db = backend
     base = server.url
     # A job that has started and is still running: its page reloads itself.
     started = httpx.post(
@@ -154,6 +154,15 @@ def test_report_from_the_backend_url_and_store_and_live_pages(
         )
         assert done.returncode == 0, done.stderr
         assert "report of job 7" in done.stdout and ", failed)" in done.stdout
+    # Without public pages (a backend on another interface), the pages need the token too.
+    private = AsgiServer(create_app(store, token=TOKEN)).start()
+    try:
+        assert httpx.get(f"{private.url}/jobs/7").status_code == 401
+        assert httpx.get(f"{private.url}/").status_code == 401
+        page = httpx.get(f"{private.url}/jobs/7", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert page.status_code == 200 and "illegal memory access" in page.text
+    finally:
+        private.stop()
     missing = _report(f"{base}/jobs/7", "-o", str(tmp_path / "x.html"), cwd=tmp_path)
     assert missing.returncode == 1 and "answered 401" in missing.stderr
 

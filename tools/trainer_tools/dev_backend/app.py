@@ -162,7 +162,9 @@ class _BearerAuth(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         """Pass public paths and requests with the token; answer 401 to the others."""
         if request.url.path in self._public or (
-            request.method == "GET" and is_page(request.url.path)
+            request.method == "GET"
+            and is_page(request.url.path)
+            and getattr(request.app.state, "public_pages", False)
         ):
             return await call_next(request)
         given = request.headers.get("authorization", "").encode()
@@ -325,8 +327,9 @@ def _receiver(route: _Route, store: Store) -> Callable[[Request], Awaitable[Resp
     return receive
 
 
-def create_app(store: Store, *, token: str | None = None) -> Starlette:
-    """Build the reference backend over `store`; with `token`, require `Authorization: Bearer`."""
+def create_app(store: Store, *, token: str | None = None, public_pages: bool = False) -> Starlette:
+    """Build the reference backend over `store`; with `token`, require `Authorization: Bearer`
+    (with `public_pages`, not for the read-only report pages `/` and `/jobs/{id}`)."""
     document = load_openapi()
 
     async def openapi(request: Request) -> Response:
@@ -393,6 +396,7 @@ def create_app(store: Store, *, token: str | None = None) -> Starlette:
         exception_handlers={HTTPException: http_error, Exception: http_error},
     )
     app.state.store = store
+    app.state.public_pages = public_pages
     return app
 
 

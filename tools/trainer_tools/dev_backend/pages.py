@@ -1,8 +1,10 @@
 """The reference backend's pages for people: `GET /` lists the jobs, `GET /jobs/{id}` shows a
 job's report (the same page as `trainer-sdk report`), reloading itself while the job runs.
 
-The pages are read-only and served without the bearer token, because a browser cannot send one;
-the callback endpoints and the JSON timeline still require it. The report's dataset section is
+A browser cannot send a bearer token: with `create_app(..., public_pages=True)` the pages are
+served without it (the dry-run, and `dev-backend` on a loopback address or with `--public-pages`);
+otherwise they need it like everything else. The callback endpoints and the JSON timeline always
+require it. The report's dataset section is
 drawn when the app knows the dataset (`app.state.report_dataset`, set by the dry-run).
 """
 
@@ -18,7 +20,15 @@ from starlette.routing import Route
 
 from trainer_tools.dev_backend.store import Store
 
-__all__ = ["INDEX_PATH", "JOB_PAGE_PATH", "REFRESH_SECONDS", "is_page", "job_page", "page_routes"]
+__all__ = [
+    "INDEX_PATH",
+    "JOB_PAGE_PATH",
+    "REFRESH_SECONDS",
+    "is_loopback_host",
+    "is_page",
+    "job_page",
+    "page_routes",
+]
 
 INDEX_PATH = "/"
 JOB_PAGE_PATH = "/jobs/{job_id}"
@@ -36,6 +46,18 @@ _INDEX_CSS = (
 def job_page(job_id: int) -> str:
     """The path of a job's report page."""
     return JOB_PAGE_PATH.format(job_id=job_id)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for a listening address (or `localhost`) that only this machine can reach."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def is_page(path: str) -> bool:

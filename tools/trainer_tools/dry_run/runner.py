@@ -143,7 +143,7 @@ def _start_services(
     store = Store(root / "backend.sqlite3")
     stack.callback(store.close)
     token = secrets.token_urlsafe(24) if require_token else None
-    backend = AsgiServer(create_app(store, token=token))
+    backend = AsgiServer(create_app(store, token=token, public_pages=True))
     stack.callback(backend.stop)
     backend.start()
     return _Services(s3, s3.client(), store, backend, token)
