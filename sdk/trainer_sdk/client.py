@@ -891,24 +891,39 @@ class TrainerSDK:
         """The checkpoint bucket: `.bucket`, `.client` (boto3), `.download_file`, `.upload_file`."""
         return self._storage().internal_storage
 
+    def _step_done(self, event_type: str, message: str, started: float) -> None:
+        """Log a finished step with its duration in `data.seconds` (a run report draws it as a
+        phase of the job); never raises."""
+        seconds = round(time.monotonic() - started, 3)
+        self.log_event(event_type, f"{message} in {seconds:.2f} s", data={"seconds": seconds})
+
     def download_dataset(self, dataset_id: str, dest_dir: str) -> str:
         """Download a whole dataset folder; returns the local folder."""
-        return cast(str, self._storage().download_dataset(dataset_id, dest_dir))
+        started = time.monotonic()
+        folder = cast(str, self._storage().download_dataset(dataset_id, dest_dir))
+        self._step_done("dataset_download", f"dataset {dataset_id} downloaded", started)
+        return folder
 
     def download_dataset_selective(self, dataset_id: str, dest_dir: str) -> str:
         """Download the annotation file(s) and only the images they list."""
-        return cast(str, self._storage().download_dataset_selective(dataset_id, dest_dir))
+        started = time.monotonic()
+        folder = cast(str, self._storage().download_dataset_selective(dataset_id, dest_dir))
+        self._step_done("dataset_download", f"dataset {dataset_id} downloaded", started)
+        return folder
 
     def download_dataset_with_cache(
         self, snapshot_id: str, dataset_id: str, dataset_version_hash: str, dest_dir: str
     ) -> str:
         """Download through the node's dataset cache, keyed by the dataset version hash."""
-        return cast(
+        started = time.monotonic()
+        folder = cast(
             str,
             self._storage().download_dataset_with_cache(
                 snapshot_id, dataset_id, dataset_version_hash, dest_dir
             ),
         )
+        self._step_done("dataset_download", f"dataset {dataset_id} ready", started)
+        return folder
 
     def convert_dataset(
         self,
@@ -949,7 +964,10 @@ class TrainerSDK:
         other than 0, where uploads are no-ops)."""
         if self._skip("upload_checkpoint"):
             return ""
-        return cast(str, self._storage().upload_checkpoint(local_path, name))
+        started = time.monotonic()
+        uri = cast(str, self._storage().upload_checkpoint(local_path, name))
+        self._step_done("checkpoint_upload", f"checkpoint {name} uploaded", started)
+        return uri
 
     def download_checkpoint(self, s3_uri: str, local_path: str) -> str:
         """Download a checkpoint (for fine-tuning); returns the local path."""
