@@ -14,6 +14,7 @@ from the same table.
 from __future__ import annotations
 
 import atexit
+import errno
 import functools
 import importlib
 import logging
@@ -194,19 +195,21 @@ class TrainerSDK:
         work_dir = Path(settings["WORK_DIR"])
         outbox: Outbox | None
         try:
-            outbox = Outbox(self._spool)
+            outbox = Outbox(self._spool, settings.job_id)
         except OutboxBusyError as exc:
             transport.close()
             raise ConfigError(str(exc)) from exc
         except OSError as exc:
-            if not isinstance(transport, FileTransport):
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            if not isinstance(transport, FileTransport) and not full:
                 transport.close()
                 raise ConfigError(
                     f"WORK_DIR={str(work_dir)!r} is not writable ({exc.strerror}); the callback "
                     "outbox lives there. Set WORK_DIR to a writable folder (the platform mounts "
                     "an emptyDir at /workspace)."
                 ) from exc
-            # A local run into a file needs no outbox: the file sink cannot be "down".
+            # A local run into a file needs no outbox: the file sink cannot be "down". A full
+            # disk must not stop training either: callbacks are then sent from memory only.
             _log.warning("no callback outbox (%s is not writable): %s", work_dir, exc.strerror)
             outbox = None
         return CallbackSender(

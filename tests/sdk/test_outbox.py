@@ -15,7 +15,7 @@ def _envelope(seq: int, *, coalescable: bool = False) -> Envelope:
     return Envelope(
         seq=seq,
         key=f"k{seq}",
-        endpoint="progress",
+        endpoint="training_progress",
         method="POST",
         path="/training/jobs/3/callback/progress",
         content=encode_body({"epoch": seq, "name": "é"}),

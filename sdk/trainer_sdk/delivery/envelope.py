@@ -22,7 +22,10 @@ class Envelope:
     `seq` orders callbacks within a job (the outbox and the sender keep that order); `key` is the
     `Idempotency-Key` header, fixed when the callback is created and reused by every retry and
     every replay, so the backend can drop duplicates. `coalescable` marks progress updates that
-    a newer one may replace when the queue is full.
+    a newer one may replace when the queue is full. `deferrable` marks callbacks sent in the
+    background (logs, progress, validation results): one the backend keeps refusing may be set
+    aside as a dead letter so that it does not block the ones behind it; a start, completion or
+    failure never is.
     """
 
     seq: int
@@ -33,6 +36,7 @@ class Envelope:
     content: bytes
     coalescable: bool = False
     created_at: str = ""
+    deferrable: bool = False
 
     def body(self) -> Any:
         """The decoded JSON body."""

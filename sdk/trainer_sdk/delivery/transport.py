@@ -113,6 +113,7 @@ class HttpTransport:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
+        self._base_url = httpx.URL(self._base)
         headers = {"User-Agent": user_agent, "Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -126,12 +127,37 @@ class HttpTransport:
             trust_env=False,
         )
 
+    def _url(self, path: str) -> httpx.URL | None:
+        """`CALLBACK_URL` + `path`, or None when the result would leave the backend (a path
+        that is not absolute, or that smuggles in a host as `//host` or `@host`)."""
+        if not path.startswith("/") or path.startswith("//") or "@" in path or "\\" in path:
+            return None
+        try:
+            url = httpx.URL(self._base + path)
+        except (httpx.InvalidURL, ValueError):
+            return None
+        base = self._base_url
+        if (url.scheme, url.host, url.port, url.userinfo) != (
+            base.scheme,
+            base.host,
+            base.port,
+            base.userinfo,
+        ) or not url.path.startswith(base.path.rstrip("/") + "/"):
+            return None
+        return url
+
     def send(self, envelope: Envelope) -> SendResult:
         """POST the envelope once and classify the response."""
+        url = self._url(envelope.path)
+        if url is None:
+            return SendResult(
+                Outcome.REJECTED,
+                detail=f"refused to send: the path {envelope.path[:120]!r} would leave CALLBACK_URL",
+            )
         try:
             response = self._client.request(
                 envelope.method,
-                self._base + envelope.path,
+                url,
                 content=envelope.content,
                 headers={IDEMPOTENCY_HEADER: envelope.key},
             )
