@@ -53,6 +53,7 @@ from trainer_sdk.errors import (
 from trainer_sdk.failure_types import error_type_for
 from trainer_sdk.logging_bridge import CallbackLogHandler
 from trainer_sdk.redaction import redact_url
+from trainer_sdk.unicode_text import utf8_safe
 from trainer_sdk.version import __version__
 
 __all__ = ["TrainerSDK", "current_sdk"]
@@ -330,7 +331,7 @@ class TrainerSDK:
     def _check_args(self, method: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """Validate a call's arguments against the contract; return them as plain JSON values
         (numpy scalars, tensors and tuples converted), which the body is then built from."""
-        plain: dict[str, Any] = payloads.plain(arguments)
+        plain: dict[str, Any] = payloads.plain(arguments, what=f"{method}()")
         payloads.check(SDK_METHODS[method].schema, plain, f"{method}()")
         return plain
 
@@ -552,8 +553,8 @@ class TrainerSDK:
         if self._skip("report_failed"):
             return
         wire = _error_type_value(error_type)
-        text = self._redact(message if isinstance(message, str) else str(message))
-        trace = self._redact(traceback) if isinstance(traceback, str) else traceback
+        text = utf8_safe(self._redact(message if isinstance(message, str) else str(message)))
+        trace = utf8_safe(self._redact(traceback)) if isinstance(traceback, str) else traceback
         arguments = {
             "error_type": wire,
             "message": text,
@@ -746,8 +747,9 @@ class TrainerSDK:
         try:
             if self._closed or self._skip(method):
                 return
-            text = self._redact(message if isinstance(message, str) else str(message))
-            extra = payloads.plain(data) if data is not None else None
+            text = utf8_safe(self._redact(message if isinstance(message, str) else str(message)))
+            # Log data never fails the line: what no callback can carry is replaced by a note.
+            extra = payloads.plain(data, lenient=True) if data is not None else None
             if extra is not None and not isinstance(extra, dict):
                 extra = {"value": extra}
             body = payloads.log_payload(

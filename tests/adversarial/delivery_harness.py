@@ -276,11 +276,11 @@ def write_trainer(folder: Path, source: str) -> Path:
 
 
 def run_trainer(
-    script: Path, env: dict[str, str], timeout: float = 120
+    script: Path, env: dict[str, str], timeout: float = 120, args: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
-    """Run a trainer to its end in its own process."""
+    """Run a trainer to its end in its own process (`args` after the script)."""
     return subprocess.run(
-        [sys.executable, str(script)],
+        [sys.executable, str(script), *args],
         env=env,
         cwd=script.parent,
         capture_output=True,

@@ -7,12 +7,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from trainer_sdk.unicode_text import utf8_safe
+
 __all__ = ["Envelope", "encode_body"]
 
 
 def encode_body(body: Mapping[str, Any]) -> bytes:
-    """Serialise a payload as compact UTF-8 JSON; NaN and infinity are refused (JSON has neither)."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    """Serialise a payload as compact UTF-8 JSON; NaN and infinity are refused (JSON has neither).
+
+    A lone surrogate left in a string (a file name from `os.listdir`) is sent as U+FFFD instead
+    of failing the callback.
+    """
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return utf8_safe(text).encode()
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from trainer_contract.callbacks import ENDPOINTS
-from trainer_sdk.delivery.envelope import Envelope
+from trainer_sdk.delivery.envelope import Envelope, encode_body
 
 __all__ = [
     "DONE_STATES",
@@ -173,7 +173,9 @@ def _trusted(record: dict[str, Any], seq: int, job_id: int | None) -> Envelope |
         stored = f"{str(record['method'])[:10]} {str(record['path'])[:120]!r}"
         return f"its request {stored} is not {endpoint.method} {path!r} ({name} of job {job_id})"
     body = record["body"]
-    if isinstance(body, dict) and "job_id" in body and body["job_id"] != job_id:
+    if not isinstance(body, dict):
+        return "its body is not a JSON object"
+    if "job_id" in body and body["job_id"] != job_id:
         return f"its body is for job {str(body['job_id'])[:40]}, not job {job_id}"
     return Envelope(
         seq=seq,
@@ -181,9 +183,7 @@ def _trusted(record: dict[str, Any], seq: int, job_id: int | None) -> Envelope |
         endpoint=name,
         method=endpoint.method,
         path=path,
-        content=json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(
-            "utf-8", "surrogatepass"
-        ),
+        content=encode_body(body),
         coalescable=bool(record.get("coalescable", False)),
         created_at=str(record.get("created_at", "")),
         deferrable=record.get("deferrable") is True,
