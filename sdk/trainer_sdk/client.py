@@ -153,6 +153,8 @@ class TrainerSDK:
         self._durations: list[float] = []
         self._storage_service: Any = None
         self._log_problem_reported = False
+        # Set by run() when the process is being stopped: the final report's time limit.
+        self._final_deadline: float | None = None
         # Data-loader workers are forked copies of this process without the sender thread;
         # what they queue would never leave, so they must not queue at all.
         self._pid = os.getpid()
@@ -358,7 +360,9 @@ class TrainerSDK:
                 coalescable=SDK_METHODS[method].coalescable,
             )
         else:
-            sender.send(endpoint.name, endpoint.method, path, content)
+            sender.send(
+                endpoint.name, endpoint.method, path, content, deadline=self._final_deadline
+            )
 
     def _default_epochs(self) -> int:
         return int(self._settings.basic["epochs"])
@@ -925,6 +929,11 @@ class TrainerSDK:
         atexit.unregister(self._at_exit)
         if self._sender is not None:
             channels.release(self._spool, self._sender, flush=False)
+
+    def _bound_final_report(self, deadline: float) -> None:
+        """Deliver synchronous reports by `deadline` (a `time.monotonic()` value) at the latest,
+        ahead of queued callbacks still stuck then (used by `run()` after SIGTERM)."""
+        self._final_deadline = deadline
 
     def report_exception(self, exc: BaseException, traceback_text: str | None = None) -> None:
         """Report `exc` as the job's failure, with the ErrorType it maps to.

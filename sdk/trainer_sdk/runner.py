@@ -19,15 +19,23 @@
 - `main` returns another integer: that exit code; a non-zero one without a failure report is
   reported as a failure first, so the backend never sees a silent exit.
 - SIGTERM (the pod is deleted) raises `Terminated` inside `main`; it is reported as a failure
-  and the exit code is 1.
+  and the exit code is 1. The report is bounded by the contract's `FINAL_REPORT_SECONDS` from
+  the signal (inside the Job's grace period, `TERMINATION_GRACE_SECONDS`, both from
+  lifecycle.json): the queue may drain for half of that time, then the failure is sent ahead of
+  whatever is stuck, and the process exits without waiting for the rest (it stays in the
+  outbox). A second SIGTERM exits at once, with one line on stderr and exit code 2 (the failure
+  report may not have been delivered; it is in the outbox).
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +43,7 @@ from types import FrameType
 from typing import Any
 
 from trainer_contract.exit_codes import ExitCode
+from trainer_contract.job_lifecycle import FINAL_REPORT_SECONDS
 from trainer_sdk.client import TrainerSDK, current_sdk
 from trainer_sdk.errors import CallbackDeliveryError, TrainerSDKError
 
@@ -49,8 +58,29 @@ class Terminated(BaseException):
     """
 
 
+_stop_requested_at: float | None = None
+
+
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    global _stop_requested_at
+    _stop_requested_at = time.monotonic()
+    # From now on the process is reporting its stop: a second signal must not interrupt that
+    # report with another traceback, it ends the process.
+    signal.signal(signal.SIGTERM, _exit_now)
     raise Terminated(f"received signal {signal.Signals(signum).name}; the job was stopped")
+
+
+def _exit_now(signum: int, frame: FrameType | None) -> None:
+    """The second SIGTERM: leave at once, quietly (the outbox keeps what was not delivered)."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    with contextlib.suppress(Exception):
+        os.write(
+            2,
+            b"trainer-sdk: second SIGTERM: exiting now without waiting for the backend; "
+            b"what was not delivered stays in the outbox\n",
+        )
+    os._exit(int(ExitCode.CALLBACK_FAILURE))
 
 
 @contextmanager
@@ -102,13 +132,19 @@ def _report(sdk: TrainerSDK | None, exc: BaseException, trace: str) -> int:
         except TrainerSDKError as config_error:
             _say(f"the failure could not be reported: {config_error}")
             return int(ExitCode.TRAINING_FAILURE)
+    stopping = isinstance(exc, Terminated) and _stop_requested_at is not None
+    if stopping and _stop_requested_at is not None:
+        sdk._bound_final_report(_stop_requested_at + FINAL_REPORT_SECONDS)
     try:
         sdk.report_exception(exc, trace)
     except CallbackDeliveryError as delivery_error:
         return _unreachable(sdk, delivery_error)
     except TrainerSDKError as report_error:
         _say(f"the failure could not be reported: {report_error}")
-    sdk.close()
+    if stopping:
+        sdk.abandon()  # no waiting for callbacks still stuck: they stay in the outbox
+    else:
+        sdk.close()
     return int(ExitCode.TRAINING_FAILURE)
 
 

@@ -249,19 +249,35 @@ class CallbackSender:
             self._cond.notify_all()
         return envelope
 
-    def send(self, endpoint: str, method: str, path: str, content: bytes) -> Envelope:
+    def send(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        content: bytes,
+        *,
+        deadline: float | None = None,
+    ) -> Envelope:
         """Deliver a callback after everything queued before it, and wait for it.
 
         Raises `CallbackDeliveryError` when the backend stayed unreachable through the retry
         budget (the callback stays in the outbox) and `CallbackRejectedError` when the backend
         answered with a non-retryable 4xx.
+
+        With `deadline` (a `time.monotonic()` value: the pod is being stopped), the wait is
+        bounded: the queue may drain for half of the time left; then this callback is sent
+        ahead of whatever is still stuck (which stays in the outbox), from the calling thread,
+        each attempt's timeout cut to the time left, until the deadline.
         """
         with self._cond:
             envelope = self._enqueue(endpoint, method, path, content, False)
             self._sync_seqs.add(envelope.seq)
             waiter = self._add_waiter(envelope.seq)
         try:
-            self._wait(waiter, None)
+            if deadline is None:
+                self._wait(waiter, None)
+            else:
+                self._wait_until(envelope, waiter, deadline)
         finally:
             with self._cond:
                 self._sync_seqs.discard(envelope.seq)
@@ -269,6 +285,68 @@ class CallbackSender:
         if rejection is not None:
             raise rejection
         return envelope
+
+    def _wait_until(self, envelope: Envelope, waiter: _Waiter, deadline: float) -> None:
+        """`send` with a deadline; see there."""
+        if self._wait(waiter, max(0.0, (deadline - time.monotonic()) / 2)):
+            return
+        with self._cond:
+            queued = any(e is envelope for e in self._queue)
+            in_flight = bool(self._queue) and self._queue[0] is envelope and self._head_busy
+            if queued and not in_flight:
+                self._queue.remove(envelope)
+            elif in_flight:
+                waiter = self._add_waiter(envelope.seq)
+        if not queued:
+            return  # resolved meanwhile (a rejection is raised by `send`)
+        if in_flight:
+            if not self._wait(waiter, max(0.0, deadline - time.monotonic())):
+                raise self._late_error(envelope, "no answer")
+            return
+        if self._head_failures or self._queue:
+            _log.warning(
+                "sending %s ahead of %d callback(s) still waiting (the process is being "
+                "stopped); they stay in the outbox",
+                envelope.describe(),
+                len(self._queue),
+            )
+        self._deliver_now(envelope, deadline)
+
+    def _deliver_now(self, envelope: Envelope, deadline: float) -> None:
+        """Attempt `envelope` from the calling thread until it is resolved or `deadline`."""
+        failures = 0
+        detail = "no attempt was possible in the time left"
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0.05:
+                break
+            self.stats.attempts += 1
+            try:
+                result = self._transport.send(envelope, timeout=left)
+            except Exception as exc:  # a transport bug must not hide the outcome
+                result = SendResult(Outcome.RETRY, detail=f"{type(exc).__name__}: {exc}")
+            if result.outcome is not Outcome.RETRY:
+                with self._cond:
+                    self._resolve(envelope, result)
+                return
+            failures += 1
+            detail = result.detail
+            pause = self._policy.delay(failures - 1, result.retry_after, self._rng)
+            time.sleep(max(0.0, min(pause, deadline - time.monotonic() - 0.05)))
+        with self._cond:
+            # Back in its place, so that a later flush or replay keeps the order.
+            self._queue = deque(sorted((*self._queue, envelope), key=lambda e: e.seq))
+        raise self._late_error(envelope, detail)
+
+    def _late_error(self, envelope: Envelope, detail: str) -> CallbackDeliveryError:
+        where = self._outbox.path if self._outbox is not None else "(no outbox)"
+        return CallbackDeliveryError(
+            self._redact(
+                f"could not deliver the {envelope.endpoint} callback ({envelope.method} "
+                f"{envelope.path}) to {self._transport.describe()} before the process has to "
+                f"stop ({detail}); it is kept in the outbox {where}"
+            )
+        )
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued so far is resolved.
@@ -495,6 +573,11 @@ class CallbackSender:
         self._head_failures = 0
         for waiter in self._waiters:
             waiter.failures = 0  # progress was made: the backend is back
+        self._resolve(envelope, result)
+        self._settle_waiters()
+
+    def _resolve(self, envelope: Envelope, result: SendResult) -> None:
+        """Book-keep a delivered or rejected envelope; the caller holds the condition."""
         if result.outcome is Outcome.DELIVERED:
             self.stats.delivered += 1
             if self._outbox is not None:
@@ -516,7 +599,6 @@ class CallbackSender:
                 self._sync_rejections[envelope.seq] = error
             else:
                 _log.error("%s", error)
-        self._settle_waiters()
 
     def _set_aside(self, envelope: Envelope, result: SendResult) -> None:
         """Make the refused head a dead letter and go on with the next callback."""

@@ -59,8 +59,11 @@ class SendResult:
 class Transport(Protocol):
     """Makes one attempt to deliver an envelope."""
 
-    def send(self, envelope: Envelope) -> SendResult:
-        """Deliver once and classify the outcome; never raises for network failures."""
+    def send(self, envelope: Envelope, timeout: float | None = None) -> SendResult:
+        """Deliver once and classify the outcome; never raises for network failures.
+
+        `timeout` (seconds) bounds this attempt more tightly than the configured timeout.
+        """
         ...
 
     def close(self) -> None:
@@ -146,8 +149,8 @@ class HttpTransport:
             return None
         return url
 
-    def send(self, envelope: Envelope) -> SendResult:
-        """POST the envelope once and classify the response."""
+    def send(self, envelope: Envelope, timeout: float | None = None) -> SendResult:
+        """POST the envelope once and classify the response (within `timeout` when given)."""
         url = self._url(envelope.path)
         if url is None:
             return SendResult(
@@ -160,6 +163,11 @@ class HttpTransport:
                 url,
                 content=envelope.content,
                 headers={IDEMPOTENCY_HEADER: envelope.key},
+                timeout=(
+                    httpx.Timeout(timeout, connect=min(timeout, 5.0))
+                    if timeout is not None
+                    else httpx.USE_CLIENT_DEFAULT
+                ),
             )
         except httpx.TimeoutException as exc:
             return SendResult(Outcome.RETRY, detail=f"timed out ({type(exc).__name__})")
@@ -205,7 +213,7 @@ class FileTransport:
         """The JSONL file."""
         return self._path
 
-    def send(self, envelope: Envelope) -> SendResult:
+    def send(self, envelope: Envelope, timeout: float | None = None) -> SendResult:
         """Append one line: timestamp, endpoint, method, path, headers and body."""
         record = {
             "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
