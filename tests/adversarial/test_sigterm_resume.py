@@ -135,22 +135,30 @@ def test_a_second_sigterm_exits_at_once_and_quietly(tmp_path: Path) -> None:
 def test_a_kill_mid_run_then_a_restart_resumes_and_a_completed_job_stays_completed(
     tmp_path: Path,
 ) -> None:
-    with reference_backend(tmp_path / "backend") as backend:
+    with reference_backend(tmp_path / "backend") as backend, FaultProxy(backend.url) as proxy:
+        proxy.hang(lambda path, body: b"stuck line" in body)
         work = tmp_path / "work"
-        env = trainer_env(backend.url, work)
-        trainer = start_trainer(write_trainer(tmp_path / "t", LONG_TRAINING), env)
+        trainer = start_trainer(
+            write_trainer(tmp_path / "t", LONG_TRAINING), trainer_env(proxy.url, work)
+        )
         try:
             _wait_training(trainer)
-            trainer.send_signal(signal.SIGKILL)
+            wait_for(lambda: proxy.requests(lambda s: b"stuck line" in s.body), what="the hang")
+            trainer.send_signal(signal.SIGKILL)  # kill -9 while a log line is in flight
             trainer.wait(timeout=30)
         finally:
             trainer.kill()
             trainer.communicate()
         assert backend.phase(7) == "running"
+        env = trainer_env(backend.url, work)
         resumed = write_trainer(tmp_path / "r", RESUMED)
         again = run_trainer(resumed, env)
         assert again.returncode == int(ExitCode.SUCCESS), again.stderr
         assert backend.phase(7) == "completed"
+        # The line killed in flight was delivered first by the restart, and once.
+        timeline = [e.body for e in backend.timeline(7) if e.accepted]
+        assert [b.get("message") for b in timeline].count("stuck line") == 1
+        assert timeline[3].get("message") == "stuck line"  # after start, epochs 1 and 2
         # A completed job is final: starting it again is a conflict, reported as a failure.
         third = run_trainer(resumed, env)
         assert third.returncode == int(ExitCode.TRAINING_FAILURE)

@@ -330,3 +330,71 @@ def test_a_broken_spool_never_breaks_sending(tmp_path: Path) -> None:
     assert sender.flush(timeout=10)
     sender.close()
     assert [b["n"] for b in backend.bodies()] == [1]
+
+
+@pytest.mark.parametrize("status", [500, 501])
+def test_a_refused_background_callback_becomes_a_dead_letter_and_the_rest_goes_on(
+    tmp_path: Path, status: int
+) -> None:
+    backend = Backend(
+        lambda r: httpx.Response(status if b'"n":2' in r.content else 200, json={"detail": "x"})
+    )
+    sender = _sender(backend, tmp_path)
+    for n in (1, 2, 3):
+        _post(sender, n)
+    sender.send("training_completion", "POST", COMPLETION, encode_body({"n": 4}))
+    sender.close()
+    delivered = [b["n"] for b in backend.bodies()]
+    assert delivered.count(2) == FAST.max_retries + 1  # its retries, then set aside
+    assert [n for n in delivered if n != 2] == [1, 3, 4]
+    assert sender.stats.dead == 1
+    state = read_outbox(outbox_path(tmp_path, 5))
+    assert [json.loads(e.content)["n"] for e in state.dead] == [2] and state.pending == ()
+
+
+@pytest.mark.parametrize("status", [502, 503, 504, 429])
+def test_an_unavailable_backend_never_makes_dead_letters(tmp_path: Path, status: int) -> None:
+    backend = Backend(lambda r: httpx.Response(status))
+    sender = _sender(backend, tmp_path)
+    _post(sender, 1)
+    with pytest.raises(CallbackDeliveryError):
+        sender.send("training_completion", "POST", COMPLETION, encode_body({"n": 2}))
+    sender.close(flush=False)
+    assert sender.stats.dead == 0
+    assert [json.loads(e.content)["n"] for e in read_outbox(outbox_path(tmp_path, 5)).pending] == [
+        1,
+        2,
+    ]
+
+
+def test_a_terminal_callback_is_never_a_dead_letter(tmp_path: Path) -> None:
+    sender = _sender(Backend(lambda r: httpx.Response(500)), tmp_path)
+    with pytest.raises(CallbackDeliveryError):
+        sender.send("training_completion", "POST", COMPLETION, encode_body({"n": 1}))
+    sender.close(flush=False)
+    assert sender.stats.dead == 0
+
+
+def test_a_send_with_a_deadline_overtakes_a_stuck_head(tmp_path: Path) -> None:
+    release = threading.Event()
+
+    def behaviour(request: httpx.Request) -> httpx.Response:
+        if b'"n":1' in request.content:
+            release.wait(30)  # the head hangs
+        return httpx.Response(200)
+
+    backend = Backend(behaviour)
+    sender = _sender(backend, tmp_path)
+    _post(sender, 1)
+    time.sleep(0.05)  # the worker is inside the hanging request
+    sender.send(
+        "training_completion",
+        "POST",
+        COMPLETION,
+        encode_body({"n": 2}),
+        deadline=time.monotonic() + 1.0,
+    )
+    assert [b["n"] for b in backend.bodies()] == [1, 2]  # 2 answered, 1 still hanging
+    release.set()
+    sender.close()
+    assert read_outbox(outbox_path(tmp_path, 5)).pending == ()
