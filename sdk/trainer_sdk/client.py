@@ -53,7 +53,6 @@ from trainer_sdk.errors import (
 from trainer_sdk.failure_types import error_type_for
 from trainer_sdk.logging_bridge import CallbackLogHandler
 from trainer_sdk.redaction import redact_url
-from trainer_sdk.unicode_text import utf8_safe
 from trainer_sdk.version import __version__
 
 __all__ = ["TrainerSDK", "current_sdk"]
@@ -146,6 +145,8 @@ class TrainerSDK:
         self._lock = threading.Lock()
         self._operation = "training"
         self._terminal: str | None = None
+        # Set by run() when the process is being stopped: the final report's time limit.
+        self._final_deadline: float | None = None
         self._created = time.monotonic()
         self._started: float | None = None
         self._last_mark = self._created
@@ -153,8 +154,6 @@ class TrainerSDK:
         self._durations: list[float] = []
         self._storage_service: Any = None
         self._log_problem_reported = False
-        # Set by run() when the process is being stopped: the final report's time limit.
-        self._final_deadline: float | None = None
         # Data-loader workers are forked copies of this process without the sender thread;
         # what they queue would never leave, so they must not queue at all.
         self._pid = os.getpid()
@@ -557,8 +556,12 @@ class TrainerSDK:
         if self._skip("report_failed"):
             return
         wire = _error_type_value(error_type)
-        text = utf8_safe(self._redact(message if isinstance(message, str) else str(message)))
-        trace = utf8_safe(self._redact(traceback)) if isinstance(traceback, str) else traceback
+        text = payloads.utf8_safe(
+            self._redact(message if isinstance(message, str) else str(message))
+        )
+        trace = (
+            payloads.utf8_safe(self._redact(traceback)) if isinstance(traceback, str) else traceback
+        )
         arguments = {
             "error_type": wire,
             "message": text,
@@ -751,7 +754,9 @@ class TrainerSDK:
         try:
             if self._closed or self._skip(method):
                 return
-            text = utf8_safe(self._redact(message if isinstance(message, str) else str(message)))
+            text = payloads.utf8_safe(
+                self._redact(message if isinstance(message, str) else str(message))
+            )
             # Log data never fails the line: what no callback can carry is replaced by a note.
             extra = payloads.plain(data, lenient=True) if data is not None else None
             if extra is not None and not isinstance(extra, dict):

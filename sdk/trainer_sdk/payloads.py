@@ -56,6 +56,7 @@ __all__ = [
     "progress_payload",
     "started_payload",
     "utc_now",
+    "utf8_safe",
     "validation_payload",
 ]
 
