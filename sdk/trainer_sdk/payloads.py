@@ -119,7 +119,9 @@ def _plain(value: Any, depth: int, lenient: bool) -> Any:
     if kind is str:
         return utf8_safe(value)
     if kind is int:
-        return _integer(value, lenient)
+        return value if -_INTEGER_LIMIT < value < _INTEGER_LIMIT else _integer(value, lenient)
+    if kind is dict or kind is list or kind is tuple:
+        return _container(value, depth, lenient)
     # Subclasses (numpy.float64 is a float, an IntEnum an int) are not accepted by the compiled
     # validator, and JSON only needs the plain value.
     if isinstance(value, bool):
@@ -131,29 +133,7 @@ def _plain(value: Any, depth: int, lenient: bool) -> Any:
     if isinstance(value, str):
         return utf8_safe(str(value))
     if isinstance(value, (Mapping, list, tuple)):
-        if depth >= MAX_NESTING_DEPTH:
-            message = f"nested deeper than {MAX_NESTING_DEPTH} levels"
-            if lenient:
-                return f"<{message}: not sent>"
-            raise _Unfit(message + "; flatten it or send it as a file", "depth")
-        if isinstance(value, Mapping):
-            mapping: dict[str, Any] = {}
-            for key, item in value.items():
-                name = utf8_safe(str(key))
-                try:
-                    mapping[name] = _plain(item, depth + 1, lenient)
-                except _Unfit as unfit:
-                    unfit.keys.append(name)
-                    raise
-            return mapping
-        items: list[Any] = []
-        for index, item in enumerate(value):
-            try:
-                items.append(_plain(item, depth + 1, lenient))
-            except _Unfit as unfit:
-                unfit.keys.append(index)
-                raise
-        return items
+        return _container(value, depth, lenient)
     tolist = getattr(value, "tolist", None)
     if callable(tolist):
         try:
@@ -169,6 +149,34 @@ def _plain(value: Any, depth: int, lenient: bool) -> Any:
     if hasattr(value, "__fspath__"):
         return utf8_safe(str(value))
     return value
+
+
+def _container(value: Any, depth: int, lenient: bool) -> Any:
+    """A mapping (keys become strings) or a sequence, one level deeper."""
+    if depth >= MAX_NESTING_DEPTH:
+        message = f"nested deeper than {MAX_NESTING_DEPTH} levels"
+        if lenient:
+            return f"<{message}: not sent>"
+        raise _Unfit(message + "; flatten it or send it as a file", "depth")
+    depth += 1
+    if isinstance(value, Mapping):
+        mapping: dict[str, Any] = {}
+        for key, item in value.items():
+            name = key if type(key) is str and key.isascii() else utf8_safe(str(key))
+            try:
+                mapping[name] = _plain(item, depth, lenient)
+            except _Unfit as unfit:
+                unfit.keys.append(name)
+                raise
+        return mapping
+    items: list[Any] = []
+    for index, item in enumerate(value):
+        try:
+            items.append(_plain(item, depth, lenient))
+        except _Unfit as unfit:
+            unfit.keys.append(index)
+            raise
+    return items
 
 
 def _integer(value: int, lenient: bool) -> int | str:
