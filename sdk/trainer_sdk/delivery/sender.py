@@ -288,8 +288,11 @@ class CallbackSender:
 
     def _wait_until(self, envelope: Envelope, waiter: _Waiter, deadline: float) -> None:
         """`send` with a deadline; see there."""
-        if self._wait(waiter, max(0.0, (deadline - time.monotonic()) / 2)):
-            return
+        try:
+            if self._wait(waiter, max(0.0, (deadline - time.monotonic()) / 2)):
+                return
+        except CallbackDeliveryError:
+            pass  # the retry budget is spent but the deadline is not: keep trying until it
         with self._cond:
             queued = any(e is envelope for e in self._queue)
             in_flight = bool(self._queue) and self._queue[0] is envelope and self._head_busy
@@ -563,7 +566,7 @@ class CallbackSender:
                 return
             self._retry_later(envelope, result)
             return
-        self._queue.popleft()
+        self._take(envelope)
         if self._head_failures:
             _log.info(
                 "callback %s went through after %d failed attempt(s)",
@@ -600,9 +603,16 @@ class CallbackSender:
             else:
                 _log.error("%s", error)
 
+    def _take(self, envelope: Envelope) -> None:
+        """Remove the envelope just attempted from the queue (normally its head)."""
+        if self._queue and self._queue[0] is envelope:
+            self._queue.popleft()
+        else:  # a final report sent ahead of it may have changed the queue meanwhile
+            self._queue = deque(e for e in self._queue if e is not envelope)
+
     def _set_aside(self, envelope: Envelope, result: SendResult) -> None:
         """Make the refused head a dead letter and go on with the next callback."""
-        self._queue.popleft()
+        self._take(envelope)
         attempts = self._head_failures + 1
         self._head_failures = 0
         for waiter in self._waiters:
