@@ -36,7 +36,7 @@ from trainer_contract.error_type import ErrorType
 from trainer_contract.models.config import BasicConfig, FullConfig
 from trainer_contract.sdk_api import SDK_METHODS
 from trainer_contract.validators import schema_documents
-from trainer_sdk import payloads
+from trainer_sdk import payloads, termination
 from trainer_sdk.config import Settings, load_dotenv_file, load_settings
 from trainer_sdk.delivery import channels
 from trainer_sdk.delivery.envelope import encode_body
@@ -106,6 +106,11 @@ class TrainerSDK:
     flush the queue and are then delivered synchronously. Every callback is spooled to an outbox
     under `WORK_DIR` first, so nothing is lost when the backend is down or the process dies.
 
+    Created in the main thread of a process where nothing else handles SIGTERM, it turns the
+    signal into `Terminated` (see `trainer_sdk.termination`): `close()`, in the trainer's
+    `finally` or at exit, then reports the stop as the job's failure within the contract's time
+    limit.
+
     Use it as a context manager, or call `close()` at the end (it flushes what is queued)::
 
         with TrainerSDK() as sdk:
@@ -159,6 +164,9 @@ class TrainerSDK:
         self._pid = os.getpid()
         if self._speaks:
             self._sender = self._open_sender()
+            # SIGTERM becomes `Terminated`, which close() reports (unless something else
+            # handles the signal already, such as run() or the trainer's framework).
+            termination.install_if_default()
         else:
             _log.debug(
                 "rank %d of %s: callbacks and uploads are no-ops on this process "
@@ -913,6 +921,8 @@ class TrainerSDK:
         """
         if self._closed:
             return
+        if self._report_stop():
+            return
         self._closed = True
         atexit.unregister(self._at_exit)
         sender = self._sender
@@ -924,6 +934,25 @@ class TrainerSDK:
                 storage.close()
             except Exception as exc:  # closing must not mask the trainer's own outcome
                 _log.warning("closing storage failed: %s", self._redact(str(exc)))
+
+    def _report_stop(self) -> bool:
+        """When the process was stopped (SIGTERM) and nothing reported the end yet, report the
+        failure within the stop's time limit and release without waiting further; True then."""
+        deadline = termination.report_deadline()
+        if deadline is None or self._terminal is not None or not self._speaks:
+            return False
+        if self._sender is None or os.getpid() != self._pid:
+            return False
+        stopped = sys.exc_info()[1]
+        if not isinstance(stopped, termination.Terminated):
+            stopped = termination.Terminated("received signal SIGTERM; the job was stopped")
+        self._final_deadline = deadline
+        try:
+            self.report_exception(stopped)
+        except TrainerSDKError as exc:
+            _log.error("the stop could not be reported: %s", self._redact(str(exc)))
+        self.abandon()
+        return True
 
     def abandon(self) -> None:
         """Stop without waiting for the backend (used when it is known to be unreachable);

@@ -29,58 +29,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import os
 import signal
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 from trainer_contract.exit_codes import ExitCode
-from trainer_contract.job_lifecycle import FINAL_REPORT_SECONDS
+from trainer_sdk import termination
 from trainer_sdk.client import TrainerSDK, current_sdk
 from trainer_sdk.errors import CallbackDeliveryError, TrainerSDKError
+from trainer_sdk.termination import Terminated
 
 __all__ = ["Terminated", "run"]
-
-
-class Terminated(BaseException):
-    """The process was asked to stop (SIGTERM: the pod is being deleted or the job cancelled).
-
-    A BaseException, like KeyboardInterrupt, so that a trainer's `except Exception` does not
-    swallow it; `run` reports it as a failure before exiting.
-    """
-
-
-_stop_requested_at: float | None = None
-
-
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    global _stop_requested_at
-    _stop_requested_at = time.monotonic()
-    # From now on the process is reporting its stop: a second signal must not interrupt that
-    # report with another traceback, it ends the process.
-    signal.signal(signal.SIGTERM, _exit_now)
-    raise Terminated(f"received signal {signal.Signals(signum).name}; the job was stopped")
-
-
-def _exit_now(signum: int, frame: FrameType | None) -> None:
-    """The second SIGTERM: leave at once, quietly (the outbox keeps what was not delivered)."""
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    with contextlib.suppress(Exception):
-        os.write(
-            2,
-            b"trainer-sdk: second SIGTERM: exiting now without waiting for the backend; "
-            b"what was not delivered stays in the outbox\n",
-        )
-    os._exit(int(ExitCode.CALLBACK_FAILURE))
 
 
 @contextmanager
@@ -89,11 +53,12 @@ def _sigterm_as_exception() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = signal.signal(signal.SIGTERM, termination.on_sigterm)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        termination.clear()
 
 
 def _wants_sdk(main: Callable[..., Any]) -> bool:
@@ -132,9 +97,10 @@ def _report(sdk: TrainerSDK | None, exc: BaseException, trace: str) -> int:
         except TrainerSDKError as config_error:
             _say(f"the failure could not be reported: {config_error}")
             return int(ExitCode.TRAINING_FAILURE)
-    stopping = isinstance(exc, Terminated) and _stop_requested_at is not None
-    if stopping and _stop_requested_at is not None:
-        sdk._bound_final_report(_stop_requested_at + FINAL_REPORT_SECONDS)
+    deadline = termination.report_deadline() if isinstance(exc, Terminated) else None
+    stopping = deadline is not None
+    if deadline is not None:
+        sdk._bound_final_report(deadline)
     try:
         sdk.report_exception(exc, trace)
     except CallbackDeliveryError as delivery_error:

@@ -106,6 +106,50 @@ def test_sigterm_delivers_the_failure_within_the_grace_period_and_a_restart_resu
         assert epochs == [0, 1, 2, 0, 3, 4, 5]
 
 
+GUIDE_STYLE = """
+    import sys
+    import time
+
+    from trainer_sdk import ErrorType, TrainerSDK
+
+    sdk = TrainerSDK()
+    try:
+        sdk.report_started("training", total_epochs=5)
+        sdk.report_progress(1, 5, {"loss": 1.0})
+        sdk.log_info("stuck line")
+        print("training", flush=True)
+        while True:
+            time.sleep(0.1)
+    except Exception as exc:
+        sdk.report_failed(ErrorType.UNKNOWN_ERROR, str(exc))
+        sys.exit(1)
+    finally:
+        sdk.close()
+"""
+
+
+def test_a_guide_style_trainer_without_run_reports_sigterm_too(tmp_path: Path) -> None:
+    with reference_backend(tmp_path / "backend") as backend, FaultProxy(backend.url) as proxy:
+        proxy.hang(lambda path, body: b"stuck line" in body)
+        work = tmp_path / "work"
+        env = trainer_env(proxy.url, work, CALLBACK_TIMEOUT="120")
+        trainer = start_trainer(write_trainer(tmp_path / "t", GUIDE_STYLE), env)
+        try:
+            _wait_training(trainer)
+            wait_for(lambda: proxy.requests(lambda s: b"stuck line" in s.body), what="the hang")
+            trainer.send_signal(signal.SIGTERM)
+            code = trainer.wait(timeout=TERMINATION_GRACE_SECONDS)
+        finally:
+            trainer.kill()
+            _, stderr = trainer.communicate()
+        assert code == int(ExitCode.TRAINING_FAILURE), stderr
+        assert backend.phase(7) == "failed"
+        failed = [
+            e.body for e in backend.timeline(7) if e.accepted and e.body.get("status") == "failed"
+        ]
+        assert failed and "Terminated" in failed[0]["error_message"]
+
+
 def test_a_second_sigterm_exits_at_once_and_quietly(tmp_path: Path) -> None:
     with reference_backend(tmp_path / "backend") as backend, FaultProxy(backend.url) as proxy:
         work = tmp_path / "work"
