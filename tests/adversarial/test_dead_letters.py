@@ -81,6 +81,13 @@ def test_a_refused_log_line_is_dead_lettered_and_the_job_completes(tmp_path: Pat
         assert shown.returncode == 0, shown.stderr
         assert "1 dead" in shown.stdout and "dead" in shown.stdout.splitlines()[1], shown.stdout
 
+        # Replayed while the backend still refuses it: it stays a dead letter, exit 2.
+        refused_again = trainer_cli(
+            "outbox", "replay", str(spool), "--callback-url", proxy.url, env=env
+        )
+        assert refused_again.returncode == int(ExitCode.CALLBACK_FAILURE), refused_again.stdout
+        assert len(read_outbox(spool).dead) == 1
+
         # Replayed later straight to the backend (the fault is gone), it is delivered.
         replayed = trainer_cli(
             "outbox", "replay", str(spool), "--callback-url", backend.url, env=env
