@@ -48,10 +48,14 @@ def _env_number(name: str, default: object) -> float:
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the `show` and `replay` actions."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    show = actions.add_parser("show", help="list the pending callbacks of a spool")
+    show = actions.add_parser(
+        "show", help="list the pending callbacks, dead letters and refused records of a spool"
+    )
     show.add_argument("path", type=Path, help="a spool file (job-N.jsonl) or a folder of them")
     replay = actions.add_parser(
-        "replay", help="send the pending callbacks of a spool, in order, with their original keys"
+        "replay",
+        help="send the pending callbacks and dead letters of a spool, in order, with their "
+        "original keys",
     )
     replay.add_argument("path", type=Path, help="a spool file (job-N.jsonl) or a folder of them")
     replay.add_argument(
