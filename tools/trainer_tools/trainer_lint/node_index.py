@@ -97,6 +97,8 @@ class NodeIndex:
                     append(value)
                     owner_append(inner)
         self.nodes = nodes
+        self._owners = owners
+        self._positions: dict[int, int] | None = None
         self.returns = returns
         """(function, return statement) for every `return` directly in a function's body."""
         self._by_type = by_type
@@ -104,6 +106,15 @@ class NodeIndex:
     def of(self, kind: type[N]) -> list[N]:
         """Nodes of exactly this type (ast classes are not subclassed), breadth-first."""
         return self._by_type.get(kind, [])  # type: ignore[return-value]
+
+    def scope_of(self, node: ast.AST) -> ast.AST | None:
+        """The innermost function, lambda or class whose body holds `node` (None at module
+        level or for a node not in this tree): the one whose local walk (`iter_local_nodes`)
+        reaches it."""
+        if self._positions is None:
+            self._positions = {id(n): i for i, n in enumerate(self.nodes)}
+        position = self._positions.get(id(node))
+        return None if position is None else self._owners[position]
 
     def returns_of(self, function: ast.AST) -> list[ast.Return]:
         """The `return` statements of one function (not of functions nested in it)."""
