@@ -14,7 +14,7 @@ is linted with every rule. Contenders, timed in this process, each on the same f
   pyproject lookup, the JSON report).
 
 Printed: files per second of each, and the ratio of each to the floor (target: the engine at
-most 2x). The contenders take turns in each round and the best round of each counts.
+most 2x). The contenders take turns in each round and the best round (CPU time) of each counts.
 """
 
 from __future__ import annotations
@@ -73,14 +73,15 @@ def make_corpus(folder: Path, count: int, seed: int = 7) -> list[Path]:
 
 
 def best_of_interleaved(repeat: int, contenders: dict[str, Callable[[], None]]) -> dict[str, float]:
-    """Best time of each contender over `repeat` rounds, the contenders taking turns within a
-    round: a change of the shared machine's load hits them alike."""
+    """Best CPU time of each contender over `repeat` rounds, the contenders taking turns within a
+    round: a change of the shared machine's load hits them alike, and CPU time (everything here
+    runs in one thread) is what other work on the machine disturbs least."""
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(repeat):
         for name, work in contenders.items():
-            start = time.perf_counter()
+            start = time.process_time()
             work()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(time.process_time() - start)
     return {name: min(values) for name, values in times.items()}
 
 

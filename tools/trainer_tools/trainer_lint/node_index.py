@@ -62,19 +62,15 @@ class NodeIndex:
         owners: list[ast.AST | None] = [None]
         by_type: dict[type, list[ast.AST]] = {}
         returns: list[tuple[Function, ast.Return]] = []
-        # The loop is the linter's hottest code: locals instead of globals, no context nodes
-        # (Load/Store/Del are shared singletons no rule asks about).
+        # The loop is the linter's hottest code: locals instead of globals, only the fields that
+        # can hold nodes (`ctx`, the shared Load/Store/Del singletons no rule asks about, is not
+        # one), and the lists iterated while they grow (breadth-first without index arithmetic).
         node_type = ast.AST
-        context = ast.expr_context
         scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
         append, owner_append = nodes.append, owners.append
         field_cache = _NODE_FIELDS
-        index = 0
-        while index < len(nodes):
-            node = nodes[index]
-            owner = owners[index]
-            index += 1
-            kind = type(node)
+        for node, owner in zip(nodes, owners, strict=False):
+            kind = node.__class__
             bucket = by_type.get(kind)
             if bucket is None:
                 by_type[kind] = [node]
@@ -93,7 +89,7 @@ class NodeIndex:
                         if isinstance(item, node_type):
                             append(item)
                             owner_append(inner)
-                elif isinstance(value, node_type) and not isinstance(value, context):
+                elif isinstance(value, node_type):
                     append(value)
                     owner_append(inner)
         self.nodes = nodes
