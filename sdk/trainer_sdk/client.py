@@ -50,6 +50,7 @@ from trainer_sdk.errors import (
     TrainerSDKError,
 )
 from trainer_sdk.failure_types import error_type_for
+from trainer_sdk.finite_metrics import finite_extra_data, finite_metrics
 from trainer_sdk.logging_bridge import CallbackLogHandler
 from trainer_sdk.redaction import redact_url
 from trainer_sdk.version import __version__
@@ -151,6 +152,7 @@ class TrainerSDK:
         self._durations: list[float] = []
         self._storage_service: Any = None
         self._log_problem_reported = False
+        self._non_finite_warned: set[str] = set()
         # Data-loader workers are forked copies of this process without the sender thread;
         # what they queue would never leave, so they must not queue at all.
         self._pid = os.getpid()
@@ -400,20 +402,28 @@ class TrainerSDK:
         """Report the end of an epoch; returns at once (sent in the background, in order).
 
         Every metric goes to `extra_metrics`; `loss`, `accuracy` and `learning_rate` (or `lr`)
-        also fill their own fields. NaN or infinite values raise `PayloadValidationError`
-        naming the metric. The epoch time and the remaining time are measured when not given.
+        also fill their own fields. A NaN or infinite optional metric is dropped (a warning
+        names it, once) and the rest is sent, so that a framework's callback never fails on
+        one; inside `extra_data` such a number becomes null. A non-finite `loss` raises
+        `NonFiniteMetricError` (ErrorType VALIDATION_ERROR: the training diverged). The epoch
+        time and the remaining time are measured when not given.
         """
         if self._skip("report_progress"):
             return
-        arguments = {
-            "epoch": epoch,
-            "total_epochs": total_epochs,
-            "metrics": metrics,
-            "extra_data": extra_data,
-            "checkpoint_path": checkpoint_path,
-            "best_checkpoint_path": best_checkpoint_path,
-            "epoch_duration_seconds": epoch_duration_seconds,
-        }
+        arguments = payloads.plain(
+            {
+                "epoch": epoch,
+                "total_epochs": total_epochs,
+                "metrics": metrics,
+                "extra_data": extra_data,
+                "checkpoint_path": checkpoint_path,
+                "best_checkpoint_path": best_checkpoint_path,
+                "epoch_duration_seconds": epoch_duration_seconds,
+            }
+        )
+        arguments["metrics"], dropped = finite_metrics(arguments["metrics"], "report_progress()")
+        arguments["extra_data"], replaced = finite_extra_data(arguments["extra_data"])
+        self._warn_non_finite(dropped, replaced, arguments["epoch"])
         args = self._check_args("report_progress", arguments)
         done, planned = int(args["epoch"]), int(args["total_epochs"])
         now = time.monotonic()
@@ -439,6 +449,22 @@ class TrainerSDK:
             estimated_time_remaining=round(remaining, 3),
         )
         self._emit("report_progress", _PROGRESS_SCHEMA, body)
+
+    def _warn_non_finite(self, dropped: list[str], replaced: list[str], epoch: Any) -> None:
+        """Warn once per metric name (or extra_data path) that a non-finite value was left out."""
+        for name, what in [(n, "metric") for n in dropped] + [(p, "value") for p in replaced]:
+            if name in self._non_finite_warned:
+                continue
+            self._non_finite_warned.add(name)
+            action = "dropped" if what == "metric" else "sent as null"
+            _log.warning(
+                "report_progress(epoch=%s): the %s %r is NaN or infinite and was %s (JSON "
+                "cannot carry it); the other metrics were sent. Warned once per name.",
+                epoch,
+                what,
+                name,
+                action,
+            )
 
     def report_validation(
         self,
