@@ -35,6 +35,7 @@ def plain_text(message: str) -> str:
         lines.pop()
     return "\n".join(lines)
 
+
 # Loggers whose records are about the delivery itself (the SDK, httpx/httpcore, boto's stack).
 FORWARDING_EXCLUDED_LOGGERS: tuple[str, ...] = (
     "trainer_sdk",
