@@ -430,7 +430,9 @@ class TrainerSDK:
         with self._lock:
             duration = args["epoch_duration_seconds"]
             if duration is None:
-                epochs_done = max(1, done - self._last_epoch)
+                # A resumed run's first report (epoch 6, say) covers one epoch of this process,
+                # not six: the earlier ones ran before a restart.
+                epochs_done = max(1, done - self._last_epoch) if self._durations else 1
                 duration = max(0.0, (now - self._last_mark) / epochs_done)
             self._durations.append(float(duration))
             recent = self._durations[-10:]

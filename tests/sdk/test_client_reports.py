@@ -437,3 +437,19 @@ def test_two_sdks_of_one_job_share_one_ordered_sender(
     main.close()
     assert main.outbox_path is not None
     assert read_outbox(main.outbox_path).pending == ()
+
+
+def test_a_resumed_run_measures_its_first_epoch_as_one_epoch(
+    make_sdk: MakeSdk, backend: RecordingBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A framework resuming at epoch 6 reports 6 first: the time since start is one epoch's."""
+    clock = iter([100.0, 110.0, 120.0])
+    sdk = make_sdk()
+    monkeypatch.setattr("trainer_sdk.client.time.monotonic", lambda: next(clock))
+    sdk.report_started("training", total_epochs=10)  # 100
+    sdk.report_progress(6, 10, {"loss": 0.2})  # 110: one epoch of 10 s, 4 left
+    sdk.report_progress(7, 10, {"loss": 0.1})  # 120
+    sdk.flush_logs()
+    _, sixth, seventh = backend.bodies("/training/jobs/7/callback/progress")
+    assert sixth["epoch_duration_seconds"] == 10.0 and sixth["estimated_time_remaining"] == 40.0
+    assert seventh["epoch_duration_seconds"] == 10.0 and seventh["estimated_time_remaining"] == 30.0
