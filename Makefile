@@ -63,12 +63,13 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-# pytest exits 5 when no test ran; make treats any non-zero exit as failure.
-pytest: $(STAMP)
+# pytest exits 5 when no test ran; make treats any non-zero exit as failure. tests/frameworks/
+# trains with the real frameworks of .venv-frameworks, so that environment comes first.
+pytest: $(STAMP) $(FRAMEWORKS_STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist
+	rm -rf $(VENV) $(FRAMEWORKS_VENV) .pytest_cache .mypy_cache .ruff_cache dist

@@ -90,6 +90,7 @@ def _run_block(
     return results
 
 
+@pytest.mark.timeout(1200)
 def test_the_ultralytics_readme_trains_every_task_offline(
     frameworks_bin: Path, offline_prefix: list[str], tmp_path: Path
 ) -> None:
@@ -123,6 +124,7 @@ def test_the_ultralytics_readme_trains_every_task_offline(
     assert conversion["data"]["objects_dropped"] == {"zero_area": 80}
 
 
+@pytest.mark.timeout(600)
 def test_the_timm_readme_trains_offline(
     frameworks_bin: Path, offline_prefix: list[str], tmp_path: Path
 ) -> None:
