@@ -125,3 +125,21 @@ def test_the_task_demo_datasets_are_valid_dice_and_convert(task: str, tmp_path: 
         assert result.report.objects_dropped == {"zero_area": degenerate}
     else:
         assert result.report.objects_dropped == {}
+
+
+@pytest.mark.parametrize("example", OWN_EXAMPLES)
+def test_example_accepts_the_platforms_log_level_option(example: str) -> None:
+    """The platform runs `python train.py --log-level INFO`."""
+    code = (
+        "import importlib.util\n"
+        f"spec = importlib.util.spec_from_file_location('train', 'examples/{example}/train.py')\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print(module.parse_args(['--log-level', 'INFO']).log_level,"
+        " module.parse_args(['--log-level', 'debug']).log_level, module.parse_args([]).log_level)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["INFO", "DEBUG", "INFO"]
