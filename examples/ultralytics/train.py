@@ -175,33 +175,16 @@ def upload_plots(sdk, save_dir):
     return urls
 
 
-def train(sdk):
-    """One training job; returns the exit code."""
-    config = sdk.get_basic_config()
-    advanced = sdk.get_advanced_config()
-    if not config["augment"]:
-        advanced = {**NO_AUGMENTATION, **advanced}
-    epochs = config["epochs"]
-    task = sdk.task_type or "detection"
-    yolo_task, dataset_format, suffix, primary = TASKS[task]
+def epoch_hooks(sdk, epochs, suffix):
+    """Ultralytics' `on_train_epoch_end` and `on_fit_epoch_end` callbacks for this job.
 
-    sdk.report_started("training", total_epochs=epochs)
-
-    dataset_dir = download(sdk)
-    converted = sdk.convert_dataset(dataset_dir, "dice", dataset_format, task_type=task)
-    data = converted.data_yaml or converted.output_dir
-    log.info("dataset ready at %s", data)
-
-    offline_ultralytics()
-    source = model_source(sdk.model_name, yolo_task)
-    log.info("model %s (task %s)", source, yolo_task)
-    model = load_model(source, yolo_task)
-
-    # Ultralytics calls on_fit_epoch_end once per epoch after on_train_epoch_end, and once more
-    # after training for its final evaluation of best.pt (epoch numbered one past the last, and
-    # with no on_train_epoch_end before it). That one is no training epoch: it must not become a
-    # progress report (the backend refuses an epoch past total_epochs); it is the final
-    # validation, reported once training has returned.
+    Ultralytics calls on_fit_epoch_end once per epoch after on_train_epoch_end, and once more
+    after training for its final evaluation of best.pt (numbered one epoch past the last, with no
+    on_train_epoch_end before it). That call is no training epoch: it must not become a progress
+    report (the backend refuses an epoch past total_epochs); its metrics are the final
+    validation, reported once training has returned. A resumed training (`resume=True`) starts
+    at its saved epoch: the reports carry Ultralytics' own epoch numbers.
+    """
     state = {"trained_epoch": False, "started": time.monotonic()}
 
     def on_train_epoch_end(trainer):
@@ -229,6 +212,32 @@ def train(sdk):
         )
         state["started"] = now
 
+    return on_train_epoch_end, on_fit_epoch_end
+
+
+def train(sdk):
+    """One training job; returns the exit code."""
+    config = sdk.get_basic_config()
+    advanced = sdk.get_advanced_config()
+    if not config["augment"]:
+        advanced = {**NO_AUGMENTATION, **advanced}
+    epochs = config["epochs"]
+    task = sdk.task_type or "detection"
+    yolo_task, dataset_format, suffix, primary = TASKS[task]
+
+    sdk.report_started("training", total_epochs=epochs)
+
+    dataset_dir = download(sdk)
+    converted = sdk.convert_dataset(dataset_dir, "dice", dataset_format, task_type=task)
+    data = converted.data_yaml or converted.output_dir
+    log.info("dataset ready at %s", data)
+
+    offline_ultralytics()
+    source = model_source(sdk.model_name, yolo_task)
+    log.info("model %s (task %s)", source, yolo_task)
+    model = load_model(source, yolo_task)
+
+    on_train_epoch_end, on_fit_epoch_end = epoch_hooks(sdk, epochs, suffix)
     model.add_callback("on_train_epoch_end", on_train_epoch_end)
     model.add_callback("on_fit_epoch_end", on_fit_epoch_end)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
