@@ -8,10 +8,10 @@ framework's callback would abort a training that is otherwise fine. So `report_p
   per metric name, and still sends the rest;
 - replaces a non-finite number inside `extra_data` (free-form, nested) with null, warned the same;
 - raises `NonFiniteMetricError` (a `PayloadValidationError`, ErrorType VALIDATION_ERROR) for a
-  non-finite *required* metric: a NaN training loss means the training diverged, and `run(main)`
-  reports it as a failure of that type.
-
-Which metrics are required is the contract's (`metrics.json#/$defs/user_metrics`).
+  non-finite *vital* metric, one the contract requires or recommends (`required` and
+  `x-recommended` of `metrics.json#/$defs/user_metrics`: the training `loss`): a NaN training loss
+  means the training diverged, and `run(main)` reports it as a failure of that type. (A missing
+  `loss` is only warned about: not reporting it is no sign of a broken training.)
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from typing import Any
 from trainer_contract.validators import schema_documents
 from trainer_sdk.errors import NonFiniteMetricError
 
-__all__ = ["REQUIRED_METRICS", "finite_extra_data", "finite_metrics"]
+__all__ = ["VITAL_METRICS", "finite_extra_data", "finite_metrics"]
 
-REQUIRED_METRICS: frozenset[str] = frozenset(
-    schema_documents()["metrics"]["$defs"]["user_metrics"].get("required", ())
+_USER_METRICS: dict[str, Any] = schema_documents()["metrics"]["$defs"]["user_metrics"]
+VITAL_METRICS: frozenset[str] = frozenset(
+    [*_USER_METRICS.get("required", ()), *_USER_METRICS.get("x-recommended", ())]
 )
-"""The metrics `report_progress` cannot do without (the contract's `user_metrics.required`)."""
+"""Metrics whose NaN or infinity fails the job (the contract's required and recommended ones)."""
 
 
 def _non_finite(value: Any) -> bool:
@@ -38,16 +39,16 @@ def _non_finite(value: Any) -> bool:
 def finite_metrics(metrics: Any, where: str) -> tuple[Any, list[str]]:
     """`metrics` without its non-finite optional values, and the names dropped.
 
-    Raises `NonFiniteMetricError` naming the metric when a required one is non-finite. Anything
+    Raises `NonFiniteMetricError` naming the metric when a vital one is non-finite. Anything
     that is not a mapping is returned unchanged (the schema judges it).
     """
     if not isinstance(metrics, Mapping):
         return metrics, []
-    required = sorted(k for k in REQUIRED_METRICS if _non_finite(metrics.get(k)))
-    if required:
-        shown = ", ".join(f"{name}={metrics[name]!r}" for name in required)
+    vital = sorted(k for k in VITAL_METRICS if _non_finite(metrics.get(k)))
+    if vital:
+        shown = ", ".join(f"{name}={metrics[name]!r}" for name in vital)
         raise NonFiniteMetricError(
-            f"{where}: the required metric {shown} is not a finite number: the training "
+            f"{where}: the metric {shown} is not a finite number: the training "
             "diverged (a NaN or infinite loss); nothing was sent. Lower the learning rate, check "
             "the labels, or stop the job with this failure."
         )

@@ -28,6 +28,7 @@ Classification uses the folder layout Ultralytics trains on instead (`train/<cla
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,49 +36,49 @@ import yaml
 
 from trainer_sdk.convert.classification import write_class_folders
 from trainer_sdk.convert.dice_reader import IMAGES_FOLDER
-from trainer_sdk.convert.job import ConversionJob, link_images_folder
-from trainer_sdk.convert.pose import PoseLayout, pose_layout
+from trainer_sdk.convert.job import ConversionJob
+from trainer_sdk.convert.pose import PoseLayout
 from trainer_sdk.convert.split import SPLITS
 from trainer_sdk.convert.staging import Staging
-from trainer_sdk.convert.writer_process import FileSink
-from trainer_sdk.convert.yolo_labels import build_labels
 from trainer_sdk.errors import DatasetError
 
-__all__ = ["DATA_YAML", "write_yolo"]
+__all__ = ["DATA_YAML", "LABELS", "publish_labels", "write_yolo"]
 
 DATA_YAML = "data.yaml"
 LABELS = "labels"
 
 
 def write_yolo(job: ConversionJob) -> Path | None:
-    """Convert and publish; returns the path of data.yaml (None for classification)."""
-    if job.task == "classification":
-        with Staging(job.output_dir) as staging:
-            entries = write_class_folders(job, staging)
-            stale = tuple(s for s in SPLITS if s not in entries)
-            if entries:
-                staging.publish(entries, remove=stale)
-        return None
-    layout = None
-    if job.task == "pose":
-        layout = pose_layout(job.dataset, job.problems)
-        job.raise_problems()
-        job.dataset.kpt_count = layout.count
-    links = _label_links(job)
+    """Convert and publish classification (the folder tree); the label-file tasks are written
+    as the file is read (`conversion_run`) and published by `publish_labels`."""
+    if job.task != "classification":
+        raise ValueError(f"{job.task} labels are streamed: use publish_labels")
     with Staging(job.output_dir) as staging:
-        paths = [image.stem + ".txt" for image in job.images]
-        with FileSink(str(staging.root / LABELS), paths) as sink:
-            build_labels(job.dataset, job.images, job.task, job.problems, job.tally, sink.send)
-            job.raise_problems()
-            # The parsed file is no longer needed: free it while the label files are written.
-            for image in job.dataset.images:
-                image.annotations = []
-            entries = [LABELS, *link_images_folder(job, staging.root)]
-            entries += _write_lists_and_yaml(job, staging.root, layout)
-            sink.close()
-        staging.publish(entries, remove=() if "test.txt" in entries else ("test.txt",))
-    _make_links(links)
-    return job.output_dir / DATA_YAML
+        entries = write_class_folders(job, staging)
+        stale = tuple(s for s in SPLITS if s not in entries)
+        if entries:
+            staging.publish(entries, remove=stale)
+    return None
+
+
+def publish_labels(
+    staging: Staging,
+    output_dir: Path,
+    entries: list[str],
+    names: list[str],
+    splits: Mapping[str, Sequence[str]],
+    layout: PoseLayout | None,
+) -> Path:
+    """Stage the lists and data.yaml beside the staged `labels/` (and `entries`, such as the
+    images link) and publish them; returns the path of data.yaml."""
+    staged = [
+        LABELS,
+        *entries,
+        *_write_lists_and_yaml(output_dir, staging.root, names, splits, layout),
+    ]
+    staging.publish(staged, remove=() if "test.txt" in staged else ("test.txt",))
+    _make_links(_label_links(output_dir, [rel for split in SPLITS for rel in splits[split]]))
+    return output_dir / DATA_YAML
 
 
 # Ultralytics' rule (ultralytics.data.utils.img2label_paths): the last `/images/` of an image's
@@ -85,24 +86,25 @@ def write_yolo(job: ConversionJob) -> Path | None:
 _ULTRALYTICS_IMAGES = "/images/"
 
 
-def _label_links(job: ConversionJob) -> dict[Path, str]:
+def _label_links(output_dir: Path, rels: Sequence[str]) -> dict[Path, str]:
     """Symlink -> relative target that make Ultralytics find the labels of images whose
-    `file_name` has an `images/` folder inside; checked before anything is written."""
+    `file_name` has an `images/` folder inside (in the images folder as published: the
+    dataset's own, or the one the output's `images` link points to)."""
     links: dict[Path, str] = {}
-    images_real = job.images_root.resolve()
-    labels_real = job.output_dir.resolve() / LABELS
-    for image in job.images:
-        cut = ("/" + image.rel).rfind(_ULTRALYTICS_IMAGES)
+    images_real = (output_dir / IMAGES_FOLDER).resolve()
+    labels_real = output_dir.resolve() / LABELS
+    for rel in rels:
+        cut = ("/" + rel).rfind(_ULTRALYTICS_IMAGES)
         if cut < 0:
             continue
-        prefix = image.rel[:cut]  # "" or "a/b/": the folders before the inner images/
+        prefix = rel[:cut]  # "" or "a/b/": the folders before the inner images/
         link = images_real / prefix / LABELS
         if link in links:
             continue
         if os.path.lexists(link) and not link.is_symlink():
             raise DatasetError(
                 f"images/{prefix}{LABELS} exists in the dataset; Ultralytics would look there "
-                f"for the labels of images/{image.rel} (it replaces the last /images/ of a path "
+                f"for the labels of images/{rel} (it replaces the last /images/ of a path "
                 "with /labels/). Rename the inner images/ folder, or move that folder away."
             )
         target = labels_real / prefix / _ULTRALYTICS_IMAGES.strip("/")
@@ -122,27 +124,33 @@ def _make_links(links: dict[Path, str]) -> None:
         os.replace(staged, link)
 
 
-def _list_line(job: ConversionJob, rel: str) -> str:
+def _list_line(output_dir: Path, rel: str) -> str:
     """An image's line in train.txt: relative to the list, absolute when `./` occurs inside."""
     line = f"./{IMAGES_FOLDER}/{rel}"
     if "./" in line[2:]:
-        return str(job.output_dir.resolve() / IMAGES_FOLDER / rel)
+        return str(output_dir.resolve() / IMAGES_FOLDER / rel)
     return line
 
 
-def _write_lists_and_yaml(job: ConversionJob, root: Path, layout: PoseLayout | None) -> list[str]:
-    """Stage train/val/test.txt and data.yaml (last); returns their names."""
+def _write_lists_and_yaml(
+    output_dir: Path,
+    root: Path,
+    names: list[str],
+    splits: Mapping[str, Sequence[str]],
+    layout: PoseLayout | None,
+) -> list[str]:
+    """Stage train/val/test.txt (`splits`: image paths relative to images/) and data.yaml
+    (last); returns their names."""
     entries: list[str] = []
     lists: dict[str, str] = {}
     for split in SPLITS:
-        if job.splits[split] or split != "test":
+        if splits[split] or split != "test":
             name = f"{split}.txt"
-            text = "".join(_list_line(job, image.rel) + "\n" for image in job.splits[split])
+            text = "".join(_list_line(output_dir, rel) + "\n" for rel in splits[split])
             (root / name).write_text(text, encoding="utf-8")
             lists[split] = name
             entries.append(name)
-    data: dict[str, Any] = {"path": str(job.output_dir.resolve()), **lists}
-    names = job.dataset.names
+    data: dict[str, Any] = {"path": str(output_dir.resolve()), **lists}
     data["nc"] = len(names)
     data["names"] = dict(enumerate(names))
     if layout is not None:
