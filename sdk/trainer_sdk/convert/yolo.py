@@ -15,8 +15,8 @@ labels with plain string rules:
 - a `file_name` with an `images/` folder of its own (`sub/images/a.jpg`): Ultralytics replaces
   the LAST `/images/` of the path, so it looks for `images/sub/labels/a.txt`. The label is
   written to `labels/sub/images/a.txt` like every other, and `images/sub/labels` is made a
-  relative symlink to `labels/sub/images` (a real file or folder there stops the conversion
-  with a DatasetError instead);
+  relative symlink to `labels/sub/images`, made once the labels are published (a real file or
+  folder of the dataset there is left alone and the conversion ends with a DatasetError);
 - a folder whose name ends in `.` (`scan./a.jpg`): a list line `./images/scan./a.jpg` contains
   `./` twice, and Ultralytics releases that replaced every `./` with the list's folder broke
   it. Such a line is written as an absolute path instead (data.yaml's `path` is absolute too).
