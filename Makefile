@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test venv generate check-generated docs check-docs bundle lint format typecheck pytest bench clean
+.PHONY: demo test venv frameworks-venv generate check-generated docs check-docs bundle lint format typecheck pytest bench clean
 
 demo: $(STAMP)
 	$(PY) -m trainer_tools.cli dry-run examples/minimal/train.py --dataset examples/data --report build/demo-report.html
@@ -18,6 +18,21 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# The real frameworks for tests/frameworks/ (Ultralytics and timm training through the dry-run),
+# apart from .venv so that the main suite stays small. torch/torchvision are the releases pip
+# finds on this project's machines without a download; ultralytics and timm are pinned.
+FRAMEWORKS_VENV := .venv-frameworks
+FRAMEWORKS_STAMP := $(FRAMEWORKS_VENV)/.installed-stamp
+FRAMEWORKS := torch==2.14.1 torchvision==0.29.1 ultralytics==8.4.190 timm==1.0.31
+
+$(FRAMEWORKS_STAMP): pyproject.toml
+	@test -x $(FRAMEWORKS_VENV)/bin/python || $(PYTHON) -m venv $(FRAMEWORKS_VENV)
+	$(FRAMEWORKS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FRAMEWORKS_VENV)/bin/python -m pip install --quiet $(FRAMEWORKS) -e '.[tools]'
+	@touch $(FRAMEWORKS_STAMP)
+
+frameworks-venv: $(FRAMEWORKS_STAMP)
 
 generate: $(STAMP)
 	$(PY) -m trainer_tools.codegen
@@ -54,12 +69,13 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-# pytest exits 5 when no test ran; make treats any non-zero exit as failure.
-pytest: $(STAMP)
+# pytest exits 5 when no test ran; make treats any non-zero exit as failure. tests/frameworks/
+# trains with the real frameworks of .venv-frameworks, so that environment comes first.
+pytest: $(STAMP) $(FRAMEWORKS_STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist
+	rm -rf $(VENV) $(FRAMEWORKS_VENV) .pytest_cache .mypy_cache .ruff_cache dist

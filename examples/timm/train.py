@@ -18,6 +18,7 @@ torch, torchvision and timm are imported inside functions: this file parses and 
 them.
 """
 
+import argparse
 import logging
 import math
 import os
@@ -26,11 +27,12 @@ import time
 import traceback
 from pathlib import Path
 
-from trainer_sdk import CallbackLogHandler, ErrorType, TrainerSDK
+from trainer_sdk import CallbackLogHandler, CheckpointError, ErrorType, TrainerSDK, TrainerSDKError
 
 TMP_DIR = Path(os.getenv("TMP_DIR", "/tmp"))
 WORK_DIR = Path(os.getenv("WORK_DIR", "/workspace"))
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # ImageNet statistics
+DEFAULT_MODEL = "resnet18"
 
 log = logging.getLogger("trainer")
 
@@ -123,11 +125,18 @@ def train(sdk):
     log.info("%d classes, %d training batches", len(classes), len(train_loader))
 
     device = pick_device(config["device"])
-    model = timm.create_model(
-        sdk.model_name or "resnet18",
-        pretrained=bool(advanced.get("pretrained", False)),
-        num_classes=len(classes),
-    ).to(device)
+    name = sdk.model_name or DEFAULT_MODEL
+    pretrained = bool(advanced.get("pretrained", False))
+    try:
+        # pretrained=False (the default) builds the architecture with random weights: nothing is
+        # downloaded. `advanced_config: {"pretrained": true}` fetches the weights from the hub.
+        model = timm.create_model(name, pretrained=pretrained, num_classes=len(classes))
+    except Exception as error:
+        raise CheckpointError(
+            f"cannot create the timm model {name!r} (pretrained={pretrained}): "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    model = model.to(device)
     criterion = torch.nn.CrossEntropyLoss(label_smoothing=advanced.get("label_smoothing", 0.0))
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config["lr0"], weight_decay=advanced.get("weight_decay", 0.05)
@@ -202,19 +211,34 @@ def train(sdk):
 
 
 def error_type_of(error):
-    """The ErrorType of a failure."""
+    """The ErrorType of a failure: the SDK's errors carry theirs (dataset, checkpoint), out of
+    memory is a resource problem, a NaN loss a validation error, the rest the framework's."""
+    if isinstance(error, TrainerSDKError):
+        return error.error_type
     if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
         return ErrorType.RESOURCE_ERROR
     if isinstance(error, FloatingPointError):
         return ErrorType.VALIDATION_ERROR
-    if isinstance(error, FileNotFoundError):
-        return ErrorType.DATASET_ERROR
     return ErrorType.FRAMEWORK_ERROR
+
+
+def parse_args(argv=None):
+    """Command-line options: only the log level (the job itself comes from the environment)."""
+    parser = argparse.ArgumentParser(description="timm image classifier for the platform.")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="level of the trainer's log (default: INFO)",
+    )
+    return parser.parse_args(argv)
 
 
 def main():
     """Run the job and turn its outcome into the platform's exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = parse_args()
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
     sdk = TrainerSDK()
     logging.getLogger("trainer").addHandler(CallbackLogHandler(sdk))
     try:

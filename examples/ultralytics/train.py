@@ -13,20 +13,28 @@ The shape of the platform's existing Ultralytics trainer, on this SDK:
    the validation metrics (mAP50, mAP50-95, precision, recall) while Ultralytics trains.
 5. The best and last weights go to S3 with `upload_checkpoint()`, the plots with `upload_file()`,
    the final validation with `report_validation()`, then `report_completed()`.
-6. Any exception: `report_failed()` with an ErrorType (GPU out of memory is RESOURCE_ERROR) and
-   exit code 1; `close()` always runs. Ultralytics' log lines are forwarded to the backend.
+6. Any exception: `report_failed()` with an ErrorType (GPU out of memory is RESOURCE_ERROR, a
+   model that cannot be loaded CHECKPOINT_ERROR) and exit code 1; `close()` always runs.
+   Ultralytics' log lines are forwarded to the backend (as plain text).
+
+Offline by default: with no MODEL_NAME the model is built from Ultralytics' own config
+(`yolo11n.yaml`, `yolo11n-seg.yaml`, ...: random weights, nothing downloaded); Ultralytics'
+settings, fonts and online checks are kept in TMP_DIR and switched off (`offline_ultralytics`).
+A job that names weights (`MODEL_NAME=yolo11n`) downloads them once into WORK_DIR.
 
 `ultralytics` (and torch) are imported inside `train()`: this file parses and lints without them.
 """
 
+import argparse
 import logging
 import os
+import shutil
 import sys
 import time
 import traceback
 from pathlib import Path
 
-from trainer_sdk import CallbackLogHandler, ErrorType, TrainerSDK
+from trainer_sdk import CallbackLogHandler, CheckpointError, ErrorType, TrainerSDK, TrainerSDKError
 
 # Scratch space comes from the platform (emptyDir volumes), never hard-coded.
 TMP_DIR = Path(os.getenv("TMP_DIR", "/tmp"))
@@ -52,19 +60,91 @@ NO_AUGMENTATION = {
     "scale": 0.0,
 }
 PLOTS = ("confusion_matrix.png", "results.png", "PR_curve.png", "BoxPR_curve.png")
+# The suffix of Ultralytics' model names per task: yolo11n.yaml, yolo11n-seg.yaml, ...
+MODEL_SUFFIX = {"detect": "", "segment": "-seg", "pose": "-pose", "classify": "-cls"}
+DEFAULT_MODEL = "yolo11n"
 
 log = logging.getLogger("trainer")
 
 
 def plain_metrics(raw, suffix):
-    """Ultralytics' `metrics/mAP50-95(B)` -> `mAP50-95`: the names the platform shows."""
+    """Ultralytics' `metrics/mAP50-95(B)` -> `mAP50-95`, `val/box_loss` -> `val_box_loss`."""
     metrics = {}
     for key, value in raw.items():
-        name = key.split("/")[-1]
+        group, _, name = key.rpartition("/")
         if suffix and name.endswith(suffix):
             name = name[: -len(suffix)]
+        if group == "val":
+            name = f"val_{name}"
         metrics[name] = float(value)
+    val_losses = [v for k, v in metrics.items() if k.startswith("val_") and k.endswith("_loss")]
+    if val_losses:
+        metrics["val_loss"] = sum(val_losses)
     return metrics
+
+
+def training_losses(trainer):
+    """The epoch's mean training losses by Ultralytics' names (`box_loss`, ...) and their sum."""
+    losses = {
+        key.rpartition("/")[2]: float(value)
+        for key, value in trainer.label_loss_items(trainer.tloss, prefix="train").items()
+    }
+    return {"loss": sum(losses.values()), **losses}
+
+
+def model_source(name, yolo_task):
+    """What `YOLO()` loads for MODEL_NAME: a config trains from scratch, a name means weights.
+
+    unset -> `yolo11n-seg.yaml` (the task's config, random weights, no download); `*.yaml` ->
+    that config; `*.pt` or a path -> those weights; another name (`yolo11n`) -> its pretrained
+    weights for the task (`yolo11n-seg.pt`), downloaded into WORK_DIR on first use.
+    """
+    suffix = MODEL_SUFFIX[yolo_task]
+    if not name:
+        return f"{DEFAULT_MODEL}{suffix}.yaml"
+    if name.endswith((".yaml", ".yml", ".pt")) or "/" in name:
+        return name
+    if suffix and not name.endswith(suffix):
+        name += suffix
+    return str(WORK_DIR / f"{name}.pt")
+
+
+def offline_ultralytics():
+    """Keep Ultralytics off the network and out of $HOME, before it is imported.
+
+    Its settings file goes to TMP_DIR (the image's $HOME may not be writable, and a job must not
+    share state through it); YOLO_OFFLINE skips the online check, the update check and the
+    usage events; YOLO_AUTOINSTALL=false stops it from pip-installing packages at run time. A
+    job that asks for pretrained weights still downloads them: that is not one of these checks.
+    """
+    settings = TMP_DIR / "ultralytics"
+    settings.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(settings))
+    os.environ.setdefault("YOLO_OFFLINE", "true")
+    os.environ.setdefault("YOLO_AUTOINSTALL", "false")
+    os.environ.setdefault("MPLCONFIGDIR", str(settings / "matplotlib"))  # matplotlib's cache
+    # Ultralytics downloads Arial.ttf into its settings folder for its plots when no font of
+    # that name is installed; matplotlib (one of its dependencies) ships DejaVu Sans: use it.
+    import matplotlib
+
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
+        target = Path(os.environ["YOLO_CONFIG_DIR"]) / name
+        if font.is_file() and not target.exists():
+            shutil.copyfile(font, target)
+
+
+def load_model(source, yolo_task):
+    """The YOLO model; a model that cannot be loaded is the job's checkpoint problem."""
+    from ultralytics import YOLO
+
+    try:
+        return YOLO(source, task=yolo_task)
+    except Exception as error:
+        raise CheckpointError(
+            f"cannot load the model {source!r} (MODEL_NAME={os.getenv('MODEL_NAME', '')!r}): "
+            f"{type(error).__name__}: {error}"
+        ) from error
 
 
 def download(sdk):
@@ -95,6 +175,46 @@ def upload_plots(sdk, save_dir):
     return urls
 
 
+def epoch_hooks(sdk, epochs, suffix):
+    """Ultralytics' `on_train_epoch_end` and `on_fit_epoch_end` callbacks for this job.
+
+    Ultralytics calls on_fit_epoch_end once per epoch after on_train_epoch_end, and once more
+    after training for its final evaluation of best.pt (numbered one epoch past the last, with no
+    on_train_epoch_end before it). That call is no training epoch: it must not become a progress
+    report (the backend refuses an epoch past total_epochs); its metrics are the final
+    validation, reported once training has returned. A resumed training (`resume=True`) starts
+    at its saved epoch: the reports carry Ultralytics' own epoch numbers.
+    """
+    state = {"trained_epoch": False, "started": time.monotonic()}
+
+    def on_train_epoch_end(trainer):
+        state["trained_epoch"] = True
+
+    def on_fit_epoch_end(trainer):
+        """One `report_progress` per epoch: training losses, validation losses and metrics."""
+        if not state["trained_epoch"]:
+            return  # the final evaluation of best.pt
+        state["trained_epoch"] = False
+        metrics = {
+            **training_losses(trainer),
+            "learning_rate": float(next(iter(trainer.lr.values()))),
+            **plain_metrics(trainer.metrics, suffix),
+        }
+        if "accuracy_top1" in metrics:
+            metrics["accuracy"] = metrics["accuracy_top1"]
+        now = time.monotonic()
+        sdk.report_progress(
+            trainer.epoch + 1,
+            epochs,
+            metrics,
+            extra_data={"raw_metrics": {k: float(v) for k, v in trainer.metrics.items()}},
+            epoch_duration_seconds=now - state["started"],
+        )
+        state["started"] = now
+
+    return on_train_epoch_end, on_fit_epoch_end
+
+
 def train(sdk):
     """One training job; returns the exit code."""
     config = sdk.get_basic_config()
@@ -112,38 +232,15 @@ def train(sdk):
     data = converted.data_yaml or converted.output_dir
     log.info("dataset ready at %s", data)
 
-    from ultralytics import YOLO
+    offline_ultralytics()
+    source = model_source(sdk.model_name, yolo_task)
+    log.info("model %s (task %s)", source, yolo_task)
+    model = load_model(source, yolo_task)
 
-    epoch_started = time.monotonic()
-
-    def on_fit_epoch_end(trainer):
-        """One `report_progress` per epoch: training losses and validation metrics."""
-        nonlocal epoch_started
-        losses = trainer.label_loss_items(trainer.tloss, prefix="train")
-        metrics = {
-            "loss": float(sum(losses.values())),
-            "learning_rate": float(next(iter(trainer.lr.values()))),
-            **{key.split("/")[-1]: float(value) for key, value in losses.items()},
-            **plain_metrics(trainer.metrics, suffix),
-        }
-        if "accuracy_top1" in metrics:
-            metrics["accuracy"] = metrics["accuracy_top1"]
-        now = time.monotonic()
-        sdk.report_progress(
-            trainer.epoch + 1,
-            epochs,
-            metrics,
-            extra_data={"raw_metrics": {k: float(v) for k, v in trainer.metrics.items()}},
-            epoch_duration_seconds=now - epoch_started,
-        )
-        epoch_started = now
-
-    # A known model name is downloaded on first use: into WORK_DIR, which the non-root user of
-    # the image can write (the image's /app cannot be).
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    weights = WORK_DIR / f"{sdk.model_name or 'yolo11n'}.pt"
-    model = YOLO(str(weights), task=yolo_task)
+    on_train_epoch_end, on_fit_epoch_end = epoch_hooks(sdk, epochs, suffix)
+    model.add_callback("on_train_epoch_end", on_train_epoch_end)
     model.add_callback("on_fit_epoch_end", on_fit_epoch_end)
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
     model.train(
         data=data,
         epochs=epochs,
@@ -163,38 +260,58 @@ def train(sdk):
     trainer = model.trainer
     best_uri = sdk.upload_checkpoint(str(trainer.best), "best")
     last_uri = sdk.upload_checkpoint(str(trainer.last), "last")
+    # After training, trainer.metrics are those of the final evaluation of best.pt.
     final = plain_metrics(trainer.metrics, suffix)
-    loss = trainer.label_loss_items(trainer.tloss, prefix="train")
-    final["loss"] = float(sum(loss.values()))
+    if "accuracy_top1" in final:
+        final["accuracy"] = final["accuracy_top1"]
+    epochs_run = trainer.epoch + 1
+    best_epoch = max(1, min(int(trainer.stopper.best_epoch or epochs_run), epochs_run))
     sdk.report_validation(
-        epoch=trainer.epoch + 1,
+        epoch=best_epoch,
         task_type=task,
         primary_metric=(primary, final.get(primary)),
         all_metrics=final,
         class_names=[str(name) for name in model.names.values()],
         visualization_urls=upload_plots(sdk, trainer.save_dir),
+        overall_loss=final.get("val_loss"),
         is_best=True,
     )
     sdk.report_completed(
         final_metrics=final,
         checkpoints={"best": best_uri, "last": last_uri},
-        total_epochs=trainer.epoch + 1,
+        total_epochs=epochs_run,
+        best_epoch=best_epoch,
     )
     return 0
 
 
 def error_type_of(error):
-    """The ErrorType of a failure: out of memory is a resource problem, the rest Ultralytics'."""
+    """The ErrorType of a failure: the SDK's errors carry theirs (dataset, checkpoint, a NaN
+    loss), out of memory is a resource problem, the rest is Ultralytics'."""
+    if isinstance(error, TrainerSDKError):
+        return error.error_type
     if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
         return ErrorType.RESOURCE_ERROR
-    if isinstance(error, FileNotFoundError):
-        return ErrorType.DATASET_ERROR
     return ErrorType.FRAMEWORK_ERROR
+
+
+def parse_args(argv=None):
+    """Command-line options: only the log level (the job itself comes from the environment)."""
+    parser = argparse.ArgumentParser(description="Ultralytics YOLO trainer for the platform.")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="level of the trainer's log (default: INFO)",
+    )
+    return parser.parse_args(argv)
 
 
 def main():
     """Run the job and turn its outcome into the platform's exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = parse_args()
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(message)s")
     sdk = TrainerSDK()
     # Ultralytics logs through `logging`: forward its lines (and ours) to the backend.
     for name in ("ultralytics", "trainer"):

@@ -18,7 +18,7 @@ class DropReason(StrEnum):
     CROWD = "crowd"
     """`iscrowd` is 1: one region over many objects, which a YOLO row cannot express."""
     ZERO_AREA = "zero_area"
-    """Nothing (or less than a millionth of the image) is left after clipping to the image."""
+    """Nothing (or less than a millionth of the image) is left after clipping to the image. For a YOLO segmentation polygon: no area at the precision of the label row (6 decimals of the image size): collinear points, a speck, a sliver at the image edge. Ultralytics would derive a zero-area box from it and its mask loss would be NaN."""
     MISSING_BBOX = "missing_bbox"
     """The task needs a box and the object has none."""
     MISSING_SEGMENTATION = "missing_segmentation"

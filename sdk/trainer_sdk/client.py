@@ -51,6 +51,7 @@ from trainer_sdk.errors import (
     TrainerSDKError,
 )
 from trainer_sdk.failure_types import error_type_for
+from trainer_sdk.finite_metrics import finite_extra_data, finite_metrics
 from trainer_sdk.logging_bridge import CallbackLogHandler
 from trainer_sdk.redaction import redact_url
 from trainer_sdk.version import __version__
@@ -186,6 +187,7 @@ class TrainerSDK:
         self._durations: list[float] = []
         self._storage_service: Any = None
         self._log_problem_reported = False
+        self._non_finite_warned: set[str] = set()
         # Data-loader workers are forked copies of this process without the sender thread;
         # what they queue would never leave, so they must not queue at all.
         self._pid = os.getpid()
@@ -449,20 +451,28 @@ class TrainerSDK:
         """Report the end of an epoch; returns at once (sent in the background, in order).
 
         Every metric goes to `extra_metrics`; `loss`, `accuracy` and `learning_rate` (or `lr`)
-        also fill their own fields. NaN or infinite values raise `PayloadValidationError`
-        naming the metric. The epoch time and the remaining time are measured when not given.
+        also fill their own fields. A NaN or infinite optional metric is dropped (a warning
+        names it, once) and the rest is sent, so that a framework's callback never fails on
+        one; inside `extra_data` such a number becomes null. A non-finite `loss` raises
+        `NonFiniteMetricError` (ErrorType VALIDATION_ERROR: the training diverged). The epoch
+        time and the remaining time are measured when not given.
         """
         if self._skip("report_progress"):
             return
-        arguments = {
-            "epoch": epoch,
-            "total_epochs": total_epochs,
-            "metrics": metrics,
-            "extra_data": extra_data,
-            "checkpoint_path": checkpoint_path,
-            "best_checkpoint_path": best_checkpoint_path,
-            "epoch_duration_seconds": epoch_duration_seconds,
-        }
+        arguments = payloads.plain(
+            {
+                "epoch": epoch,
+                "total_epochs": total_epochs,
+                "metrics": metrics,
+                "extra_data": extra_data,
+                "checkpoint_path": checkpoint_path,
+                "best_checkpoint_path": best_checkpoint_path,
+                "epoch_duration_seconds": epoch_duration_seconds,
+            }
+        )
+        arguments["metrics"], dropped = finite_metrics(arguments["metrics"], "report_progress()")
+        arguments["extra_data"], replaced = finite_extra_data(arguments["extra_data"])
+        self._warn_non_finite(dropped, replaced, arguments["epoch"])
         args = self._check_args("report_progress", arguments)
         self._warn_missing_metrics(args["metrics"])
         done, planned = int(args["epoch"]), int(args["total_epochs"])
@@ -470,7 +480,9 @@ class TrainerSDK:
         with self._lock:
             duration = args["epoch_duration_seconds"]
             if duration is None:
-                epochs_done = max(1, done - self._last_epoch)
+                # A resumed run's first report (epoch 6, say) covers one epoch of this process,
+                # not six: the earlier ones ran before a restart.
+                epochs_done = max(1, done - self._last_epoch) if self._durations else 1
                 duration = max(0.0, (now - self._last_mark) / epochs_done)
             self._durations.append(float(duration))
             recent = self._durations[-10:]
@@ -489,6 +501,22 @@ class TrainerSDK:
             estimated_time_remaining=round(remaining, 3),
         )
         self._emit("report_progress", _PROGRESS_SCHEMA, body)
+
+    def _warn_non_finite(self, dropped: list[str], replaced: list[str], epoch: Any) -> None:
+        """Warn once per metric name (or extra_data path) that a non-finite value was left out."""
+        for name, what in [(n, "metric") for n in dropped] + [(p, "value") for p in replaced]:
+            if name in self._non_finite_warned:
+                continue
+            self._non_finite_warned.add(name)
+            action = "dropped" if what == "metric" else "sent as null"
+            _log.warning(
+                "report_progress(epoch=%s): the %s %r is NaN or infinite and was %s (JSON "
+                "cannot carry it); the other metrics were sent. Warned once per name.",
+                epoch,
+                what,
+                name,
+                action,
+            )
 
     def _warn_missing_metrics(self, metrics: Mapping[str, Any]) -> None:
         """Warn once when a progress report lacks a recommended metric (`loss`): it is still

@@ -34,6 +34,7 @@ __all__ = [
     "ConfigError",
     "DatasetError",
     "NetworkError",
+    "NonFiniteMetricError",
     "PayloadValidationError",
     "ResourceError",
     "TrainerSDKError",
@@ -117,6 +118,11 @@ class PayloadValidationError(TrainerSDKError):
             schema=schema,
             errors=errors,
         )
+
+
+class NonFiniteMetricError(PayloadValidationError):
+    """A required metric of `report_progress` (the training loss) is NaN or infinite: the
+    training diverged. ErrorType VALIDATION_ERROR; optional metrics are dropped instead."""
 
 
 class CallbackRejectedError(TrainerSDKError):

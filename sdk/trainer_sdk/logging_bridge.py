@@ -5,14 +5,36 @@ it never raises into the trainer (`TrainerSDK.log` swallows its own failures), a
 recurses: records of the SDK itself and of the HTTP stack it uses describe the forwarding and
 would loop forever, so they are skipped here, and `TrainerSDK.log` ignores calls made while it is
 already forwarding on the same thread or from the sender's thread.
+
+Frameworks write for terminals: Ultralytics colours its lines with ANSI escape codes and pads its
+output with blank lines. The platform shows plain text, so escape codes are removed, surrounding
+blank lines trimmed, and a record with nothing left is not sent.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Protocol
 
-__all__ = ["FORWARDING_EXCLUDED_LOGGERS", "CallbackLogHandler"]
+__all__ = ["FORWARDING_EXCLUDED_LOGGERS", "CallbackLogHandler", "plain_text"]
+
+# CSI sequences (colours, cursor moves: ESC [ ... letter) and the other two-byte ESC sequences.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
+def plain_text(message: str) -> str:
+    """`message` without terminal escape codes, carriage-return progress or blank edge lines."""
+    text = _ANSI.sub("", message)
+    if "\r" in text:  # a progress bar redrawn in place: keep what the terminal would show last
+        text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+    lines = [line.rstrip() for line in text.split("\n")]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
 
 # Loggers whose records are about the delivery itself (the SDK, httpx/httpcore, boto's stack).
 FORWARDING_EXCLUDED_LOGGERS: tuple[str, ...] = (
@@ -69,6 +91,9 @@ class CallbackLogHandler(logging.Handler):
             message = self.format(record)
         except Exception:  # a broken format string must not cost the trainer its run
             message = str(record.msg)
+        message = plain_text(message)
+        if not message:
+            return
         data: dict[str, object] = {"logger": record.name}
         if record.exc_info and record.exc_info[0] is not None:
             data["exception"] = record.exc_info[0].__name__

@@ -97,19 +97,49 @@ def test_the_copied_bundle_is_not_committed(example: str) -> None:
     assert "trainer_sdk.py" in ignored, "the copied bundle is a build artefact"
 
 
-def test_the_timm_demo_dataset_is_valid_dice_classification(tmp_path: Path) -> None:
-    sys.path.insert(0, str(ROOT / "examples" / "timm"))
+@pytest.mark.parametrize("task", ["classification", "segmentation", "pose"])
+def test_the_task_demo_datasets_are_valid_dice_and_convert(task: str, tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "examples" / "data"))
     try:
-        import classification_dataset
+        import task_dataset
     finally:
         sys.path.pop(0)
-    out = classification_dataset.convert(ROOT / "examples" / "data", tmp_path / "shapes")
-    document = json.loads((out / "annotations_classification.json").read_text())
+    out = task_dataset.convert(task, tmp_path / "shapes")
+    document = json.loads((out / f"annotations_{task}.json").read_text())
     assert validator("dice/annotations").errors(document) == []
-    assert document["task_type"] == "classification"
+    assert document["task_type"] == task
     from trainer_sdk.convert import convert_dataset
 
-    result = convert_dataset(out, "dice", "imagefolder", task_type="classification")
-    # torchvision's ImageFolder takes every sub-folder as a class (files are ignored).
-    classes = {p.name for p in (Path(result.output_dir) / "train").iterdir() if p.is_dir()}
-    assert classes == {c["name"] for c in document["classes"]}
+    if task == "classification":
+        result = convert_dataset(out, "dice", "imagefolder", task_type=task)
+        # torchvision's ImageFolder takes every sub-folder as a class (files are ignored).
+        classes = {p.name for p in (Path(result.output_dir) / "train").iterdir() if p.is_dir()}
+        assert classes == {c["name"] for c in document["classes"]}
+        return
+    result = convert_dataset(out, "dice", "yolo", task_type=task)
+    images = len(document["images"])
+    assert result.report.objects_kept == images  # one real object per image
+    if task == "segmentation":
+        # Every degenerate polygon the script adds (5 on every third image) is dropped.
+        degenerate = 5 * len(range(0, images, 3))
+        assert result.report.objects_dropped == {"zero_area": degenerate}
+    else:
+        assert result.report.objects_dropped == {}
+
+
+@pytest.mark.parametrize("example", OWN_EXAMPLES)
+def test_example_accepts_the_platforms_log_level_option(example: str) -> None:
+    """The platform runs `python train.py --log-level INFO`."""
+    code = (
+        "import importlib.util\n"
+        f"spec = importlib.util.spec_from_file_location('train', 'examples/{example}/train.py')\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print(module.parse_args(['--log-level', 'INFO']).log_level,"
+        " module.parse_args(['--log-level', 'debug']).log_level, module.parse_args([]).log_level)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["INFO", "DEBUG", "INFO"]

@@ -209,6 +209,8 @@ def test_the_trainer_gets_the_whole_contract_and_nothing_from_the_shell(tmp_path
     assert env[var("DEVICE")] == "cpu"
     assert env["PATH"] == "/bin" and "AWS_PROFILE" not in env
     assert env[var("CALLBACK_TOKEN")] == "token-value"
+    # No made-up model name: the trainer's own default applies (`dry-run --model NAME` sets it).
+    assert var("MODEL_NAME") not in env
 
 
 def test_config_keys_are_left_to_config_unless_given(tmp_path: Path) -> None:
@@ -276,7 +278,8 @@ def test_the_shipped_dataset_is_valid_dice_and_exactly_what_its_generator_writes
     generate = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generate)
     generate.build(tmp_path)
-    compared = filecmp.dircmp(DATASET, tmp_path, ignore=["generate.py", "__pycache__"])
+    scripts = ["generate.py", "task_dataset.py", "__pycache__"]
+    compared = filecmp.dircmp(DATASET, tmp_path, ignore=scripts)
     assert not compared.left_only and not compared.right_only
     for name in ("annotations_detection.json", "metadata.json"):
         assert (tmp_path / name).read_bytes() == (DATASET / name).read_bytes()

@@ -18,6 +18,7 @@ from trainer_sdk import (
     CallbackRejectedError,
     ConfigError,
     ErrorType,
+    NonFiniteMetricError,
     PayloadValidationError,
     TrainerSDK,
     __version__,
@@ -54,16 +55,41 @@ def test_progress_body_carries_every_metric_and_measured_times(
         assert validator("callbacks/progress").is_valid(body)
 
 
-def test_nan_metric_is_rejected_by_name_and_nothing_is_sent_or_spooled(
+def test_a_non_finite_optional_metric_is_dropped_with_one_warning_and_the_rest_is_sent(
+    make_sdk: MakeSdk, backend: RecordingBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    sdk = make_sdk()
+    for epoch in (3, 4):
+        sdk.report_progress(
+            epoch,
+            10,
+            {"loss": 0.1, "mAP50-95": math.nan, "precision": np.float32("inf"), "recall": 0.5},
+            extra_data={"raw": {"seg_loss": math.nan, "ok": 1.0}, "list": [math.inf, 2]},
+        )
+    sdk.flush_logs()
+    bodies = backend.bodies("/training/jobs/7/callback/progress")
+    assert [b["current_epoch"] for b in bodies] == [3, 4]
+    for body in bodies:
+        assert validator("callbacks/progress").is_valid(body)
+        assert body["metrics"]["loss"] == 0.1
+        assert body["metrics"]["extra_metrics"] == {"loss": 0.1, "recall": 0.5}
+        assert body["extra_data"] == {"raw": {"seg_loss": None, "ok": 1.0}, "list": [None, 2]}
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    for name in ("'mAP50-95'", "'precision'", "'extra_data.raw.seg_loss'", "'extra_data.list[0]'"):
+        # Named once, although two epochs carried it.
+        assert sum(name in w for w in warnings) == 1, (name, warnings)
+
+
+def test_a_non_finite_loss_raises_a_validation_error_naming_it_and_nothing_is_sent(
     make_sdk: MakeSdk, backend: RecordingBackend
 ) -> None:
     sdk = make_sdk()
-    with pytest.raises(PayloadValidationError) as info:
-        sdk.report_progress(3, 10, {"loss": 0.1, "mAP50-95": math.nan, "precision": math.inf})
+    with pytest.raises(NonFiniteMetricError) as info:
+        sdk.report_progress(3, 10, {"loss": math.nan, "mAP50-95": 0.5})
+    assert isinstance(info.value, PayloadValidationError)
+    assert info.value.error_type is ErrorType.VALIDATION_ERROR
     message = str(info.value)
-    assert "$.metrics['mAP50-95']" in message and "$.metrics.precision" in message
-    assert "finite" in message and "nothing was sent" in message
-    assert {e.path for e in info.value.errors} == {"$.metrics['mAP50-95']", "$.metrics.precision"}
+    assert "loss=nan" in message and "diverged" in message and "nothing was sent" in message
     sdk.flush_logs()
     assert backend.requests == []
     assert sdk.outbox_path is not None
@@ -412,3 +438,19 @@ def test_two_sdks_of_one_job_share_one_ordered_sender(
     main.close()
     assert main.outbox_path is not None
     assert read_outbox(main.outbox_path).pending == ()
+
+
+def test_a_resumed_run_measures_its_first_epoch_as_one_epoch(
+    make_sdk: MakeSdk, backend: RecordingBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A framework resuming at epoch 6 reports 6 first: the time since start is one epoch's."""
+    clock = iter([100.0, 110.0, 120.0])
+    sdk = make_sdk()
+    monkeypatch.setattr("trainer_sdk.client.time.monotonic", lambda: next(clock))
+    sdk.report_started("training", total_epochs=10)  # 100
+    sdk.report_progress(6, 10, {"loss": 0.2})  # 110: one epoch of 10 s, 4 left
+    sdk.report_progress(7, 10, {"loss": 0.1})  # 120
+    sdk.flush_logs()
+    _, sixth, seventh = backend.bodies("/training/jobs/7/callback/progress")
+    assert sixth["epoch_duration_seconds"] == 10.0 and sixth["estimated_time_remaining"] == 40.0
+    assert seventh["epoch_duration_seconds"] == 10.0 and seventh["estimated_time_remaining"] == 30.0

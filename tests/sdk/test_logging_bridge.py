@@ -43,6 +43,25 @@ def test_records_are_forwarded_with_level_source_and_data(
     assert bodies[0]["data"] == {"logger": "test.trainer"}
 
 
+def test_terminal_styling_is_removed_and_blank_records_are_not_sent(
+    make_sdk: MakeSdk, backend: RecordingBackend, trainer_logger: logging.Logger
+) -> None:
+    """Ultralytics' lines as it logs them: colour codes, leading newlines, blank records."""
+    sdk = make_sdk()
+    trainer_logger.addHandler(CallbackLogHandler(sdk))
+    trainer_logger.info("\n\x1b[34m\x1b[1mtrain: \x1b[0mScanning labels... 36 images  ")
+    trainer_logger.info("")
+    trainer_logger.info("\n \n")
+    trainer_logger.info("      Epoch    GPU_mem\n        1/2         0G\n")
+    trainer_logger.info("\r  10% done\r 100% done")
+    sdk.flush_logs()
+    assert [b["message"] for b in backend.bodies("/callback/logs")] == [
+        "train: Scanning labels... 36 images",
+        "      Epoch    GPU_mem\n        1/2         0G",
+        " 100% done",
+    ]
+
+
 @pytest.mark.parametrize(
     ("given", "wire"),
     [

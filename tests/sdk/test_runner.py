@@ -180,3 +180,29 @@ def test_sigterm_is_reported_as_a_failure(tmp_path: Path) -> None:
     bodies = [json.loads(line)["body"] for line in target.read_text().splitlines()]
     assert bodies[-1]["status"] == "failed"
     assert "Terminated: received signal SIGTERM" in bodies[-1]["error_message"]
+
+
+def test_a_nan_loss_reported_from_a_framework_callback_fails_the_job_as_a_validation_error(
+    sink: Callable[[], list[dict[str, Any]]],
+) -> None:
+    """A framework calls the trainer's hook; the hook reports a diverged loss; run() reports a
+    ValidationError and exits 1. A NaN optional metric in the same run is only dropped."""
+
+    def on_epoch_end(sdk: TrainerSDK, epoch: int, loss: float) -> None:
+        sdk.report_progress(epoch, 3, {"loss": loss, "seg_loss": float("nan")})
+
+    def main(sdk: TrainerSDK) -> None:
+        sdk.report_started("training")
+        on_epoch_end(sdk, 1, 0.5)
+        on_epoch_end(sdk, 2, float("inf"))
+        sdk.report_completed({"loss": 0.3})
+
+    assert run(main, exit=False) == 1
+    records = sink()
+    progress = [r["body"] for r in records if r["endpoint"] == "training_progress"]
+    assert [p["current_epoch"] for p in progress] == [0, 1]
+    assert progress[1]["metrics"]["extra_metrics"] == {"loss": 0.5}
+    failed = _failure(records)
+    assert failed["error_type"] == "ValidationError"
+    assert failed["error_message"].startswith("[ValidationError] NonFiniteMetricError: ")
+    assert "loss=inf" in failed["error_message"] and failed["total_epochs_completed"] == 1

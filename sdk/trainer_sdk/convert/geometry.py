@@ -6,16 +6,22 @@ target) or fractions of the image size (YOLO target).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 __all__ = [
     "MIN_FRACTION",
+    "OUTPUT_DECIMALS",
     "clip_box",
     "clip_keypoints",
     "clip_polygon",
+    "has_area_when_written",
     "merge_polygons",
     "polygon_area",
 ]
+
+OUTPUT_DECIMALS = 6
+"""Decimals of the fractions in a YOLO label row."""
 
 MIN_FRACTION = 5e-7
 """A box side below this fraction of the image prints as 0.000000 with 6 decimals: such a box is
@@ -74,6 +80,33 @@ def polygon_area(coords: Sequence[float]) -> float:
         j = (i + 1) % n
         total += coords[2 * i] * coords[2 * j + 1] - coords[2 * j] * coords[2 * i + 1]
     return abs(total) / 2.0
+
+
+def has_area_when_written(coords: Sequence[float], width: float, height: float) -> bool:
+    """Whether the polygon `[x1, y1, ...]` (pixels, already clipped) still encloses an area once
+    written as fractions of the image with `OUTPUT_DECIMALS` decimals.
+
+    Not when, at that precision, its points are fewer than three, its bounding box has no width
+    or no height (Ultralytics derives the object's box from the polygon and divides its mask
+    loss by that box's area: a zero gives a NaN loss), or it is a line: thinner on average
+    (twice its area over its perimeter) than one unit of the last decimal. Collinear points,
+    sub-pixel specks and slivers left at the image's edge by clipping are all such polygons.
+    """
+    unit = 10.0**-OUTPUT_DECIMALS
+    xs = [round(coords[i] / width, OUTPUT_DECIMALS) for i in range(0, len(coords) - 1, 2)]
+    ys = [round(coords[i + 1] / height, OUTPUT_DECIMALS) for i in range(0, len(coords) - 1, 2)]
+    if len(set(zip(xs, ys, strict=True))) < 3:
+        return False
+    if max(xs) - min(xs) < unit / 2 or max(ys) - min(ys) < unit / 2:
+        return False
+    n = len(xs)
+    twice_area = 0.0
+    perimeter = 0.0
+    for i in range(n):
+        j = (i + 1) % n
+        twice_area += xs[i] * ys[j] - xs[j] * ys[i]
+        perimeter += math.hypot(xs[j] - xs[i], ys[j] - ys[i])
+    return abs(twice_area) > perimeter * unit
 
 
 def _closest(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> tuple[int, int]:

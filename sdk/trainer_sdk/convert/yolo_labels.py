@@ -19,8 +19,8 @@ from trainer_sdk.convert.geometry import (
     clip_box,
     clip_keypoints,
     clip_polygon,
+    has_area_when_written,
     merge_polygons,
-    polygon_area,
 )
 from trainer_sdk.convert.problems import Problems
 from trainer_sdk.convert.report import Adjustment, DropReason
@@ -222,7 +222,8 @@ def _segment_row(
             return None
         points, was_clipped = clip_polygon(polygon, width, height)
         moved = moved or was_clipped
-        if polygon_area(points) > 0.0:
+        # A polygon that is a line or a point in the written row is no object to learn from.
+        if has_area_when_written(points, width, height):
             polygons.append(points)
     if not polygons:
         tally.drop(DropReason.ZERO_AREA)

@@ -56,6 +56,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"EPOCHS given to the trainer (default: {DEFAULT_EPOCHS}; a dry-run is a smoke test)",
     )
     parser.add_argument(
+        "--model",
+        metavar="NAME",
+        help="MODEL_NAME given to the trainer (default: unset, so the trainer uses its own "
+        "default model); `--env MODEL_NAME=...` wins over it",
+    )
+    parser.add_argument(
         "--env",
         type=_env_pair,
         action="extend",
@@ -122,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         train_py=args.train_py,
         dataset=args.dataset,
         epochs=args.epochs,
-        env=dict(args.env),
+        env=({"MODEL_NAME": args.model} if args.model else {}) | dict(args.env),
         timeout=args.timeout,
         require_token=not args.no_token,
         python=args.python,

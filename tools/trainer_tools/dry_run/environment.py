@@ -5,6 +5,10 @@ storage, scratch folders, CPU) to their dry-run values, the others to their cont
 Nothing leaks in from the caller's shell except what a process needs to run at all (PATH, HOME,
 locale, the virtual environment), so that a stray `EPOCHS` or `CONFIG` in your shell cannot make a
 dry-run pass that the platform would fail. `--env K=V` overrides come last.
+
+`MODEL_NAME` is left unset unless `--model NAME` (or `--env MODEL_NAME=...`) names one: the
+trainer then uses its own default model, as for a platform job that names none. (A made-up name
+would make every real trainer fail to load its model.)
 """
 
 from __future__ import annotations
@@ -85,7 +89,6 @@ def build_env(
         var("JOB_ID"): str(settings.job_id),
         var("CALLBACK_URL"): settings.callback_url,
         var("CALLBACK_TOKEN"): settings.callback_token,
-        var("MODEL_NAME"): "dry-run",
         var("DEVICE"): "cpu",
         var("TMP_DIR"): str(settings.tmp_dir),
         var("WORK_DIR"): str(settings.work_dir),
