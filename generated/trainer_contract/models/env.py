@@ -35,7 +35,7 @@ class TrainerEnvironment(TypedDict):
     """
     CALLBACK_TOKEN: NotRequired[str]
     """
-    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one.
+    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one. Visible ASCII characters only (no space, tab or line break): it goes into an HTTP header.
     """
     MODEL_NAME: NotRequired[str]
     """
