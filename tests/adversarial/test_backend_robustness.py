@@ -10,16 +10,12 @@ from __future__ import annotations
 import json
 import re
 import select
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
+from backend_process import Backend
 
 from trainer_contract.callbacks import ENDPOINTS
 from trainer_tools.dev_backend.request_body import MAX_BODY_BYTES
@@ -28,53 +24,6 @@ TOKEN = "robustness-token"
 # A progress-like endpoint with a job id in its path.
 ENDPOINT = next(e for e in ENDPOINTS.values() if "{job_id}" in e.path and e.method == "POST")
 MB = 1024 * 1024
-
-
-class Backend:
-    """`trainer-sdk dev-backend` in its own process, with its stderr in a file."""
-
-    def __init__(self, tmp: Path, *args: str) -> None:
-        self.log = tmp / f"backend-{time.monotonic_ns()}.log"
-        with self.log.open("wb") as sink:
-            self.proc = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "trainer_tools.cli", "dev-backend", "--port", "0"),
-                    *("--db", str(tmp / "record.sqlite3"), *args),
-                ],
-                stderr=sink,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            found = re.search(r"listening on (http://\S+)", self.log.read_text())
-            if found:
-                parts = urlsplit(found.group(1))
-                self.host, self.port = parts.hostname or "", int(parts.port or 0)
-                self._wait_until_serving(deadline)
-                return
-            time.sleep(0.05)
-        self.proc.kill()
-        raise AssertionError(f"the backend did not start:\n{self.log.read_text()}")
-
-    def _wait_until_serving(self, deadline: float) -> None:
-        """The address is printed once bound; uvicorn listens a moment later."""
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError(f"the backend does not accept connections:\n{self.log.read_text()}")
-
-    def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        found = re.search(r"VmRSS:\s+(\d+) kB", status)
-        assert found, status
-        return int(found.group(1)) / 1024
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            self.proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -29,3 +29,20 @@ def test_bearer_tokens_are_masked_but_ordinary_words_are_not() -> None:
 
 def test_repr_never_shows_values() -> None:
     assert "abcd1234" not in repr(Redactor(["abcd1234"]))
+
+
+def test_scrub_masks_keys_and_values_at_any_depth_without_recursing() -> None:
+    redact = Redactor(["s3cr3t-value"])
+    value = {"a": [{"s3cr3t-value": ("x s3cr3t-value", 1, None)}], "n": 2.5}
+    assert redact.scrub(value) == {"a": [{"***": ["x ***", 1, None]}], "n": 2.5}
+    deep: list[object] = []
+    node = deep
+    for _ in range(100_000):  # far beyond the recursion limit
+        child: list[object] = []
+        node.append(child)
+        node = child
+    node.append("s3cr3t-value")
+    copy = redact.scrub(deep)
+    for _ in range(100_000):
+        copy = copy[0]
+    assert copy == ["***"]
