@@ -25,6 +25,7 @@ __all__ = [
     "MASK",
     "RedactingFilter",
     "Redactor",
+    "credential_paths",
     "install_log_filter",
     "redact_url",
     "secret_values",
@@ -47,6 +48,36 @@ _SECRET_QUERY = re.compile(
 # A bearer token rendered into text (an Authorization header in an exception message). Other
 # schemes ("Basic", "Token") are ordinary English words, so they are not matched.
 _BEARER = re.compile(r"(?P<scheme>\bBearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+
+
+# Names (of a CONFIG key, a query parameter) that say their value is a credential.
+_SECRET_NAME = re.compile(
+    r"token|secret|passw(?:or)?d|credential|api[_-]?key|access[_-]?key|private[_-]?key",
+    re.IGNORECASE,
+)
+
+
+def credential_paths(value: Any) -> list[str]:
+    """JSON paths (`$`, `$.advanced.wandb_api_key`) of the credentials inside a value.
+
+    A credential is a string holding URL credentials (`user:password@`, `?token=...`), or a
+    non-empty string under a key named like a secret (`api_key`, `password`, `hf_token`, ...).
+    Used to keep such values out of plain text (a manifest's `env`, a message).
+    """
+    found: list[str] = []
+    stack: list[tuple[Any, str, bool]] = [(value, "$", False)]
+    while stack:
+        item, path, named_secret = stack.pop()
+        if isinstance(item, str):
+            if (named_secret and item) or redact_url(item) != item:
+                found.append(path)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                name = str(key)
+                stack.append((child, f"{path}.{name}", bool(_SECRET_NAME.search(name))))
+        elif isinstance(item, list | tuple):
+            stack.extend((child, f"{path}[{i}]", named_secret) for i, child in enumerate(item))
+    return sorted(found)
 
 
 def secret_values(env: Mapping[str, str]) -> list[str]:
@@ -91,6 +122,11 @@ class Redactor:
         if " " in text:
             text = _BEARER.sub(lambda m: f"{m.group('scheme')}{MASK}", text)
         return text
+
+    @property
+    def known(self) -> tuple[str, ...]:
+        """The secret values this redactor masks (for another redactor to `add`; never print)."""
+        return self._secrets
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Redactor:
