@@ -49,6 +49,11 @@ def main(sdk):
         extra_data={"token": TOKEN, "nested": [{"secret": SECRET}], SECRET: URL},
     )
     sdk.flush_logs(30)
+    if os.environ.get("PLANTED_END") == "complete":
+        sdk.report_completed(
+            final_metrics={"loss": 0.25}, extra_data={"token": TOKEN, "source": URL, "key": SECRET}
+        )
+        return
     raise RuntimeError(f"boom: token={TOKEN} access={ACCESS} secret={SECRET} url={URL}")
 
 
@@ -141,13 +146,17 @@ def test_secrets_are_masked_in_stderr_outbox_and_backend(
     assert b"boom: token=***" in record  # the failure arrived, masked
 
 
+@pytest.mark.parametrize("end", ["fail", "complete"])
 def test_secrets_are_masked_in_a_file_sink(
-    tmp_path: Path, storage_env: StorageEnv, dataset: str
+    tmp_path: Path, storage_env: StorageEnv, dataset: str, end: str
 ) -> None:
     env = storage_env()
     sink = tmp_path / "callbacks.jsonl"
-    done = _run_trainer(tmp_path, {**env, "CALLBACK_URL": sink.as_uri(), "CALLBACK_TOKEN": TOKEN})
-    assert done.returncode == 1, done.stderr[-3000:]
+    done = _run_trainer(
+        tmp_path,
+        {**env, "CALLBACK_URL": sink.as_uri(), "CALLBACK_TOKEN": TOKEN, "PLANTED_END": end},
+    )
+    assert done.returncode == (1 if end == "fail" else 0), done.stderr[-3000:]
     secrets = _secrets(env)
     lines = [json.loads(line) for line in sink.read_text().splitlines()]
     assert len(lines) >= 4, lines
@@ -157,3 +166,6 @@ def test_secrets_are_masked_in_a_file_sink(
         _assert_clean(f"the outbox file {path.name}", path.read_bytes(), secrets)
     progress = next(line for line in lines if "extra_data" in json.dumps(line))
     assert "***" in json.dumps(progress)
+    if end == "complete":  # the completion arrived, its extra_data masked
+        final = json.dumps(lines[-1])
+        assert "0.25" in final and '"token": "***"' in final and '"key": "***"' in final, final
