@@ -27,6 +27,7 @@ __all__ = [
     "Redactor",
     "credential_paths",
     "install_log_filter",
+    "is_secret_name",
     "redact_url",
     "secret_values",
 ]
@@ -50,11 +51,19 @@ _SECRET_QUERY = re.compile(
 _BEARER = re.compile(r"(?P<scheme>\bBearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 
 
-# Names (of a CONFIG key, a query parameter) that say their value is a credential.
-_SECRET_NAME = re.compile(
-    r"token|secret|passw(?:or)?d|credential|api[_-]?key|access[_-]?key|private[_-]?key",
-    re.IGNORECASE,
+# Words of a key name (`hf_token`, `wandbApiKey`, `DB-PASSWORD`) that say its value is a
+# credential; whole words only, so `max_tokens` or `tokenizer` are not taken for secrets.
+_SECRET_WORDS = frozenset(
+    {"token", "secret", "password", "passwd", "pwd", "credential", "credentials", "apikey"}
 )
+_SECRET_KEY_WORDS = re.compile(r"(?:^|_)(?:api|access|private|secret|auth)_?key(?:_|$)")
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a key's name says its value is a credential (`api_key`, `hfToken`, ...)."""
+    words = [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub(r"\1_\2", name).lower()) if w]
+    return any(w in _SECRET_WORDS for w in words) or bool(_SECRET_KEY_WORDS.search("_".join(words)))
 
 
 def credential_paths(value: Any) -> list[str]:
@@ -74,7 +83,7 @@ def credential_paths(value: Any) -> list[str]:
         elif isinstance(item, dict):
             for key, child in item.items():
                 name = str(key)
-                stack.append((child, f"{path}.{name}", bool(_SECRET_NAME.search(name))))
+                stack.append((child, f"{path}.{name}", is_secret_name(name)))
         elif isinstance(item, list | tuple):
             stack.extend((child, f"{path}[{i}]", named_secret) for i, child in enumerate(item))
     return sorted(found)

@@ -46,3 +46,26 @@ def test_scrub_masks_keys_and_values_at_any_depth_without_recursing() -> None:
     for _ in range(100_000):
         copy = copy[0]
     assert copy == ["***"]
+
+
+def test_secret_names_are_whole_words() -> None:
+    from trainer_sdk.redaction import is_secret_name
+
+    for name in ("hf_token", "wandb_api_key", "wandbApiKey", "DB-PASSWORD", "aws_secret", "apikey"):
+        assert is_secret_name(name), name
+    for name in ("max_tokens", "tokenizer", "keypoints", "key_frames", "monkey", "secretary"):
+        assert not is_secret_name(name), name
+
+
+def test_credential_paths_finds_urls_and_secret_named_values() -> None:
+    from trainer_sdk.redaction import credential_paths
+
+    config = {
+        "epochs": 3,
+        "tokenizer": "bert-base",
+        "advanced_config": {"hf_token": "hf_abc", "mirror": "https://u:p@m.local/x", "lr": 0.1},
+        "callbacks": [{"api_key": ""}, {"url": "http://plain.local"}],
+    }
+    assert credential_paths(config) == ["$.advanced_config.hf_token", "$.advanced_config.mirror"]
+    assert credential_paths("http://user:pw@host/") == ["$"]
+    assert credential_paths("http://host/") == []
