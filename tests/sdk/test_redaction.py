@@ -69,3 +69,28 @@ def test_credential_paths_finds_urls_and_secret_named_values() -> None:
     assert credential_paths(config) == ["$.advanced_config.hf_token", "$.advanced_config.mirror"]
     assert credential_paths("http://user:pw@host/") == ["$"]
     assert credential_paths("http://host/") == []
+
+
+def test_the_log_filter_masks_messages_arguments_and_tracebacks() -> None:
+    import io
+    import logging
+
+    from trainer_sdk.redaction import install_log_filter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("botocore.redaction-test")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        install_log_filter(["AKIA-planted-4242"])
+        logger.debug("headers %s", {"Authorization": "Credential=AKIA-planted-4242/x"})
+        try:
+            raise RuntimeError("key AKIA-planted-4242 refused")
+        except RuntimeError:
+            logger.exception("request to http://u:pw@s3.local failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "AKIA-planted-4242" not in text and "u:pw@" not in text, text
+    assert "Credential=***" in text and "key *** refused" in text and "http://***@s3.local" in text
