@@ -176,6 +176,16 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 assert service.last_cache_result is not None
                 assert service.last_cache_result.outcome == "hit"
+                # A pod ending deletes its view: the unlinks move the cached files' ctimes, so
+                # the next hit re-reads every file and checks its SHA-256 (cache.py, Integrity).
+                for view in list((work / "out").glob("cache-warm-*")):
+                    shutil.rmtree(view)
+                rehashed = _timed(
+                    lambda: service.download_dataset_with_cache(
+                        "snap", dataset_id, "bench-v1", fresh("cache-rehash")
+                    )
+                )
+                assert service.last_cache_result.outcome == "hit"
 
         n = len(listed)
         rate = {name: n / statistics.median(values) for name, values in times.items()}
@@ -191,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"cache warm materialisation (median of 3): {warm:5.3f} s  (target < 0.5 s; "
             f"runs {', '.join(f'{t:.3f}' for t in warm_runs)})"
+        )
+        print(
+            f"cache hit after earlier views were deleted (every file's SHA-256 checked): "
+            f"{rehashed:5.3f} s"
         )
         ok = ratio >= 4.0 and warm < 0.5
         print("targets met" if ok else "TARGETS MISSED")

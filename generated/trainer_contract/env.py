@@ -97,10 +97,10 @@ ENV_VARS: dict[str, EnvVar] = {
         group="job",
         config_key=None,
         basic_key=None,
-        pattern=None,
+        pattern="^[!-~]+$",
         minimum=None,
         exclusive_minimum=None,
-        description="Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one.",
+        description="Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one. Visible ASCII characters only (no space, tab or line break): it goes into an HTTP header.",
     ),
     "MODEL_NAME": EnvVar(
         name="MODEL_NAME",

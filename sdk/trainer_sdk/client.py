@@ -53,7 +53,7 @@ from trainer_sdk.errors import (
 from trainer_sdk.failure_types import error_type_for
 from trainer_sdk.finite_metrics import finite_extra_data, finite_metrics
 from trainer_sdk.logging_bridge import CallbackLogHandler
-from trainer_sdk.redaction import redact_url
+from trainer_sdk.redaction import install_log_filter, redact_url, secret_values
 from trainer_sdk.version import __version__
 
 __all__ = ["TrainerSDK", "current_sdk"]
@@ -191,6 +191,8 @@ class TrainerSDK:
         # Data-loader workers are forked copies of this process without the sender thread;
         # what they queue would never leave, so they must not queue at all.
         self._pid = os.getpid()
+        # Library loggers (httpx's request lines, botocore's headers) must not show secrets either.
+        install_log_filter(secret_values(env))
         if self._speaks:
             self._sender = self._open_sender()
             # SIGTERM becomes `Terminated`, which close() reports (unless something else
@@ -380,7 +382,9 @@ class TrainerSDK:
         return found[0]
 
     def _emit(self, method: str, schema: str, payload: Mapping[str, Any]) -> None:
-        """Validate a body and hand it to the sender as the method's delivery mode says."""
+        """Mask secrets, validate a body and hand it to the sender as the method's delivery mode
+        says. Masking here covers every way out: the outbox, a `file://` sink and the backend."""
+        payload = self._redact.scrub(payload)
         payloads.check(schema, payload, f"{method}(): the {schema} body")
         sender = self._live_sender()
         if schema != _LOG_SCHEMA and not self._settings.kind.callbacks:

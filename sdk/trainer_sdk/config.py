@@ -200,6 +200,8 @@ def _env_problems(
             if error.keyword == "pattern" and var.pattern
             else ("is not valid" if var.secret else error.message)
         )
+        if error.keyword == "pattern" and any(c in raw[name] for c in "\r\n\t "):
+            detail += " (it holds a line break, tab or space; a value written to a file with `echo` ends with a line break)"
         problems.append(f"{name}={_show(var, raw[name])}: expected {expected}; the value {detail}.")
     if missing:
         problems.insert(

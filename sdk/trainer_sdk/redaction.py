@@ -1,16 +1,36 @@
-"""Keep secrets out of logs, reprs and error messages.
+"""Keep secrets out of logs, reprs, error messages and callbacks: one mechanism for all of them.
 
 A `Redactor` knows the secret values of one process (the values of the env vars the contract marks
 secret, and any token the caller adds) and scrubs them, plus credentials embedded in URLs, from
-any text before it is shown to a person or sent as a log line.
+any text before it is shown to a person or sent as a log line. The same redactor is applied
+
+- to text: messages, tracebacks (`run()`'s stderr), the dry-run's output;
+- to JSON values (`scrub`): every callback body before it is validated, spooled and sent, so a
+  secret in `data` / `extra_data` reaches neither the outbox, nor a `file://` sink, nor the backend;
+- to log records (`RedactingFilter`, `install_log_filter`): boto3 / botocore / urllib3 debug logs
+  show request headers (the access key in `Credential=`), which the filter masks.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-__all__ = ["MASK", "Redactor", "redact_url"]
+from trainer_contract.env import SECRET_ENV_VARS
+
+__all__ = [
+    "LIBRARY_LOGGERS",
+    "MASK",
+    "RedactingFilter",
+    "Redactor",
+    "credential_paths",
+    "install_log_filter",
+    "is_secret_name",
+    "redact_url",
+    "secret_values",
+]
 
 MASK = "***"
 
@@ -29,6 +49,49 @@ _SECRET_QUERY = re.compile(
 # A bearer token rendered into text (an Authorization header in an exception message). Other
 # schemes ("Basic", "Token") are ordinary English words, so they are not matched.
 _BEARER = re.compile(r"(?P<scheme>\bBearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+
+
+# Words of a key name (`hf_token`, `wandbApiKey`, `DB-PASSWORD`) that say its value is a
+# credential; whole words only, so `max_tokens` or `tokenizer` are not taken for secrets.
+_SECRET_WORDS = frozenset(
+    {"token", "secret", "password", "passwd", "pwd", "credential", "credentials", "apikey"}
+)
+_SECRET_KEY_WORDS = re.compile(r"(?:^|_)(?:api|access|private|secret|auth)_?key(?:_|$)")
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a key's name says its value is a credential (`api_key`, `hfToken`, ...)."""
+    words = [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub(r"\1_\2", name).lower()) if w]
+    return any(w in _SECRET_WORDS for w in words) or bool(_SECRET_KEY_WORDS.search("_".join(words)))
+
+
+def credential_paths(value: Any) -> list[str]:
+    """JSON paths (`$`, `$.advanced.wandb_api_key`) of the credentials inside a value.
+
+    A credential is a string holding URL credentials (`user:password@`, `?token=...`), or a
+    non-empty string under a key named like a secret (`api_key`, `password`, `hf_token`, ...).
+    Used to keep such values out of plain text (a manifest's `env`, a message).
+    """
+    found: list[str] = []
+    stack: list[tuple[Any, str, bool]] = [(value, "$", False)]
+    while stack:
+        item, path, named_secret = stack.pop()
+        if isinstance(item, str):
+            if (named_secret and item) or redact_url(item) != item:
+                found.append(path)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                name = str(key)
+                stack.append((child, f"{path}.{name}", is_secret_name(name)))
+        elif isinstance(item, list | tuple):
+            stack.extend((child, f"{path}[{i}]", named_secret) for i, child in enumerate(item))
+    return sorted(found)
+
+
+def secret_values(env: Mapping[str, str]) -> list[str]:
+    """The values of the contract's secret variables set in `env` (empty values skipped)."""
+    return [env[name] for name in SECRET_ENV_VARS if env.get(name)]
 
 
 def redact_url(url: str) -> str:
@@ -69,5 +132,110 @@ class Redactor:
             text = _BEARER.sub(lambda m: f"{m.group('scheme')}{MASK}", text)
         return text
 
+    @property
+    def known(self) -> tuple[str, ...]:
+        """The secret values this redactor masks (for another redactor to `add`; never print)."""
+        return self._secrets
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Redactor:
+        """A redactor knowing the secret variables' values of `env` (e.g. `os.environ`)."""
+        return cls(secret_values(env))
+
+    def scrub(self, value: Any) -> Any:
+        """A copy of a JSON-like value with every string (keys included) redacted.
+
+        Iterative, not recursive: the value may be nested deeper than the interpreter's recursion
+        limit (its validation refuses that later, with a clear error). Containers other than
+        dict, list and tuple, and non-string leaves, are returned as they are.
+        """
+        if isinstance(value, str):
+            return self(value)
+        if not isinstance(value, dict | list | tuple):
+            return value
+        stack: list[tuple[Any, Any]] = []  # (a container, its copy still to be filled)
+
+        def copy_of(item: Any) -> Any:
+            if isinstance(item, str):
+                return self(item)
+            made: Any
+            if isinstance(item, dict):
+                made = {}
+            elif isinstance(item, list | tuple):
+                made = []
+            else:
+                return item
+            stack.append((item, made))
+            return made
+
+        result = copy_of(value)
+        while stack:
+            source, target = stack.pop()
+            if isinstance(source, dict):
+                for key, child in source.items():
+                    target[self(key) if isinstance(key, str) else key] = copy_of(child)
+            else:
+                target.extend(copy_of(child) for child in source)
+        return result
+
     def __repr__(self) -> str:
         return f"Redactor({len(self._secrets)} secret values)"
+
+
+# Loggers that may write credentials: botocore logs every request with its headers at DEBUG
+# (`Authorization: AWS4-HMAC-SHA256 Credential=<access key>/...`), urllib3 and httpx the URLs;
+# the SDK's own, as a second line of defence behind the redaction at each call site.
+LIBRARY_LOGGERS = ("boto3", "botocore", "s3transfer", "urllib3", "httpx", "httpcore", "trainer_sdk")
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that masks secrets in a record's message and traceback, keeping the record.
+
+    The redactor is shared and may learn more secrets later (`Redactor.add`).
+    """
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's text with secrets masked; never drops a record."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to logging to report
+            return True
+        masked = self.redactor(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redactor(record.stack_info)
+        return True
+
+
+_LIBRARY_REDACTOR = Redactor()
+_LIBRARY_FILTER = RedactingFilter(_LIBRARY_REDACTOR)
+
+
+def install_log_filter(secrets: Iterable[str], prefixes: Iterable[str] = LIBRARY_LOGGERS) -> None:
+    """Mask `secrets` in the records of the loggers under `prefixes` (botocore and co.).
+
+    A logger's filters see only the records logged to that very logger, not those of its
+    children, so the filter goes on every existing logger under each prefix; call this after
+    the library has been imported and its client created (the SDK does, when it creates its S3
+    clients). Idempotent; the secrets accumulate in one process-wide redactor.
+    """
+    _LIBRARY_REDACTOR.add(secrets)
+    wanted = tuple(prefixes)
+    names = [
+        name
+        for name in list(logging.root.manager.loggerDict)
+        if any(name == p or name.startswith(p + ".") for p in wanted)
+    ]
+    for name in (*wanted, *names):
+        logger = logging.getLogger(name)
+        if _LIBRARY_FILTER not in logger.filters:
+            logger.addFilter(_LIBRARY_FILTER)

@@ -30,6 +30,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import signal
 import sys
 import threading
@@ -42,6 +43,7 @@ from trainer_contract.exit_codes import ExitCode
 from trainer_sdk import termination
 from trainer_sdk.client import TrainerSDK, current_sdk
 from trainer_sdk.errors import CallbackDeliveryError, TrainerSDKError
+from trainer_sdk.redaction import Redactor
 from trainer_sdk.termination import Terminated
 
 __all__ = ["Terminated", "run"]
@@ -75,8 +77,13 @@ def _wants_sdk(main: Callable[..., Any]) -> bool:
     return len(positional) == 1
 
 
+def _redactor(sdk: TrainerSDK | None) -> Redactor:
+    """The SDK's redactor, or one for the process environment when there is no SDK (yet)."""
+    return sdk.settings.redactor if sdk is not None else Redactor.from_env(os.environ)
+
+
 def _say(message: str) -> None:
-    print(f"trainer-sdk: {message}", file=sys.stderr, flush=True)
+    print(f"trainer-sdk: {_redactor(None)(message)}", file=sys.stderr, flush=True)
 
 
 def _unreachable(sdk: TrainerSDK | None, exc: CallbackDeliveryError) -> int:
@@ -134,8 +141,10 @@ def _execute(main: Callable[..., Any]) -> int:
             result = int(ExitCode.TRAINING_FAILURE)
     except BaseException as exc:  # KeyboardInterrupt too: the job still failed
         trace = traceback.format_exc()
-        print(trace, file=sys.stderr, end="", flush=True)
-        return _report(own or current_sdk(), exc, trace)
+        sdk = own or current_sdk()
+        # The traceback shows the exception's message and may show locals' values: no secrets.
+        print(_redactor(sdk)(trace), file=sys.stderr, end="", flush=True)
+        return _report(sdk, exc, trace)
 
     sdk = own or current_sdk()
     code = 0 if result is None else int(result)

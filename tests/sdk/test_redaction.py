@@ -29,3 +29,68 @@ def test_bearer_tokens_are_masked_but_ordinary_words_are_not() -> None:
 
 def test_repr_never_shows_values() -> None:
     assert "abcd1234" not in repr(Redactor(["abcd1234"]))
+
+
+def test_scrub_masks_keys_and_values_at_any_depth_without_recursing() -> None:
+    redact = Redactor(["s3cr3t-value"])
+    value = {"a": [{"s3cr3t-value": ("x s3cr3t-value", 1, None)}], "n": 2.5}
+    assert redact.scrub(value) == {"a": [{"***": ["x ***", 1, None]}], "n": 2.5}
+    deep: list[object] = []
+    node = deep
+    for _ in range(100_000):  # far beyond the recursion limit
+        child: list[object] = []
+        node.append(child)
+        node = child
+    node.append("s3cr3t-value")
+    copy = redact.scrub(deep)
+    for _ in range(100_000):
+        copy = copy[0]
+    assert copy == ["***"]
+
+
+def test_secret_names_are_whole_words() -> None:
+    from trainer_sdk.redaction import is_secret_name
+
+    for name in ("hf_token", "wandb_api_key", "wandbApiKey", "DB-PASSWORD", "aws_secret", "apikey"):
+        assert is_secret_name(name), name
+    for name in ("max_tokens", "tokenizer", "keypoints", "key_frames", "monkey", "secretary"):
+        assert not is_secret_name(name), name
+
+
+def test_credential_paths_finds_urls_and_secret_named_values() -> None:
+    from trainer_sdk.redaction import credential_paths
+
+    config = {
+        "epochs": 3,
+        "tokenizer": "bert-base",
+        "advanced_config": {"hf_token": "hf_abc", "mirror": "https://u:p@m.local/x", "lr": 0.1},
+        "callbacks": [{"api_key": ""}, {"url": "http://plain.local"}],
+    }
+    assert credential_paths(config) == ["$.advanced_config.hf_token", "$.advanced_config.mirror"]
+    assert credential_paths("http://user:pw@host/") == ["$"]
+    assert credential_paths("http://host/") == []
+
+
+def test_the_log_filter_masks_messages_arguments_and_tracebacks() -> None:
+    import io
+    import logging
+
+    from trainer_sdk.redaction import install_log_filter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("botocore.redaction-test")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        install_log_filter(["AKIA-planted-4242"])
+        logger.debug("headers %s", {"Authorization": "Credential=AKIA-planted-4242/x"})
+        try:
+            raise RuntimeError("key AKIA-planted-4242 refused")
+        except RuntimeError:
+            logger.exception("request to http://u:pw@s3.local failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "AKIA-planted-4242" not in text and "u:pw@" not in text, text
+    assert "Credential=***" in text and "key *** refused" in text and "http://***@s3.local" in text

@@ -38,7 +38,7 @@ class TrainerEnvironment1(TypedDict):
     """
     CALLBACK_TOKEN: NotRequired[str]
     """
-    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one.
+    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one. Visible ASCII characters only (no space, tab or line break): it goes into an HTTP header.
     """
     MODEL_NAME: NotRequired[str]
     """
@@ -233,7 +233,7 @@ class TrainerEnvironment2(TypedDict):
     """
     CALLBACK_TOKEN: NotRequired[str]
     """
-    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one.
+    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one. Visible ASCII characters only (no space, tab or line break): it goes into an HTTP header.
     """
     MODEL_NAME: NotRequired[str]
     """
@@ -428,7 +428,7 @@ class TrainerEnvironment3(TypedDict):
     """
     CALLBACK_TOKEN: NotRequired[str]
     """
-    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one.
+    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one. Visible ASCII characters only (no space, tab or line break): it goes into an HTTP header.
     """
     MODEL_NAME: NotRequired[str]
     """
@@ -623,7 +623,7 @@ class TrainerEnvironment4(TypedDict):
     """
     CALLBACK_TOKEN: NotRequired[str]
     """
-    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one.
+    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one. Visible ASCII characters only (no space, tab or line break): it goes into an HTTP header.
     """
     MODEL_NAME: NotRequired[str]
     """

@@ -8,14 +8,24 @@ Layout, one entry per dataset version (`DATASET_VERSION_HASH`)::
         .locks/<entry>.use    shared by every job using the entry; eviction needs it exclusive
         .locks/.evict         one evictor at a time
         .trash/               entries being deleted
-        <entry>/tree/...      the dataset files (read-only)
-        <entry>/manifest.json every file with its size, ETag and mtime
+        <entry>/tree/...      the dataset files (read-only, 0444)
+        <entry>/manifest.json every file with its size, ETag, mtime and SHA-256
         <entry>/COMPLETE      written last: the SHA-256 of manifest.json
+        <entry>/verified.json each file's inode change time and link count when last verified
 
-An entry counts only when COMPLETE exists and matches the manifest, and every file still has the
-size and mtime the manifest records; otherwise it is downloaded again. Jobs get a tree of hard links
-into the entry (instant, no extra space), or copies when links are impossible (another
-filesystem). Locks are `flock`s: the kernel drops them when a job dies, so a crashed job can
+An entry counts only when COMPLETE exists and matches the manifest and every file is intact;
+otherwise it is downloaded again. Jobs get a tree of hard links into the entry (instant, no extra
+space), or copies when links are impossible (another filesystem).
+
+Integrity. A job's view shares the cache's inodes, and the files are read-only (0444): a job
+running as an ordinary user can neither write them nor make them writable (chmod needs the
+owner). What a job running as root (or as the owner) can still do is caught before the next job
+is served: every hit checks, for every file, what one `lstat` gives (type, size, mtime, and the
+inode change time and link count recorded at the last verification). Nothing writes or chmods a
+file, or puts its mtime back with `utime`, without moving its ctime, so an unchanged ctime proves
+the file unchanged. A changed ctime cannot tell a write from a harmless link or unlink (another
+job's view created or deleted), and a copied cache has new ctimes everywhere: such files are read
+again and compared with their SHA-256 in the sealed manifest; a mismatch means a refill. Locks are `flock`s: the kernel drops them when a job dies, so a crashed job can
 neither block the node nor pin an entry forever. Above `DATASET_CACHE_MAX_GB`, the least recently
 used entries that no job holds are evicted.
 """
@@ -53,7 +63,8 @@ _MANIFEST = "manifest.json"
 _COMPLETE = "COMPLETE"
 _TREE = "tree"
 _LAST_USED = "last_used"
-_MANIFEST_FORMAT = 1
+_VERIFIED = "verified.json"
+_MANIFEST_FORMAT = 2  # 2: every file's SHA-256
 _READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 # Version hashes that are safe folder names are used as they are (readable on the node);
 # anything else is hashed.
@@ -188,10 +199,12 @@ class DatasetCache:
                 manifest = self._fill(entry, fill, version_hash, dataset_id, snapshot_id)
             self._hold(name)
             (entry / _LAST_USED).touch()  # the LRU clock
+            files = manifest["files"]
+            # Under the lock: the links move the files' ctimes, recorded as verified right after.
+            self._link_tree(entry / _TREE, files, Path(dest_dir))
+            self._record_verified(entry, files)
         finally:
             fill_lock.release()
-        files = manifest["files"]
-        self._link_tree(entry / _TREE, files, Path(dest_dir))
         logger.info(
             "dataset cache %s: version %s (%d files, %s) at %s",
             outcome,
@@ -312,19 +325,71 @@ class DatasetCache:
         manifest = self._read_manifest(entry)
         if manifest is None:
             return None, "manifest missing or not matching its completion marker"
+        files = manifest["files"]
+        ctimes, links = self._read_verified(entry, len(files))
         tree = str(entry / _TREE)
-        for record in manifest["files"]:
+        for index, record in enumerate(files):
             # Strings, not Paths: a hit checks thousands of files and must stay fast.
             relative = safe_relative_str(record["path"], what="a path in the cache manifest")
+            path = os.path.join(tree, relative)
             try:
-                info = os.lstat(os.path.join(tree, relative))
+                info = os.lstat(path)
             except OSError:
                 return None, f"{relative} is missing"
             if not stat.S_ISREG(info.st_mode):
                 return None, f"{relative} is not a regular file"
             if info.st_size != record["size"] or info.st_mtime_ns != record["mtime_ns"]:
                 return None, f"{relative} was modified (size or mtime differs)"
+            if info.st_mode & 0o222:
+                return None, f"{relative} was made writable"
+            if info.st_ctime_ns == ctimes[index] and info.st_nlink == links[index]:
+                continue  # untouched since it was last verified
+            try:
+                with open(path, "rb") as handle:
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            except OSError:
+                return None, f"{relative} cannot be read"
+            if digest != record["sha256"]:
+                return None, f"{relative} was modified (its content differs from its SHA-256)"
         return manifest, ""
+
+    @staticmethod
+    def _read_verified(entry: Path, count: int) -> tuple[list[int], list[int]]:
+        """Each file's ctime and link count when last verified (-1: unknown, verify by digest)."""
+        unknown = [-1] * count
+        try:
+            state = json.loads((entry / _VERIFIED).read_bytes())
+            ctimes, links = state["ctime_ns"], state["nlink"]
+        except (OSError, ValueError, TypeError, KeyError):
+            return unknown, unknown
+        if not (isinstance(ctimes, list) and isinstance(links, list)):
+            return unknown, unknown
+        if len(ctimes) != count or len(links) != count:
+            return unknown, unknown
+        return ctimes, links
+
+    @staticmethod
+    def _record_verified(entry: Path, files: list[dict[str, Any]]) -> None:
+        """Record each file's ctime and link count as verified now (under the fill lock).
+
+        A hint, not a seal: lost or damaged, it only costs the next hit a digest of each file.
+        """
+        tree = str(entry / _TREE)
+        ctimes: list[int] = []
+        links: list[int] = []
+        for record in files:
+            info = os.lstat(os.path.join(tree, record["path"]))
+            ctimes.append(info.st_ctime_ns)
+            links.append(info.st_nlink)
+        data = json.dumps({"ctime_ns": ctimes, "nlink": links}, separators=(",", ":"))
+        fd, temporary = tempfile.mkstemp(prefix=f".{_VERIFIED}.", dir=entry)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(data)
+            os.replace(temporary, entry / _VERIFIED)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
     def _fill(
         self,
@@ -345,6 +410,8 @@ class DatasetCache:
                 # Read-only, so a trainer writing into its (linked) dataset cannot edit the cache.
                 os.chmod(path, _READ_ONLY)
                 info = path.lstat()
+                with open(path, "rb") as handle:
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
                 if info.st_size != file.size:
                     raise DatasetError(
                         f"{file.path} has {info.st_size} bytes on disk but {file.size} were "
@@ -356,6 +423,7 @@ class DatasetCache:
                         "size": file.size,
                         "etag": file.etag,
                         "mtime_ns": info.st_mtime_ns,
+                        "sha256": digest,
                     }
                 )
             os.rename(partial, entry / _TREE)

@@ -23,6 +23,7 @@ __all__ = [
     "AUTH_ERROR_CODES",
     "NOT_FOUND_CODES",
     "auth_error",
+    "local_error",
     "scrub",
     "translate",
     "unreachable_error",
@@ -52,6 +53,45 @@ def _root_cause(error: BaseException) -> BaseException:
         )
         seen += 1
     return error
+
+
+_LOCAL_HINTS = {
+    errno.ENAMETOOLONG: "a file name may have at most 255 bytes and a whole path 4,096: choose a "
+    "shorter destination folder",
+    errno.EACCES: "the process may not write there: choose a writable destination (TMP_DIR, "
+    "WORK_DIR)",
+    errno.EPERM: "the process may not write there: choose a writable destination (TMP_DIR, "
+    "WORK_DIR)",
+    errno.EROFS: "that filesystem is read-only: choose a writable destination (TMP_DIR, WORK_DIR)",
+}
+
+
+def _short_path(path: object, limit: int = 160) -> str:
+    """A path for a message: whole when short, else its start and its end (paths can be 4 KB)."""
+    text = str(path)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit // 3]}...{text[-(limit - limit // 3) :]}"
+
+
+def local_error(error: OSError, action: str) -> TrainerSDKError:
+    """The SDK error for a local filesystem failure while `action` (never a network error).
+
+    A full disk is a `ResourceError`; anything else (a name too long, a path too deep, no
+    permission, a read-only filesystem) names the local path and says it is local.
+    """
+    where = f" ({_short_path(error.filename)})" if error.filename else ""
+    reason = error.strerror or type(error).__name__
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ResourceError(
+            f"the disk is full while {action}: {reason}{where}; free space or point the "
+            "destination (TMP_DIR, DATASET_CACHE_DIR) at a larger volume"
+        )
+    hint = _LOCAL_HINTS.get(error.errno or 0, "check the destination folder")
+    return TrainerSDKError(
+        f"local file error while {action}: {reason}{where}; the download itself is fine, the "
+        f"local filesystem refused the file: {hint}"
+    )
 
 
 def auth_error(settings: EndpointSettings, code: str, action: str) -> NetworkError:
@@ -112,15 +152,8 @@ def translate(
         )
     if isinstance(error, BotoCoreError):
         return unreachable_error(settings, f"{type(error).__name__}: {error}", action)
-    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return ResourceError(
-            f"the disk is full while {action} ({where}): {error}; free space or point the "
-            "destination (TMP_DIR, DATASET_CACHE_DIR) at a larger volume"
-        )
     if isinstance(error, OSError):
-        return TrainerSDKError(
-            scrub(f"local file error while {action} ({where}): {error}", settings.secrets)
-        )
+        return local_error(error, action if key and key in action else f"{action} ({where})")
     return TrainerSDKError(
         scrub(
             f"unexpected {type(error).__name__} while {action} ({where}): {error}", settings.secrets

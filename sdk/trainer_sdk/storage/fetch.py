@@ -269,7 +269,7 @@ class ObjectFetcher:
                 out = open(partial, "wb")  # noqa: SIM115 - closed below, errors told apart
             except OSError as error:
                 raise _LocalWriteError(error) from None
-            with out:
+            try:
                 if expected is not None and expected <= _WHOLE_BODY_LIMIT:
                     chunks: Iterator[bytes] = iter((response.read(),))  # IncompleteRead if short
                 else:
@@ -282,12 +282,20 @@ class ObjectFetcher:
                     size += len(chunk)
                     if digest is not None:
                         digest.update(chunk)
+            finally:
+                try:
+                    out.close()  # flushes: a full disk may only show here
+                except OSError as error:
+                    raise _LocalWriteError(error) from None
             if expected is not None and expected != size:
                 raise _Retryable(f"short read: {size} of {expected} bytes")
             if digest is not None and digest.hexdigest() != etag:
                 raise _Retryable(f"checksum mismatch: MD5 {digest.hexdigest()} != ETag {etag}")
             if partial != target:
-                os.replace(partial, target)
+                try:
+                    os.replace(partial, target)
+                except OSError as error:
+                    raise _LocalWriteError(error) from None
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(partial)

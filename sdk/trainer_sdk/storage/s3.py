@@ -24,6 +24,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 from trainer_sdk.errors import DatasetError, TrainerSDKError
+from trainer_sdk.redaction import install_log_filter
 from trainer_sdk.storage.failures import translate
 from trainer_sdk.storage.progress import TransferProgress
 from trainer_sdk.storage.settings import DEFAULT_TRANSFER_WORKERS, EndpointSettings
@@ -127,6 +128,8 @@ class S3Storage:
                             tcp_keepalive=True,
                         ),
                     )
+                    # botocore's DEBUG lines show the request headers, the access key included.
+                    install_log_filter(self.settings.secrets)
         return self._client
 
     def download_file(

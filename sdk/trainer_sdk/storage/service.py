@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from types import TracebackType
 
 from trainer_contract.sdk_api import SDK_METHODS
@@ -18,6 +19,7 @@ from trainer_sdk.errors import CheckpointError, ConfigError, DatasetError
 from trainer_sdk.storage.cache import CacheResult, DatasetCache
 from trainer_sdk.storage.checkpoints import CheckpointStore
 from trainer_sdk.storage.datasets import DatasetDownloader, check_dataset_id
+from trainer_sdk.storage.failures import local_error
 from trainer_sdk.storage.fetch import ObjectFetcher
 from trainer_sdk.storage.progress import TransferProgress
 from trainer_sdk.storage.s3 import S3Storage
@@ -72,11 +74,13 @@ class StorageService:
 
     def download_dataset(self, dataset_id: str, dest_dir: str | os.PathLike[str]) -> str:
         """Download the whole `datasets/{dataset_id}/` prefix into `dest_dir`; returns it."""
-        return self._datasets.download(dataset_id, dest_dir)
+        with _local_errors(f"downloading dataset {dataset_id!r}"):
+            return self._datasets.download(dataset_id, dest_dir)
 
     def download_dataset_selective(self, dataset_id: str, dest_dir: str | os.PathLike[str]) -> str:
         """Download the annotation files and only the images they list; returns `dest_dir`."""
-        return self._datasets.download_selective(dataset_id, dest_dir)
+        with _local_errors(f"downloading dataset {dataset_id!r}"):
+            return self._datasets.download_selective(dataset_id, dest_dir)
 
     def download_dataset_with_cache(
         self,
@@ -88,13 +92,14 @@ class StorageService:
         """Materialise the dataset from the node's cache, downloading it (selectively) once per
         version hash; returns `dest_dir`, a tree of links into the cache."""
         dataset_id = check_dataset_id(dataset_id)
-        result = self.cache.materialise(
-            dataset_version_hash,
-            dest_dir,
-            lambda folder: self._datasets.fill_selective(dataset_id, folder),
-            dataset_id=dataset_id,
-            snapshot_id=snapshot_id,
-        )
+        with _local_errors(f"downloading dataset {dataset_id!r} through the cache"):
+            result = self.cache.materialise(
+                dataset_version_hash,
+                dest_dir,
+                lambda folder: self._datasets.fill_selective(dataset_id, folder),
+                dataset_id=dataset_id,
+                snapshot_id=snapshot_id,
+            )
         self.last_cache_result = result
         return result.path
 
@@ -106,7 +111,8 @@ class StorageService:
 
     def download_checkpoint(self, s3_uri: str, local_path: str | os.PathLike[str]) -> str:
         """Download a checkpoint of the checkpoint bucket by URI; returns the local path."""
-        return self._checkpoints.download(s3_uri, local_path)
+        with _local_errors(f"downloading checkpoint {s3_uri}"):
+            return self._checkpoints.download(s3_uri, local_path)
 
     def upload_file(
         self,
@@ -159,3 +165,17 @@ class StorageService:
             f"StorageService(job_id={self.job_id}, external={self.external_storage!r}, "
             f"internal={self.internal_storage!r}, cache={self.cache!r})"
         )
+
+
+@contextmanager
+def _local_errors(action: str) -> Iterator[None]:
+    """Turn an `OSError` escaping a download into the SDK's local-file error.
+
+    Network failures never arrive here as a bare `OSError` (botocore wraps them, the fetcher
+    retries and reports them), so what does is the local filesystem's: a name too long, a path
+    too deep, no permission, a full disk. It must not read as "cannot reach S3".
+    """
+    try:
+        yield
+    except OSError as error:
+        raise local_error(error, action) from error

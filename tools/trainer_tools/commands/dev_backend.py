@@ -54,6 +54,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"dev-backend: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
+    if not args.token and not _is_loopback(args.host):
+        print(
+            f"dev-backend: warning: listening on {args.host} without a token: anyone who can reach "
+            "this machine can write callbacks and read every job's timeline; pass --token (or "
+            f"set ${_TOKEN_ENV}), or listen on 127.0.0.1",
+            file=sys.stderr,
+            flush=True,
+        )
     store = Store(args.db)
     app = create_app(store, token=args.token or None)
     app.state.public_pages = args.public_pages or is_loopback_host(args.host)
@@ -77,3 +85,15 @@ def run(args: argparse.Namespace) -> int:
         sock.close()
         store.close()
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    """True for an address (or `localhost`) that only this machine can reach."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything

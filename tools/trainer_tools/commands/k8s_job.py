@@ -15,7 +15,7 @@ from pathlib import Path
 from trainer_contract.env import ENV_VARS, EnvVar
 from trainer_contract.validators import schema_documents
 from trainer_tools.k8s import ContractValueError, JobSpec, ManifestError, render_yaml
-from trainer_tools.k8s.env_values import launcher_set
+from trainer_tools.k8s.env_values import hidden_credentials, launcher_set
 
 NAME = "k8s-job"
 HELP = (
@@ -186,10 +186,20 @@ def spec_from_args(args: argparse.Namespace) -> JobSpec:
 def run(args: argparse.Namespace) -> int:
     """Print (or write) the manifest; 1 with the reason on stderr when an option is wrong."""
     try:
-        text = render_yaml(spec_from_args(args))
+        spec = spec_from_args(args)
+        text = render_yaml(spec)
     except (ManifestError, ContractValueError) as error:
         print(f"trainer-sdk k8s-job: error: {error}", file=sys.stderr)
         return 1
+    for name, raw in {"JOB_ID": spec.job_id, **spec.env}.items():
+        where = hidden_credentials(name, raw)
+        if where:
+            print(
+                f"trainer-sdk k8s-job: {name} holds credentials ({', '.join(where)}): the Job "
+                f"reads it from the Secret {spec.secret_name!r} (key {name}), not from the "
+                "manifest; put the whole value there",
+                file=sys.stderr,
+            )
     if args.output is not None:
         args.output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)

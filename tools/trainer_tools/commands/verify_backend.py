@@ -65,10 +65,13 @@ def run(args: argparse.Namespace) -> int:
     """Run every check; 0 when the backend conforms, 1 when a check failed."""
     import httpx
 
+    from trainer_sdk.redaction import Redactor
     from trainer_tools.contract_check import verify
 
+    # The token and credentials in the URL (user:password@) never appear in what is printed.
+    redact = Redactor([args.token] if args.token else [])
     if not args.url.startswith(("http://", "https://")):
-        print(f"verify-backend: {args.url!r} is not an http(s) URL", file=sys.stderr)
+        print(f"verify-backend: {redact(repr(args.url))} is not an http(s) URL", file=sys.stderr)
         return 2
     job_ids: dict[str, int] = {}
     for item in args.job_id:
@@ -91,9 +94,12 @@ def run(args: argparse.Namespace) -> int:
             job_ids=job_ids,
         )
     except (httpx.ConnectError, httpx.TimeoutException) as exc:
-        print(f"verify-backend: cannot connect to {args.url}: {exc}", file=sys.stderr)
+        print(redact(f"verify-backend: cannot connect to {args.url}: {exc}"), file=sys.stderr)
         return 2
-    print(json.dumps(report.to_json(), indent=2) if args.json else report.format())
+    if args.json:
+        print(json.dumps(redact.scrub(report.to_json()), indent=2))
+    else:
+        print(redact(report.format()))
     if report.ok or (args.differences_ok and report.defects == 0):
         return 0
     return 1

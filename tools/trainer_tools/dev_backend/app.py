@@ -45,6 +45,12 @@ from trainer_tools.dev_backend.lifecycle import (
 )
 from trainer_tools.dev_backend.pages import is_page, page_routes
 from trainer_tools.dev_backend.problems import ProblemResponse, problem, schema_errors
+from trainer_tools.dev_backend.request_body import (
+    MAX_BODY_BYTES,
+    BodyTooLarge,
+    parse_strict_json,
+    read_bounded,
+)
 from trainer_tools.dev_backend.roles import event_for
 from trainer_tools.dev_backend.store import Decision, IdempotencyKeyReused, Store, StoredAnswer
 
@@ -55,7 +61,9 @@ OPENAPI_PATH = "/openapi.json"
 TIMELINE_PATH = "/jobs/{job_id}/timeline"
 HEALTH_PATH = "/healthz"
 REPLAYED_HEADER = "Idempotent-Replayed"
-MAX_BODY_BYTES = 8 * 1024 * 1024
+# The most digits a job id can have (the path parameter's schema caps it at 2**63 - 1); longer
+# strings are refused before int() is asked to convert them.
+_MAX_ID_DIGITS = 19
 _log = logging.getLogger(__name__)
 _TEMPLATE_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
@@ -112,13 +120,6 @@ def _fingerprint(method: str, path: str, raw: bytes) -> str:
     for part in (method.encode(), b"\0", path.encode(), b"\0", raw):
         digest.update(part)
     return digest.hexdigest()
-
-
-def _strict_json(raw: bytes) -> Any:
-    def refuse(constant: str) -> Any:
-        raise ValueError(f"{constant} is not JSON (send null, or a finite number)")
-
-    return json.loads(raw, parse_constant=refuse)
 
 
 def _match(bodies: tuple[str, ...], body: Any) -> tuple[str, list[SchemaError]]:
@@ -188,7 +189,7 @@ def _not_found(path: str, name: str, raw_value: str) -> ProblemResponse:
     return ProblemResponse(
         problem(
             404,
-            f"no job {raw_value!r}: the {name} path parameter must be a non-negative integer "
+            f"no job {_cut(raw_value)!r}: the {name} path parameter must be a non-negative integer "
             "(the value of JOB_ID)",
             kind="not-found",
             instance=path,
@@ -210,8 +211,8 @@ def _path_values(route: _Route, request: Request) -> dict[str, int] | ProblemRes
     return values
 
 
-def _transport_problem(route: _Route, request: Request, raw: bytes) -> ProblemResponse | None:
-    """A problem with the request's envelope (key header, media type, size), or None."""
+def _transport_problem(route: _Route, request: Request) -> ProblemResponse | None:
+    """A problem with the request's envelope (key header, media type), or None."""
     path = request.url.path
     key = request.headers.get(IDEMPOTENCY_HEADER)
     checker = route.header_validator
@@ -234,25 +235,30 @@ def _transport_problem(route: _Route, request: Request, raw: bytes) -> ProblemRe
             ),
             status_code=415,
         )
-    if len(raw) > MAX_BODY_BYTES:
-        return ProblemResponse(
-            problem(
-                413,
-                f"the body has {len(raw)} bytes, more than the {MAX_BODY_BYTES} allowed; send "
-                "large results to S3 and report their URIs",
-                kind="too-large",
-                instance=path,
-            ),
-            status_code=413,
-        )
     return None
+
+
+def _too_large(path: str, exc: BodyTooLarge) -> ProblemResponse:
+    """413 for a body over the limit; the connection is closed (the rest is never read)."""
+    seen = f"declares {exc.size} bytes" if exc.claimed else f"passed {exc.size} bytes"
+    return ProblemResponse(
+        problem(
+            413,
+            f"the body {seen}, more than the {MAX_BODY_BYTES} allowed; send large results to "
+            "S3 and report their URIs",
+            kind="too-large",
+            instance=path,
+        ),
+        status_code=413,
+        headers={"Connection": "close"},
+    )
 
 
 def _parse(raw: bytes) -> tuple[Any, str | None]:
     """The JSON body and None, or the raw text (kept for the record) and the parse error."""
     try:
-        return _strict_json(raw), None
-    except (ValueError, UnicodeDecodeError) as exc:
+        return parse_strict_json(raw), None
+    except ValueError as exc:  # UnicodeDecodeError included
         return raw.decode("utf-8", errors="replace"), str(exc)
 
 
@@ -288,10 +294,13 @@ def _receiver(route: _Route, store: Store) -> Callable[[Request], Awaitable[Resp
         values = _path_values(route, request)
         if isinstance(values, ProblemResponse):
             return values
-        raw = await request.body()
-        refused = _transport_problem(route, request, raw)
+        refused = _transport_problem(route, request)
         if refused is not None:
             return refused
+        try:
+            raw = await read_bounded(request)
+        except BodyTooLarge as exc:
+            return _too_large(path, exc)
         body, parse_error = _parse(raw)
 
         def decide(state: JobState, seq: int) -> Decision:
@@ -331,6 +340,11 @@ def create_app(store: Store, *, token: str | None = None, public_pages: bool = F
     """Build the reference backend over `store`; with `token`, require `Authorization: Bearer`
     (with `public_pages`, not for the read-only report pages `/` and `/jobs/{id}`)."""
     document = load_openapi()
+    contract_routes = _routes(document)
+    # The timeline accepts the job ids the callback routes accept (the path parameter's schema).
+    job_id_checks = [
+        r.param_validators["job_id"] for r in contract_routes if "job_id" in r.param_validators
+    ]
 
     async def openapi(request: Request) -> Response:
         """The contract's OpenAPI document, as generated."""
@@ -344,7 +358,7 @@ def create_app(store: Store, *, token: str | None = None, public_pages: bool = F
         """Everything recorded for one job, in order, with its lifecycle state per operation."""
         raw_value = str(request.path_params.get("job_id", ""))
         job_id = _as_int(raw_value)
-        if job_id is None:
+        if job_id is None or not all(check.is_valid(job_id) for check in job_id_checks):
             return _not_found(request.url.path, "job_id", raw_value)
         entries, states = await run_in_threadpool(
             lambda: (store.timeline(job_id), store.job_states(job_id))
@@ -377,7 +391,7 @@ def create_app(store: Store, *, token: str | None = None, public_pages: bool = F
         Route(
             r.endpoint.path, _receiver(r, store), methods=[r.endpoint.method], name=r.endpoint.name
         )
-        for r in _routes(document)
+        for r in contract_routes
     ]
     routes += [
         Route(OPENAPI_PATH, openapi, methods=["GET"]),
@@ -400,8 +414,15 @@ def create_app(store: Store, *, token: str | None = None, public_pages: bool = F
     return app
 
 
+def _cut(text: str, limit: int = 40) -> str:
+    """`text` shortened for a message (a path segment may be 100,000 characters long)."""
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def _as_int(value: str) -> int | None:
-    return int(value) if value.isascii() and value.isdigit() else None
+    if not (value.isascii() and value.isdigit()) or len(value.lstrip("0")) > _MAX_ID_DIGITS:
+        return None
+    return int(value)
 
 
 def _unprocessable(

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from trainer_contract.env import ENV_VARS
+from trainer_sdk.redaction import Redactor
 from trainer_tools.dev_backend import Store, TimelineEntry, create_app
 from trainer_tools.dev_backend.pages import job_page
 from trainer_tools.dry_run.dataset_upload import LocalDataset, find_dataset, upload_dataset
@@ -78,14 +79,17 @@ class DryRunResult:
     timeline: tuple[TimelineEntry, ...]
     run: TrainerRun | None
     seconds: float
+    # Knows the secrets the run injected (token, S3 keys, secret --env values): masked in JSON.
+    redactor: Redactor = field(default_factory=Redactor, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The result as printed by `dry-run --json`."""
+        """The result as printed by `dry-run --json`, every secret of the run masked."""
         data = self.verdict.to_json()
         data["duration_seconds"] = round(self.seconds, 3)
         data["timeline"] = [e.to_json() for e in self.timeline]
         data["output_tail"] = list(self.run.output_tail) if self.run else []
-        return data
+        scrubbed: dict[str, Any] = self.redactor.scrub(data)
+        return scrubbed
 
 
 def _job_id(env: Mapping[str, str]) -> int:
@@ -194,7 +198,9 @@ def dry_run(
     running SeaweedFS (left running) instead of starting one: tests share one per session.
     """
     started = time.monotonic()
-    emit = say or _stdout
+    # Everything the dry-run shows passes one redactor; it learns the secrets once they exist.
+    redact = Redactor.from_env(options.env)
+    emit = _masked(say or _stdout, redact)
     train_py = options.train_py.resolve()
     if not train_py.is_file():
         raise DryRunError(f"{options.train_py}: no such file; give the path of your train.py")
@@ -241,6 +247,7 @@ def dry_run(
             epochs=options.epochs,
         )
         env = build_env(settings, options.env)
+        redact.add(Redactor.from_env(env).known)
         emit(
             f"dry-run: backend {services.backend.url} (bearer token "
             f"{'on' if services.token else 'off'}), S3 {services.s3.endpoint}"
@@ -250,7 +257,7 @@ def dry_run(
         for line in textwrap.wrap(" ".join(describe_env(env)), 96, break_long_words=False):
             emit("    " + line)
         emit(f"dry-run: running {options.train_py} ...")
-        run = _run(options, train_py, env, stream or _stdout)
+        run = _run(options, train_py, env, _masked(stream or _stdout, redact))
         emit(
             f"dry-run: the trainer exited with code {run.exit_code} after "
             f"{run.duration_seconds:.1f} s"
@@ -283,7 +290,12 @@ def dry_run(
         # every step of it has its own timeout.
         with _interrupts_deferred():
             stack.close()
-    return DryRunResult(verdict, entries, run, time.monotonic() - started)
+    return DryRunResult(verdict, entries, run, time.monotonic() - started, redact)
+
+
+def _masked(write: Callable[[str], None], redact: Redactor) -> Callable[[str], None]:
+    """`write` with every line passed through `redact` first."""
+    return lambda line: write(redact(line))
 
 
 @contextlib.contextmanager

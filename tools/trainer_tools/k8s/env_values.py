@@ -10,6 +10,25 @@ from typing import Any
 
 from trainer_contract.env import BOOLEAN_TRUE_WORDS, ENV_VARS, EnvVar
 from trainer_contract.validators import validator
+from trainer_sdk.redaction import credential_paths
+
+
+def hidden_credentials(name: str, raw: str) -> list[str]:
+    """Where a plain variable's value holds credentials (URL user info, a secret-named CONFIG
+    key): such a value belongs in the Secret, never in the manifest. Empty when it holds none."""
+    var = ENV_VARS.get(name)
+    value: Any = raw
+    if var is not None and var.type == "json":
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+    return [f"{name}{path[1:]}" for path in credential_paths(value)]
+
+
+def _shown(name: str, raw: str) -> str:
+    """How a given value may appear in a message: not at all when it holds credentials."""
+    return "(value hidden: it holds credentials)" if hidden_credentials(name, raw) else repr(raw)
 
 
 class ContractValueError(ValueError):
@@ -61,20 +80,26 @@ def check_value(name: str, raw: str) -> str:
             f"--gpus to shape a multi-process job"
         )
     if var.pattern and not re.search(var.pattern, raw):
-        raise ContractValueError(f"{name}={raw!r} must match {var.pattern} ({var.description})")
+        raise ContractValueError(
+            f"{name}={_shown(name, raw)} must match {var.pattern} ({var.description})"
+        )
     try:
         value = _parsed(var, raw)
     except ValueError as error:
-        raise ContractValueError(f"{name}={raw!r} is not a valid {var.type}: {error}") from error
+        raise ContractValueError(
+            f"{name}={_shown(name, raw)} is not a valid {var.type}: {error}"
+        ) from error
     if var.type == "json" and not isinstance(value, dict):
-        raise ContractValueError(f"{name} must be a JSON object, got {raw!r}")
+        raise ContractValueError(f"{name} must be a JSON object, got {_shown(name, raw)}")
     # Keys of CONFIG have their type and range in config.json: check them there, by the key.
     config = value if name == "CONFIG" else ({var.config_key: value} if var.config_key else None)
     if config is not None:
         errors = validator("config").errors(config)
         if errors:
             shown = "; ".join(str(e) for e in errors[:3])
-            raise ContractValueError(f"{name}={raw!r} breaks the CONFIG schema: {shown}")
+            raise ContractValueError(
+                f"{name}={_shown(name, raw)} breaks the CONFIG schema: {shown}"
+            )
     return raw
 
 

@@ -15,7 +15,12 @@ from trainer_contract.env import ENV_VARS
 from trainer_contract.job_lifecycle import TERMINATION_GRACE_SECONDS
 from trainer_contract.lint_rules import ENTRY_ARGS, ENTRY_SCRIPT, PYTHON_EXECUTABLES
 from trainer_tools.k8s.distributed import headless_service, torchrun_command, torchrun_env
-from trainer_tools.k8s.env_values import contract_values, left_to_config, unset_variables
+from trainer_tools.k8s.env_values import (
+    contract_values,
+    hidden_credentials,
+    left_to_config,
+    unset_variables,
+)
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")
@@ -114,7 +119,17 @@ def _env(spec: JobSpec) -> list[dict[str, Any]]:
         raise ManifestError(f"{', '.join(missing)} required: pass {flags}")
     entries: list[dict[str, Any]] = []
     for name, var in ENV_VARS.items():
-        if name in values:
+        if name in values and hidden_credentials(name, values[name]):
+            # A URL with user:password@ or a CONFIG holding an API key is a secret too: the
+            # manifest (often committed, always readable with `kubectl get job -o yaml`) only
+            # names it; the value goes into the Secret under the variable's name.
+            entries.append(
+                {
+                    "name": name,
+                    "valueFrom": {"secretKeyRef": {"name": spec.secret_name, "key": name}},
+                }
+            )
+        elif name in values:
             entries.append({"name": name, "value": values[name]})
         elif var.secret:
             # Never inline: the pod reads the value from the Secret at start. A secret without a
