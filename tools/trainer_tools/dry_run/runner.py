@@ -65,6 +65,12 @@ class DryRunOptions:
     timeout: float = 600.0
     require_token: bool = True
     python: str = sys.executable
+    expect_failure: bool = False
+    """The run tests a failure path: a reported failure passes, a success fails."""
+    color: bool = False
+    """Paint PASS and FAIL (the caller decides: a terminal, NO_COLOR unset)."""
+    width: int | None = None
+    """Fit the timeline to this many columns (the terminal's)."""
 
 
 @dataclass(frozen=True)
@@ -75,11 +81,14 @@ class DryRunResult:
     timeline: tuple[TimelineEntry, ...]
     run: TrainerRun | None
     seconds: float
+    teardown_seconds: float = 0.0
+    """How long stopping the servers took after the verdict (kept well under a second)."""
 
     def to_json(self) -> dict[str, Any]:
         """The result as printed by `dry-run --json`."""
         data = self.verdict.to_json()
         data["duration_seconds"] = round(self.seconds, 3)
+        data["teardown_seconds"] = round(self.teardown_seconds, 3)
         data["timeline"] = [e.to_json() for e in self.timeline]
         data["output_tail"] = list(self.run.output_tail) if self.run else []
         return data
@@ -130,8 +139,9 @@ def _start_services(
 
     if s3_server is None:
         s3 = SeaweedServer(root / "s3")
-        # Registered before start(): Ctrl-C while it starts must still stop the process.
-        stack.callback(s3.stop)
+        # Registered before start(): Ctrl-C while it starts must still stop the process. Its
+        # data is thrown away with the temporary folder: no orderly shutdown to wait for.
+        stack.callback(s3.stop, grace=0)
         s3.start()
     else:
         s3 = s3_server
@@ -259,21 +269,24 @@ def dry_run(
             checkpoints_bucket,
             timed_out=run.timed_out,
             notes=notes,
+            expect_failure=options.expect_failure,
         )
         emit("")
         emit(f"callback timeline of job {job_id} ({len(entries)} callbacks):")
-        emit(format_timeline(entries))
+        emit(format_timeline(entries, width=options.width))
         emit("")
-        emit(verdict.format())
+        emit(verdict.format(color=options.color))
     except BaseException:
         emit("dry-run: stopping the trainer, the backend and S3 ...")
         raise
     finally:
         # A second Ctrl-C must not cut the cleanup short and leave servers or files behind;
         # every step of it has its own timeout.
+        stopping = time.monotonic()
         with _interrupts_deferred():
             stack.close()
-    return DryRunResult(verdict, entries, run, time.monotonic() - started)
+        teardown_seconds = time.monotonic() - stopping
+    return DryRunResult(verdict, entries, run, time.monotonic() - started, teardown_seconds)
 
 
 @contextlib.contextmanager

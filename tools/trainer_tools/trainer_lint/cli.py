@@ -10,6 +10,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from trainer_tools.terminal import quiet_pipe
 from trainer_tools.trainer_lint.config import ConfigError, Settings, find_pyproject, load_settings
 from trainer_tools.trainer_lint.contract import facts
 from trainer_tools.trainer_lint.docs import render_rule
@@ -108,7 +109,11 @@ def _explain(code: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run trainer-lint; returns the exit status."""
+    """Run trainer-lint; returns the exit status (quiet when its reader closes the pipe)."""
+    return quiet_pipe(lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.explain:
         return _explain(args.explain)
