@@ -53,8 +53,12 @@ def _silence_stdout() -> None:
 def quiet_pipe(main: Callable[[], int]) -> int:
     """Run `main()`; a closed stdout (`| head`) ends it quietly with status 1."""
     try:
-        status = main()
-        sys.stdout.flush()
+        try:
+            status = main()
+        finally:
+            # Also after argparse's --help/--version (SystemExit): what is still buffered is
+            # written now, so a closed pipe is noticed here and not at the interpreter's exit.
+            sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
         return BROKEN_PIPE_STATUS

@@ -14,7 +14,13 @@ from trainer_tools.terminal import quiet_pipe
 from trainer_tools.trainer_lint.config import ConfigError, Settings, find_pyproject, load_settings
 from trainer_tools.trainer_lint.contract import facts
 from trainer_tools.trainer_lint.docs import render_rule
-from trainer_tools.trainer_lint.engine import ENTRY_FILE, collect_files, lint_file
+from trainer_tools.trainer_lint.engine import (
+    ENTRY_FILE,
+    FileResult,
+    collect_files,
+    lint_bytes,
+    lint_file,
+)
 from trainer_tools.trainer_lint.reporters import FORMATS, Report
 from trainer_tools.trainer_lint.rules import registry
 
@@ -23,6 +29,8 @@ __all__ = ["EXIT_CLEAN", "EXIT_FINDINGS", "EXIT_USAGE", "main"]
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+STDIN = Path("-")
+"""The path that means standard input (`trainer-lint -`)."""
 
 
 def _codes(value: str) -> list[str]:
@@ -39,7 +47,17 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 clean, 1 findings, 2 usage error or a file that does not parse.",
     )
     parser.add_argument(
-        "paths", nargs="*", type=Path, help=f"files or folders (default: {ENTRY_FILE})"
+        "paths",
+        nargs="*",
+        type=Path,
+        help=f"files or folders (default: {ENTRY_FILE}); `-` reads the source from standard input",
+    )
+    parser.add_argument(
+        "--stdin-filename",
+        metavar="NAME",
+        default=None,
+        help=f"the name standard input is linted as (default: {ENTRY_FILE}; a Dockerfile's name "
+        "lints it as a Dockerfile, with the working folder as its build context)",
     )
     parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format")
     parser.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to check")
@@ -87,9 +105,19 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _display(path: Path) -> str:
     """The path relative to the working folder when it is inside it (portable in reports)."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        # The folder resolved, not the file: a symbolic link is reported by its own name.
+        return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def _stdin(args: argparse.Namespace, settings: Settings) -> FileResult:
+    """Lint standard input as `--stdin-filename` (default: the entry file) in the working folder."""
+    name = Path(args.stdin_filename or ENTRY_FILE)
+    data = sys.stdin.buffer.read()
+    return lint_bytes(
+        data, Path.cwd() / name, settings, explicit=True, display=name.as_posix(), context=Path.cwd()
+    )
 
 
 def _explain(code: str) -> int:
@@ -129,7 +157,7 @@ def _main(argv: list[str] | None) -> int:
         print(f"trainer-lint: {exc}", file=sys.stderr)
         return EXIT_USAGE
     paths: list[Path] = args.paths or [Path(ENTRY_FILE)]
-    missing = [p for p in paths if not p.exists()]
+    missing = [p for p in paths if p != STDIN and not p.exists() and not p.is_symlink()]
     if missing:
         hint = (
             f"; run it in the trainer's folder or pass the path, e.g. `trainer-lint path/to/{ENTRY_FILE}`"
@@ -141,7 +169,9 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_USAGE
     try:
         results = [
-            lint_file(path, settings, explicit=explicit, display=_display(path))
+            _stdin(args, settings)
+            if path == STDIN
+            else lint_file(path, settings, explicit=explicit, display=_display(path))
             for path, explicit in collect_files(paths, settings)
         ]
     except ConfigError as exc:
