@@ -116,7 +116,12 @@ def _stdin(args: argparse.Namespace, settings: Settings) -> FileResult:
     name = Path(args.stdin_filename or ENTRY_FILE)
     data = sys.stdin.buffer.read()
     return lint_bytes(
-        data, Path.cwd() / name, settings, explicit=True, display=name.as_posix(), context=Path.cwd()
+        data,
+        Path.cwd() / name,
+        settings,
+        explicit=True,
+        display=name.as_posix(),
+        context=Path.cwd(),
     )
 
 
