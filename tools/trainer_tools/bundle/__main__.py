@@ -25,13 +25,20 @@ def build(root: Path) -> str:
     return render_bundle(sources, version, dependencies)
 
 
+BUNDLE_MODE = 0o644
+"""Readable by everyone: the image copies it as root and runs it as a non-root `USER`."""
+
+
 def write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file and a rename: a reader never sees half a bundle."""
+    """Write through a temporary file and a rename: a reader never sees half a bundle. The
+    file is 0644 (mkstemp's 0600 would make `COPY trainer_sdk.py ./` unreadable to `USER
+    appuser`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
+        os.chmod(temporary, BUNDLE_MODE)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -1,7 +1,8 @@
 """Lint files: parse, analyse once, run the enabled rules, drop what `# noqa` silences.
 
 Python files get the Python rules; Dockerfiles (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`)
-the Dockerfile rules. The `Dockerfile` beside a `train.py` is linted with it.
+the Dockerfile rules. The `Dockerfile` beside a `train.py` is linted with it. A folder walk skips
+a copied single-file SDK (`trainer_sdk.py` with the bundle's header), FIFOs, sockets and devices.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trainer_tools.bundle.render import is_bundle_header
 from trainer_tools.trainer_lint.analysis import Analysis
 from trainer_tools.trainer_lint.config import Settings
 from trainer_tools.trainer_lint.contract import facts
@@ -227,6 +229,19 @@ def lint_bytes(
     return FileResult(shown, findings)
 
 
+def is_sdk_bundle(path: Path) -> bool:
+    """A copied single-file SDK (`trainer_sdk.py` whose first line is the bundle's header):
+    generated code, not the trainer's, so a folder walk leaves it out."""
+    if path.name != facts().sdk_bundle:
+        return False
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(512).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return is_bundle_header(first)
+
+
 def _lintable(path: Path) -> bool:
     """A regular file (following links), or a dangling link (reported, not skipped); FIFOs,
     sockets and devices in a folder are not source files and are never opened."""
@@ -263,6 +278,7 @@ def collect_files(paths: Iterable[Path], settings: Settings) -> Iterator[tuple[P
                         (name.endswith(".py") or is_dockerfile(name))
                         and not settings.excluded(candidate)
                         and _lintable(candidate)
+                        and not is_sdk_bundle(candidate)
                     )
                     if wanted and candidate not in seen:
                         seen.add(candidate)
