@@ -50,7 +50,7 @@ from trainer_sdk.errors import (
     TrainerSDKError,
 )
 from trainer_sdk.failure_types import error_type_for
-from trainer_sdk.logging_bridge import CallbackLogHandler
+from trainer_sdk.logging_bridge import CallbackLogHandler, quiet_http_loggers
 from trainer_sdk.redaction import redact_url
 from trainer_sdk.version import __version__
 
@@ -131,6 +131,7 @@ class TrainerSDK:
             env = os.environ
         self._env: Mapping[str, str] = env
         self._settings: Settings = load_settings(env)
+        quiet_http_loggers()  # one httpx INFO line per callback is noise in the trainer's log
         self._redact = self._settings.redactor
         rank = self._settings["RANK"]
         self._rank: int = rank if isinstance(rank, int) else 0

@@ -12,7 +12,27 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-__all__ = ["FORWARDING_EXCLUDED_LOGGERS", "CallbackLogHandler"]
+__all__ = [
+    "FORWARDING_EXCLUDED_LOGGERS",
+    "QUIETED_LOGGERS",
+    "CallbackLogHandler",
+    "quiet_http_loggers",
+]
+
+# The HTTP stack the SDK sends through: httpx logs one INFO line per request ("HTTP Request:
+# POST ... 200 OK"), i.e. one per callback, into the trainer's own log when it configures
+# logging at INFO (Ultralytics and most frameworks do).
+QUIETED_LOGGERS: tuple[str, ...] = ("httpx", "httpcore")
+
+
+def quiet_http_loggers() -> None:
+    """Set the HTTP stack's loggers to WARNING unless the trainer set a level on them itself
+    (a logger whose level is NOTSET was not configured: it only inherits the root's)."""
+    for name in QUIETED_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
+
 
 # Loggers whose records are about the delivery itself (the SDK, httpx/httpcore, boto's stack).
 FORWARDING_EXCLUDED_LOGGERS: tuple[str, ...] = (

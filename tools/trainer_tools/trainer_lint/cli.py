@@ -37,8 +37,9 @@ def _codes(value: str) -> list[str]:
     return [c.strip() for c in value.split(",") if c.strip()]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of trainer-lint (shell completion is generated from it)."""
+    result = argparse.ArgumentParser(
         prog="trainer-lint",
         description="Check, without running it, that a train.py keeps the platform's lifecycle "
         "contract (report_started, report_progress per epoch, report_completed, report_failed, "
@@ -46,35 +47,35 @@ def _parser() -> argparse.ArgumentParser:
         "Dockerfile beside train.py is linted with it).",
         epilog="Exit status: 0 clean, 1 findings, 2 usage error or a file that does not parse.",
     )
-    parser.add_argument(
+    result.add_argument(
         "paths",
         nargs="*",
         type=Path,
         help=f"files or folders (default: {ENTRY_FILE}); `-` reads the source from standard input",
     )
-    parser.add_argument(
+    result.add_argument(
         "--stdin-filename",
         metavar="NAME",
         default=None,
         help=f"the name standard input is linted as (default: {ENTRY_FILE}; a Dockerfile's name "
         "lints it as a Dockerfile, with the working folder as its build context)",
     )
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format")
-    parser.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to check")
-    parser.add_argument("--extend-select", type=_codes, help="codes to add to the selection")
-    parser.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to skip")
-    parser.add_argument(
+    result.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format")
+    result.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to check")
+    result.add_argument("--extend-select", type=_codes, help="codes to add to the selection")
+    result.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to skip")
+    result.add_argument(
         "--config", type=Path, help="pyproject.toml to read [tool.trainer-lint] from"
     )
-    parser.add_argument("--isolated", action="store_true", help="ignore every pyproject.toml")
-    parser.add_argument("--output-file", type=Path, help="write the report here instead of stdout")
-    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
-    parser.add_argument("--explain", metavar="CODE", help="print the documentation of a rule")
-    parser.add_argument(
+    result.add_argument("--isolated", action="store_true", help="ignore every pyproject.toml")
+    result.add_argument("--output-file", type=Path, help="write the report here instead of stdout")
+    result.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    result.add_argument("--explain", metavar="CODE", help="print the documentation of a rule")
+    result.add_argument(
         "--list-rules", action="store_true", help="print every rule code and summary"
     )
-    parser.add_argument("--version", action="version", version=f"trainer-lint {_version()}")
-    return parser
+    result.add_argument("--version", action="version", version=f"trainer-lint {_version()}")
+    return result
 
 
 def _version() -> str:
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     if args.explain:
         return _explain(args.explain)
     rules = facts().rules
