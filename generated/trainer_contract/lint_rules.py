@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 __all__ = [
+    "APT_INSTALLERS",
     "CALLBACK_REGISTRARS",
     "CPU_DEVICE",
     "DOCKERFILE_NAMES",
@@ -34,6 +35,8 @@ __all__ = [
     "PACKAGE_INSTALLERS",
     "PATH_DEFAULT_READERS",
     "PYTHON_EXECUTABLES",
+    "RETIRED_APT_PACKAGES",
+    "RETIRED_APT_RELEASE",
     "ROOT_USERS",
     "SCRATCH_DIR_ENV_VARS",
     "SDK_CLASS",
@@ -569,6 +572,57 @@ LINT_RULES: Final[dict[str, LintRule]] = {
             facts=("lint_rules",),
         ),
     ),
+    "TRL106": LintRule(
+        code="TRL106",
+        name="comment-after-instruction",
+        severity="error",
+        language="dockerfile",
+        summary="a `#` after an instruction is read as arguments, not as a comment",
+        what="Checks every instruction except `RUN` and shell-form commands (whose shell does read `#` as a comment): a word starting with `#` after the keyword, as in the guide's `COPY utils.py ./  # if present`.",
+        why="Docker treats `#` as a comment only at the start of a line. `COPY utils.py ./  # if present` copies three sources, `utils.py`, `#` and `if`, to the destination `present`: the build fails (no file `#`; several sources need a folder destination ending in `/`), or, for `WORKDIR /app # x`, the image silently uses a folder named `/app # x`.",
+        example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./  # the trainer\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        fix="Move the note to its own line above the instruction (`# the trainer` then `COPY train.py ./`).",
+        fix_example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\n# the trainer\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="anywhere",
+            facts=("lint_rules",),
+        ),
+    ),
+    "TRL107": LintRule(
+        code="TRL107",
+        name="copy-source-missing",
+        severity="error",
+        language="dockerfile",
+        summary="a COPY or ADD source is not in the build context",
+        what="Checks every `COPY` and `ADD` that reads the build context (not `--from`, not a URL): each source must name a file or folder of the context (the Dockerfile's folder when trainer-lint finds the Dockerfile itself), a wildcard must match something, and nothing may escape the context with `..`. A source the context's `.dockerignore` excludes is missing too.",
+        why='`docker build` stops at the first source it cannot find (`failed to compute cache key: "/utils.py": not found`), after every earlier layer was built: the image is never pushed and the job never starts. The guide\'s template copies `utils.py` and `requirements.txt` "if present", which Docker does not support.',
+        example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nCOPY ../shared/utils.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        fix="Copy only files that exist in the build context: create them, or delete the line; for an optional file, copy a folder that holds it (`COPY src/ ./`).",
+        fix_example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="anywhere",
+            facts=("lint_rules",),
+        ),
+    ),
+    "TRL108": LintRule(
+        code="TRL108",
+        name="retired-apt-package",
+        severity="error",
+        language="dockerfile",
+        summary="an apt package the base image's Debian release no longer ships",
+        what="Checks the packages of every `apt-get install` (and `apt install`) against the list of packages that Debian 12 (bookworm) dropped, in `x-lint-vocabulary.retired_apt_packages` with the package that replaces each (`libgl1-mesa-glx` -> `libgl1`).",
+        why="`python:3.11-slim` and most current base images are Debian 12 or later: `apt-get install libgl1-mesa-glx` there fails with `E: Package 'libgl1-mesa-glx' has no installation candidate`, and the image does not build. The guide's template installs it in both stages.",
+        example='FROM python:3.11-slim\nRUN apt-get update && apt-get install -y --no-install-recommends libgl1-mesa-glx libglib2.0-0 && rm -rf /var/lib/apt/lists/*\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        fix="Install the replacement the message names (`libgl1` for OpenCV's `libGL.so.1`).",
+        fix_example='FROM python:3.11-slim\nRUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 && rm -rf /var/lib/apt/lists/*\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="anywhere",
+            facts=("lint_rules",),
+        ),
+    ),
 }
 
 # The analysis vocabulary (`x-lint-vocabulary`).
@@ -707,4 +761,19 @@ SECRET_NAME_PARTS: Final[tuple[str, ...]] = (
     "PRIVATE_KEY",
     "SECRET*",
     "TOKEN",
+)
+APT_INSTALLERS: Final[tuple[str, ...]] = (
+    "apt-get install",
+    "apt install",
+    "aptitude install",
+)
+RETIRED_APT_RELEASE: Final[str] = "Debian 12 (bookworm), the base of python:3.11-slim"
+RETIRED_APT_PACKAGES: Final[tuple[str, ...]] = (
+    "libgl1-mesa-glx=libgl1",
+    "python-dev=python3-dev",
+    "python-pip=python3-pip",
+    "libssl1.1=libssl3",
+    "libffi7=libffi8",
+    "libtiff5=libtiff6",
+    "libwebp6=libwebp7",
 )

@@ -19,6 +19,7 @@ SCHEMA = json.loads(
     )
 )
 TRAINERS = Path(__file__).parent / "fixtures" / "trainers"
+ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILES = Path(__file__).parent / "fixtures" / "dockerfiles"
 
 
@@ -116,7 +117,7 @@ def test_sarif_with_dockerfile_findings_and_errors_is_valid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    template = (DOCKERFILES / "guide_template.Dockerfile").read_text(encoding="utf-8")
+    template = (DOCKERFILES / "guide_fixed.Dockerfile").read_text(encoding="utf-8")
     (tmp_path / "Dockerfile").write_text(
         template.replace("USER appuser", "USER root").replace(
             'CMD ["python", "train.py"]', "ENV API_TOKEN=abc\nCMD python train.py"
@@ -124,6 +125,9 @@ def test_sarif_with_dockerfile_findings_and_errors_is_valid(
         encoding="utf-8",
     )
     (tmp_path / "broken.Dockerfile").write_text("RUN echo\nFROM x\n", encoding="utf-8")
+    # What the template copies from its build context (a clean trainer).
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / "train.py").write_bytes((ROOT / "examples" / "minimal" / "train.py").read_bytes())
     code, log = sarif_of(["."], capsys)
     assert code == EXIT_USAGE  # one Dockerfile cannot be built
     assert_valid_sarif(log)

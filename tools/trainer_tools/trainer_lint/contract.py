@@ -83,6 +83,10 @@ class ContractFacts:
     root_users: frozenset[str]
     secret_env_vars: frozenset[str]
     secret_name_parts: tuple[str, ...]
+    apt_installers: tuple[tuple[str, ...], ...]
+    retired_apt_packages: Mapping[str, str]
+    """Debian package the base image's release dropped -> the package that replaces it."""
+    retired_apt_release: str
 
     def hook_kind(self, name: str) -> str | None:
         """`epoch`, `start` or `end` for a framework hook name, else None."""
@@ -154,4 +158,10 @@ def facts() -> ContractFacts:
         root_users=frozenset(lint_rules.ROOT_USERS),
         secret_env_vars=frozenset(SECRET_ENV_VARS),
         secret_name_parts=lint_rules.SECRET_NAME_PARTS,
+        apt_installers=tuple(tuple(i.split()) for i in lint_rules.APT_INSTALLERS),
+        retired_apt_packages=dict(
+            pair.split("=", 1)
+            for pair in lint_rules.RETIRED_APT_PACKAGES  # "old=new"
+        ),
+        retired_apt_release=lint_rules.RETIRED_APT_RELEASE,
     )
