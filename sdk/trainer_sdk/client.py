@@ -31,7 +31,7 @@ import httpx
 
 from trainer_contract.callbacks import Endpoint, endpoints_for_body
 from trainer_contract.config import TASK_TYPE_ALIASES
-from trainer_contract.error_type import ErrorType
+from trainer_contract.error_type import ErrorType, parse_error_type, suggest_error_type
 from trainer_contract.models.config import BasicConfig, FullConfig
 from trainer_contract.sdk_api import SDK_METHODS
 from trainer_contract.validators import schema_documents
@@ -974,19 +974,20 @@ def _is_failure(exc: BaseException) -> bool:
 
 
 def _error_type_value(value: ErrorType | str) -> str:
-    """The wire value of an ErrorType given as a member, a wire value or a member name."""
+    """The wire value of an ErrorType given as a member, or a string the contract's table
+    accepts (`parse_error_type`: a wire value, a member name in any case); trainer-lint judges
+    string literals by the same table."""
     if isinstance(value, ErrorType):
         return value.value
     if isinstance(value, str):
-        if value in ErrorType._value2member_map_:
-            return value
-        member = ErrorType.__members__.get(value.upper())
+        member = parse_error_type(value)
         if member is not None:
             return member.value
     choices = ", ".join(member.name for member in ErrorType)
+    hint = suggest_error_type(value) if isinstance(value, str) else "ErrorType.UNKNOWN_ERROR"
     raise PayloadValidationError(
-        f"report_failed(): error_type {value!r} is not an ErrorType; use one of {choices} "
-        f"(e.g. ErrorType.RESOURCE_ERROR); nothing was sent."
+        f"report_failed(): error_type {value!r} is not an ErrorType; use {hint} (members: "
+        f"{choices}); nothing was sent."
     )
 
 

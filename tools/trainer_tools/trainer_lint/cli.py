@@ -45,7 +45,8 @@ def parser() -> argparse.ArgumentParser:
         "contract (report_started, report_progress per epoch, report_completed, report_failed, "
         "close, exit codes, ...), and that its Dockerfile runs it as the platform expects (the "
         "Dockerfile beside train.py is linted with it).",
-        epilog="Exit status: 0 clean, 1 findings, 2 usage error or a file that does not parse.",
+        epilog="Exit status: 0 clean (or only hints), 1 findings, 2 usage error or a file that "
+        "does not parse.",
     )
     result.add_argument(
         "paths",
@@ -194,7 +195,7 @@ def _main(argv: list[str] | None) -> int:
             for error in report.errors:
                 print(error, file=sys.stderr)
         return EXIT_USAGE
-    if report.findings and not args.exit_zero:
+    if report.failing and not args.exit_zero:  # hints are shown, never fail the run
         return EXIT_FINDINGS
     return EXIT_CLEAN
 

@@ -75,6 +75,12 @@ class FileResult:
     error: TrainerSyntaxError | None = None
 
 
+def default_codes() -> set[str]:
+    """What `enabled=None` means: every rule but the opt-in hints (see `Settings.enabled`)."""
+    rules = facts().rules
+    return {code for code in registry() if rules[code].severity != "hint"}
+
+
 def is_dockerfile(path: Path | str) -> bool:
     """The file name is a Dockerfile's (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`), and not
     one of the files named after one (`Dockerfile.dockerignore`, `Dockerfile.md`)."""
@@ -118,7 +124,7 @@ def lint_dockerfile_source(
     """
     dockerfile = parse_dockerfile(text, path)
     analysis = DockerfileAnalysis(dockerfile, facts(), context)
-    codes = set(enabled) if enabled is not None else None
+    codes = set(enabled) if enabled is not None else default_codes()
     silenced = dockerfile_noqa_lines(dockerfile)
     found: list[Finding] = []
     for code, rule in rules_for("dockerfile").items():
@@ -140,7 +146,7 @@ def _lint(
     siblings: Sequence[tuple[str, SourceFile]],
 ) -> list[Finding]:
     analysis = Analysis(source, facts(), siblings if entry else ())
-    codes = set(enabled) if enabled is not None else None
+    codes = set(enabled) if enabled is not None else default_codes()
     silenced = {source.path: noqa_lines(source.text)}
     silenced |= {s.path: noqa_lines(s.text) for _, s in siblings}
     found: list[Finding] = []
