@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from trainer_tools.bundle.render import project_metadata, render_bundle
-from trainer_tools.bundle.sources import collect_sources
+from trainer_tools.bundle.sources import collect_package_sources, collect_sources
 from trainer_tools.drift import report_drift
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -27,6 +27,23 @@ def build(root: Path) -> str:
 
 BUNDLE_MODE = 0o644
 """Readable by everyone: the image copies it as root and runs it as a non-root `USER`."""
+
+
+def build_installed() -> str:
+    """The bundle of the installed packages (a wheel install has no project folder): the
+    packages' own folders, the version and dependencies from the distribution's metadata."""
+    import importlib.metadata
+
+    import trainer_contract
+    import trainer_sdk
+
+    folders = [Path(trainer_sdk.__file__).parent, Path(trainer_contract.__file__).parent]
+    sources = collect_package_sources(folders)
+    distribution = importlib.metadata.distribution("trainer-sdk")
+    dependencies = [
+        r.split(";", 1)[0].strip() for r in distribution.requires or [] if "extra" not in r
+    ]
+    return render_bundle(sources, distribution.version, dependencies)
 
 
 def write_atomically(path: Path, text: str) -> None:

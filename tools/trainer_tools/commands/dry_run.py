@@ -48,7 +48,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR_OR_JSON",
         help="a DICE dataset folder (annotations_<task>.json, metadata.json, images/) or an "
-        "annotation JSON file; uploaded to the external bucket under datasets/{dataset_id}/",
+        "annotation JSON file; uploaded to the external bucket under datasets/{dataset_id}/ "
+        "(default: the demo dataset shipped with trainer-sdk, ds_demo_shapes)",
+    )
+    parser.add_argument(
+        "--no-dataset",
+        action="store_true",
+        help="upload no dataset (DATASET_S3_URI unset), for trainers that need none",
     )
     parser.add_argument(
         "--epochs",
@@ -124,9 +130,15 @@ def run(args: argparse.Namespace) -> int:
         target.write(line + "\n")
         target.flush()
 
+    dataset = args.dataset
+    if dataset is None and not args.no_dataset:
+        from trainer_tools.dry_run.demo_dataset import demo_dataset
+
+        dataset = demo_dataset()
     options = DryRunOptions(
         train_py=args.train_py,
-        dataset=args.dataset,
+        dataset=dataset,
+        demo_dataset=args.dataset is None and dataset is not None,
         epochs=args.epochs,
         env=dict(args.env),
         timeout=args.timeout,

@@ -65,6 +65,8 @@ class DryRunOptions:
     timeout: float = 600.0
     require_token: bool = True
     python: str = sys.executable
+    demo_dataset: bool = False
+    """`dataset` is the demo dataset, used because none was given (said in the verdict's notes)."""
     expect_failure: bool = False
     """The run tests a failure path: a reported failure passes, a success fails."""
     color: bool = False
@@ -226,6 +228,11 @@ def dry_run(
             )
         else:
             notes.append("no --dataset given: nothing was uploaded and DATASET_S3_URI is unset")
+        if options.demo_dataset:
+            notes.append(
+                "no --dataset given: the trainer got the demo dataset shipped with trainer-sdk; "
+                "pass --dataset DIR for your own"
+            )
         for folder in ("tmp", "workspace", "cache"):
             (root / folder).mkdir()
         settings = DryRunSettings(
