@@ -361,7 +361,11 @@ def test_the_table_shows_rejections_replays_and_no_job_id() -> None:
     )
     replayed = TimelineEntry(**{**progress(3, 1).__dict__, "replays": 2})
     table = format_timeline([progress(1, 0), rejected, replayed])
-    lines = table.splitlines()
+    assert (
+        table.splitlines()[0]
+        == "no primary metric reported (report_validation names one): loss leads"
+    )
+    lines = table.splitlines()[1:]
     assert lines[0].split() == ["#", "t+s", "endpoint", "answer", "summary"]
     assert "REJECTED $.current_epoch: -1 is less than 0 (+1 more)" in lines[3]
     assert "200 x3" in lines[4]

@@ -19,6 +19,7 @@ from typing import Any
 
 from trainer_contract.callbacks import ENDPOINTS
 from trainer_contract.models.callbacks.validation import ValidationResult
+from trainer_contract.validators import schema_documents
 from trainer_tools.dev_backend.store import TimelineEntry
 
 __all__ = ["format_timeline", "path_parameters", "primary_metric", "summarize_body"]
@@ -29,6 +30,10 @@ _MIN_SUMMARY_WIDTH = 16
 # The validation body names its primary metric in two fields (checked against the model).
 _PRIMARY_NAME, _PRIMARY_VALUE = "primary_metric_name", "primary_metric_value"
 assert {_PRIMARY_NAME, _PRIMARY_VALUE} <= set(ValidationResult.__annotations__)
+# Without a declared primary metric, the metric every progress report must carry leads.
+_REQUIRED_METRIC: str | None = next(
+    iter(schema_documents()["metrics"]["$defs"]["user_metrics"].get("required", [])), None
+)
 _HEADERS = ("#", "t+s", "endpoint", "answer", "summary")
 
 
@@ -120,6 +125,7 @@ def format_timeline(
     start = entries[0].received_ns
     skipped = tuple(path_parameters() if skip is None else skip)
     primary = primary_metric(entries)
+    lead = primary or _REQUIRED_METRIC
     fixed = []
     for entry in entries:
         answer = str(entry.status_code) + (f" x{entry.replays + 1}" if entry.replays else "")
@@ -138,7 +144,7 @@ def format_timeline(
     rows = []
     for entry, cells in zip(entries, fixed, strict=True):
         summary = (
-            summarize_body(entry.body, skipped, summary_width, primary)
+            summarize_body(entry.body, skipped, summary_width, lead)
             if entry.accepted
             else "REJECTED " + _rejection(entry)
         )
@@ -152,4 +158,6 @@ def format_timeline(
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     if primary is not None:
         lines.insert(0, f"primary metric: {primary} (leads each summary)")
+    elif lead is not None:
+        lines.insert(0, f"no primary metric reported (report_validation names one): {lead} leads")
     return "\n".join(lines)
