@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: demo test venv generate check-generated docs check-docs bundle lint format typecheck pytest bench clean
 
 demo: $(STAMP)
-	$(PY) -m trainer_tools.cli dry-run examples/minimal/train.py --dataset examples/data
+	$(PY) -m trainer_tools.cli dry-run examples/minimal/train.py --dataset examples/data --report build/demo-report.html
 
 test: check-generated lint typecheck pytest
 
@@ -36,6 +36,12 @@ docs: $(STAMP)
 # The single-file SDK for trainer images: dist/trainer_sdk.py.
 bundle: $(STAMP)
 	$(PY) -m trainer_tools.bundle
+
+# The report tests drive headless Chromium (Debian's package); installed when missing.
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+pytest: browser
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

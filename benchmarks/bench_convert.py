@@ -2,6 +2,14 @@
 
     python benchmarks/bench_convert.py            # 50,000 images, ~500,000 boxes, median of 5
     python benchmarks/bench_convert.py --small    # 2,000 images, median of 3 (a quick check)
+    python benchmarks/bench_convert.py --sizes 10k,100k,1m   # growth: one run per size
+    python benchmarks/bench_convert.py --max      # 5,000,000 images, the converter alone
+
+`--sizes` prints, per size, the converter's and the floor's time and peak RSS side by side with
+their ratios, so that growth shows (the converter's memory must stay flat, the floor's grows with
+the file). The floor is left out where it would need more than half the memory available (it
+holds the whole parsed file). `--max` converts 5 million images (one run) and checks the peak
+RSS against 2 GB; the floor cannot run there at all.
 
 One nested detection dataset (images in nested folders, image files present, some boxes past the
 image edge, some crowd and background objects) is generated once, with a flat COCO copy of the
@@ -45,23 +53,44 @@ ROW = b"0 0.500000 0.500000 0.100000 0.100000\n"
 HELPER_PEAK_KB: list[int] = []
 
 
-def generate(root: Path, images: int, boxes_per_image: int, seed: int = 0) -> dict[str, Any]:
-    """Write the dataset (nested DICE file, flat COCO copy, empty image files)."""
+def generate(
+    root: Path, images: int, boxes_per_image: int, seed: int = 0, coco: bool = True
+) -> dict[str, Any]:
+    """Write the dataset (nested DICE file, optionally a flat COCO copy, image files), streaming:
+    memory stays flat whatever the size. The image files are hard links to one tiny JPEG (one
+    inode per 60,000 images), so millions of them cost no disk."""
     rnd = random.Random(seed)
     classes = [{"id": 0, "name": "__background__"}]
     classes += [
         {"id": 2 * i + 1, "name": f"class_{i}", "color": "#FF0000", "supercategory": "thing"}
         for i in range(20)
     ]
-    nested: list[dict[str, Any]] = []
-    flat_images: list[dict[str, Any]] = []
-    flat_annotations: list[dict[str, Any]] = []
+    root.mkdir(parents=True)
+    (root / "images").mkdir()
+    jpeg = root / "image.jpg"
+    jpeg.write_bytes(b"\xff\xd8\xff\xd9")
+    dice = (root / "annotations_detection.json").open("w")
+    dice.write(
+        '{"format_version": "1.0", "dataset_id": "bench", "task_type": "detection", '
+        f'"classes": {json.dumps(classes)}, "images": ['
+    )
+    flat_images = (root / "coco.json").open("w") if coco else None
+    flat_annotations = (root / "coco-annotations.part").open("w") if coco else None
+    if flat_images is not None:
+        flat_images.write('{"images": [')
     ann_id = 0
     folders: set[str] = set()
     for i in range(images):
         width, height = rnd.choice(((640, 480), (1280, 720), (800, 800)))
         file_name = f"site_{i % 10}/cam_{i % 7}/{i // 70:05d}.jpg"
-        folders.add(file_name.rpartition("/")[0])
+        folder = file_name.rpartition("/")[0]
+        if folder not in folders:
+            folders.add(folder)
+            (root / "images" / folder).mkdir(parents=True)
+        if i % 60_000 == 0 and i:  # ext4 allows 65,000 links to one file
+            jpeg = root / f"image-{i}.jpg"
+            jpeg.write_bytes(b"\xff\xd8\xff\xd9")
+        os.link(jpeg, root / "images" / file_name)
         anns = []
         for _ in range(rnd.randint(0, 2 * boxes_per_image)):
             ann_id += 1
@@ -83,27 +112,31 @@ def generate(root: Path, images: int, boxes_per_image: int, seed: int = 0) -> di
                 }
             )
         image = {"id": i, "file_name": file_name, "width": width, "height": height, "depth": 3}
-        nested.append({**image, "annotations": anns})
-        flat_images.append(image)
-        for ann in anns:
-            flat = {k: v for k, v in ann.items() if k not in ("class_id", "class_name")}
-            flat_annotations.append({**flat, "category_id": ann["class_id"]})
-    dice = {
-        "format_version": "1.0",
-        "dataset_id": "bench",
-        "task_type": "detection",
-        "classes": classes,
-        "images": nested,
+        dice.write(("" if i == 0 else ", ") + json.dumps({**image, "annotations": anns}))
+        if flat_images is not None and flat_annotations is not None:
+            flat_images.write(("" if i == 0 else ", ") + json.dumps(image))
+            for ann in anns:
+                flat = {k: v for k, v in ann.items() if k not in ("class_id", "class_name")}
+                separator = ", " if flat_annotations.tell() else ""
+                flat_annotations.write(
+                    separator + json.dumps({**flat, "category_id": ann["class_id"]})
+                )
+    dice.write("]}")
+    dice.close()
+    if flat_images is not None and flat_annotations is not None:
+        flat_annotations.close()
+        flat_images.write('], "annotations": [')
+        with (root / "coco-annotations.part").open() as part:
+            shutil.copyfileobj(part, flat_images)
+        (root / "coco-annotations.part").unlink()
+        flat_images.write(f'], "categories": {json.dumps(classes)}}}')
+        flat_images.close()
+    return {
+        "images": images,
+        "boxes": ann_id,
+        "folders": sorted(folders),
+        "megabytes": (root / "annotations_detection.json").stat().st_size / 1e6,
     }
-    coco = {"images": flat_images, "annotations": flat_annotations, "categories": classes}
-    root.mkdir(parents=True)
-    (root / "annotations_detection.json").write_text(json.dumps(dice))
-    (root / "coco.json").write_text(json.dumps(coco))
-    for folder in sorted(folders):
-        (root / "images" / folder).mkdir(parents=True)
-    for image in flat_images:
-        (root / "images" / image["file_name"]).write_bytes(b"\xff\xd8\xff\xd9")
-    return {"images": images, "boxes": ann_id, "folders": sorted(folders)}
 
 
 def child(name: str, dataset: Path, out: Path) -> float:
@@ -169,6 +202,90 @@ def measure(name: str, dataset: Path, out: Path) -> tuple[float, float]:
     return float(result["seconds"]), usage.ru_maxrss / 1024 + float(result["helper_mb"])
 
 
+MAX_IMAGES = 5_000_000
+MAX_RSS_MB = 2048
+
+
+def parse_size(text: str) -> int:
+    """`10k` -> 10000, `1m` -> 1000000, `2500` -> 2500."""
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text[:-1] if scale > 1 else text) * scale)
+
+
+def available_mb() -> float:
+    """MemAvailable of this machine, in MB."""
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    return float("inf")
+
+
+def growth(sizes: list[int], boxes_per_image: int, workdir: str | None, floor: bool) -> int:
+    """One run of the converter (and the floor) per size; a table of time and peak RSS."""
+    work = Path(tempfile.mkdtemp(prefix="bench-convert-", dir=workdir))
+    rows: list[str] = []
+    failed = False
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    try:
+        for images in sizes:
+            dataset = work / f"dataset-{images}"
+            started = time.perf_counter()
+            facts = json.loads(
+                subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--generate",
+                        str(dataset),
+                        "--images",
+                        str(images),
+                        "--boxes-per-image",
+                        str(boxes_per_image),
+                        "--no-coco",
+                    ],
+                    check=True,
+                    stdout=subprocess.PIPE,
+                ).stdout
+            )
+            print(
+                f"{images:,} images, {facts['boxes']:,} boxes, {facts['megabytes']:,.0f} MB of "
+                f"JSON (generated in {time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
+            os.sync()
+            c_s, c_mb = measure("convert", dataset, work / f"out-convert-{images}")
+            print(f"  convert {c_s:8.2f} s {c_mb:7.0f} MB", flush=True)
+            # The floor holds the parsed file: about 8x the file in memory.
+            floor_mb = facts["megabytes"] * 8
+            if floor and floor_mb < available_mb() / 2:
+                os.sync()
+                f_s, f_mb = measure("floor", dataset, work / f"out-floor-{images}")
+                print(f"  floor   {f_s:8.2f} s {f_mb:7.0f} MB", flush=True)
+                floor_text = f"{f_s:8.2f} s {f_mb:7.0f} MB  {c_s / f_s:5.2f}x {c_mb / f_mb:5.2f}x"
+            else:
+                floor_text = f"  (not run: would need ~{floor_mb / 1024:.0f} GB)"
+            if images >= MAX_IMAGES and c_mb >= MAX_RSS_MB:
+                failed = True
+            rows.append(
+                f"{images:>11,} {facts['boxes']:>12,} {c_s:8.2f} s {c_mb:7.0f} MB  {floor_text}"
+            )
+        print(
+            f"\n{'images':>11} {'boxes':>12} {'convert':>10} {'peak':>10}  {'floor':>10} "
+            f"{'peak':>10}  {'time':>6} {'memory':>6}"
+        )
+        for row in rows:
+            print(row)
+        print(f"load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        if MAX_IMAGES in sizes:
+            verdict = "MISSES" if failed else "meets"
+            print(f"peak RSS at {MAX_IMAGES:,} images {verdict} the limit of {MAX_RSS_MB} MB")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if failed else 0
+
+
 def main() -> int:
     """Generate, run every contender in turns, print medians and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -180,10 +297,13 @@ def main() -> int:
         "--warmup", type=int, default=1, help="untimed rounds first (page cache, disk state)"
     )
     parser.add_argument("--workdir", default=None, help="where to generate (default: a temp dir)")
+    parser.add_argument("--sizes", help="image counts such as 10k,100k,1m: one run at each")
+    parser.add_argument("--max", action="store_true", help="5,000,000 images, converter only")
     everyone = CONTENDERS + EXTRA_CONTENDERS
     parser.add_argument("--only", choices=everyone, action="append", help="run only these")
     parser.add_argument("--child", choices=everyone, help=argparse.SUPPRESS)
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--no-coco", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dataset", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -197,8 +317,12 @@ def main() -> int:
         return 0
     images = args.images or (2_000 if args.small else 50_000)
     if args.generate:
-        print(json.dumps(generate(args.generate, images, args.boxes_per_image)))
+        facts = generate(args.generate, images, args.boxes_per_image, coco=not args.no_coco)
+        print(json.dumps(facts))
         return 0
+    if args.max or args.sizes:
+        sizes = [MAX_IMAGES] if args.max else [parse_size(t) for t in args.sizes.split(",")]
+        return growth(sizes, args.boxes_per_image, args.workdir, floor=not args.max)
 
     runs = args.runs or (3 if args.small else 5)
     contenders = args.only or list(CONTENDERS)

@@ -15,10 +15,15 @@ What it does, with the SDK doing every platform-facing step:
    `upload_checkpoint()`, reports the validation of the best epoch, and `report_completed()`.
 6. Any exception: `report_failed()` with the traceback, exit code 1. `close()` in `finally`.
 
+The platform starts it as `python train.py --log-level INFO`; `--log-level` sets the level of
+Python logging in this process.
+
 No torch, no PIL: images are decoded with zlib. Run it with `make demo`, or
 `trainer-sdk dry-run examples/minimal/train.py --dataset examples/data`.
 """
 
+import argparse
+import logging
 import os
 import struct
 import sys
@@ -212,7 +217,22 @@ def save_weights(path, model, mean, std):
         np.savez(handle, w=model.w, mean=mean, std=std)
 
 
+def parse_args(argv=None):
+    """The platform starts `python train.py --log-level INFO`: accept it (and nothing else)."""
+    parser = argparse.ArgumentParser(description="Minimal custom trainer (numpy detector).")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        type=str.upper,
+        help="Logging level of this process (the platform passes INFO).",
+    )
+    return parser.parse_args(argv)
+
+
 def main():
+    args = parse_args()
+    logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     sdk = TrainerSDK()
 
     try:

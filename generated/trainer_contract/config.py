@@ -14,6 +14,7 @@ __all__ = [
     "BASIC_KEY_SYNONYMS",
     "BASIC_KEY_TO_ENV_VAR",
     "CONFIG_DEFAULTS",
+    "DICE_TASKS",
     "TASK_NAMES",
     "TASK_TYPES",
     "TASK_TYPE_ALIASES",
@@ -81,11 +82,22 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "patience": 50,
     "augment": True,
     "advanced_config": {},
+    "primary_metric": None,
+    "primary_metric_mode": "max",
+    "split_config": None,
 }
 # The CONFIG key holding framework-specific settings.
 ADVANCED_CONFIG_KEY = "advanced_config"
 # Canonical task names, as callbacks carry them.
-TASK_TYPES: tuple[str, ...] = ("detection", "classification", "segmentation", "pose")
+TASK_TYPES: tuple[str, ...] = (
+    "detection",
+    "classification",
+    "segmentation",
+    "pose",
+    "semantic_segmentation",
+    "panoptic_segmentation",
+    "open_vocabulary_detection",
+)
 # Long task names -> canonical names.
 TASK_TYPE_ALIASES: dict[str, str] = {
     "object_detection": "detection",
@@ -93,12 +105,17 @@ TASK_TYPE_ALIASES: dict[str, str] = {
     "instance_segmentation": "segmentation",
     "pose_estimation": "pose",
 }
+# The canonical tasks a DICE dataset is annotated for (what convert_dataset converts).
+DICE_TASKS: tuple[str, ...] = ("detection", "classification", "segmentation", "pose")
 # Every accepted task name.
 TASK_NAMES: tuple[str, ...] = (
     "detection",
     "classification",
     "segmentation",
     "pose",
+    "semantic_segmentation",
+    "panoptic_segmentation",
+    "open_vocabulary_detection",
     "object_detection",
     "image_classification",
     "instance_segmentation",

@@ -35,6 +35,8 @@ class Method:
     coalescable: bool  # a queued call may be replaced by a newer one of the same method
     returns: str | None
     description: str
+    static: bool = False  # a staticmethod (callable on the class)
+    var_keyword: str | None = None  # name of its **kwargs (extra keys it accepts), if any
 
     def param(self, name: str) -> Param | None:
         """The parameter of that name, if any."""
@@ -67,6 +69,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Report that the operation started; for training, call it before any training work.",
+        static=False,
+        var_keyword=None,
     ),
     "report_progress": Method(
         name="report_progress",
@@ -90,7 +94,7 @@ SDK_METHODS: dict[str, Method] = {
                 required=True,
                 default=None,
                 schema={"$ref": "metrics.json#/$defs/user_metrics"},
-                description="Metric name -> number; `loss` is required. Every entry also goes to extra_metrics.",
+                description="Metric name -> number; `loss` is recommended (the SDK warns once without it). `accuracy` is filled from `mAP50-95` when absent. Every entry also goes to extra_metrics.",
             ),
             Param(
                 name="extra_data",
@@ -128,6 +132,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=True,
         returns=None,
         description="Report the end of an epoch. Returns at once: the callback is sent in the background, in order.",
+        static=False,
+        var_keyword=None,
     ),
     "report_validation": Method(
         name="report_validation",
@@ -144,7 +150,7 @@ SDK_METHODS: dict[str, Method] = {
                 required=True,
                 default=None,
                 schema={"$ref": "task-type.json"},
-                description="detection, classification, segmentation or pose (long forms accepted).",
+                description="The task (see task-type.json; long forms accepted).",
             ),
             Param(
                 name="primary_metric",
@@ -172,8 +178,13 @@ SDK_METHODS: dict[str, Method] = {
                 name="class_names",
                 required=False,
                 default=None,
-                schema={"type": ["array", "null"], "items": {"type": "string"}},
-                description="Class names in class-id order.",
+                schema={
+                    "type": ["array", "object", "null"],
+                    "items": {"type": "string"},
+                    "additionalProperties": {"type": "string"},
+                    "propertyNames": {"pattern": "^(0|[1-9][0-9]*)$"},
+                },
+                description="Class names in class-id order: a list, or Ultralytics' `names` mapping from data.yaml (class id -> name, ids 0..n-1), which is sent as the list the platform stores.",
             ),
             Param(
                 name="visualization_urls",
@@ -186,8 +197,8 @@ SDK_METHODS: dict[str, Method] = {
                 name="per_class_metrics",
                 required=False,
                 default=None,
-                schema={"type": ["object", "array", "null"]},
-                description="Metrics per class.",
+                schema={"type": ["object", "null"]},
+                description="Metrics per class, by class name (an object; the platform refuses a list).",
             ),
             Param(
                 name="is_best",
@@ -217,8 +228,8 @@ SDK_METHODS: dict[str, Method] = {
                 name="pr_curves",
                 required=False,
                 default=None,
-                schema={"type": ["object", "array", "null"]},
-                description="Precision-recall curves.",
+                schema={"type": ["object", "null"]},
+                description="Precision-recall curves by name (an object; the platform refuses a list).",
             ),
             Param(
                 name="sample_correct_images",
@@ -249,6 +260,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Report validation results of an epoch (sent in the background).",
+        static=False,
+        var_keyword=None,
     ),
     "report_completed": Method(
         name="report_completed",
@@ -303,6 +316,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Report success. Flushes every queued callback first, then sends synchronously.",
+        static=False,
+        var_keyword=None,
     ),
     "report_failed": Method(
         name="report_failed",
@@ -343,6 +358,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Report failure with an ErrorType. Flushes every queued callback first, then sends synchronously.",
+        static=False,
+        var_keyword=None,
     ),
     "report_inference_completed": Method(
         name="report_inference_completed",
@@ -365,8 +382,11 @@ SDK_METHODS: dict[str, Method] = {
                 name="results",
                 required=True,
                 default=None,
-                schema={"type": "array", "items": {"type": "object"}},
-                description="Per-image results.",
+                schema={
+                    "type": "array",
+                    "items": {"$ref": "callbacks/inference-completed.json#/$defs/image_prediction"},
+                },
+                description="Per-image results; each needs `image_path`.",
             ),
             Param(
                 name="result_urls",
@@ -383,6 +403,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Report a finished inference job.",
+        static=False,
+        var_keyword=None,
     ),
     "report_export_completed": Method(
         name="report_export_completed",
@@ -423,6 +445,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Report a finished export job.",
+        static=False,
+        var_keyword=None,
     ),
     "create_export_metadata": Method(
         name="create_export_metadata",
@@ -457,31 +481,29 @@ SDK_METHODS: dict[str, Method] = {
             ),
             Param(
                 name="input_shape",
-                required=False,
+                required=True,
                 default=None,
-                schema={"type": ["array", "null"]},
-                description="Input shape.",
-            ),
-            Param(
-                name="input_dtype",
-                required=False,
-                default="float32",
-                schema={"type": ["string", "null"]},
-                description="Input dtype.",
+                schema={"type": ["array", "null"], "items": {"type": ["integer", "null"]}},
+                description="Input shape, e.g. [1, 3, 640, 640].",
             ),
             Param(
                 name="output_shape",
-                required=False,
+                required=True,
                 default=None,
                 schema={"type": ["array", "null"]},
-                description="Output shape.",
+                description="Output shape(s).",
             ),
             Param(
                 name="class_names",
                 required=False,
                 default=None,
-                schema={"type": ["array", "null"], "items": {"type": "string"}},
-                description="Class names.",
+                schema={
+                    "type": ["array", "object", "null"],
+                    "items": {"type": "string"},
+                    "additionalProperties": {"type": "string"},
+                    "propertyNames": {"pattern": "^(0|[1-9][0-9]*)$"},
+                },
+                description="Class names in class-id order (a list, or Ultralytics' `names` mapping); also sets num_classes.",
             ),
             Param(
                 name="preprocessing",
@@ -497,6 +519,13 @@ SDK_METHODS: dict[str, Method] = {
                 schema={"type": ["object", "null"]},
                 description="Postprocessing description.",
             ),
+            Param(
+                name="export_config",
+                required=False,
+                default=None,
+                schema={"type": ["object", "null"]},
+                description="The export settings used (opset, half, dynamic, ...).",
+            ),
         ),
         schema="sdk-api#/$defs/create_export_metadata",
         delivery=None,
@@ -504,7 +533,9 @@ SDK_METHODS: dict[str, Method] = {
         rank_zero_only=False,
         coalescable=False,
         returns="dict (callbacks/export-completed#/$defs/export_metadata)",
-        description="Build the metadata object of report_export_completed.",
+        description="Build the metadata object of report_export_completed. A static method, as on the platform's own SDK (`TrainerSDK.create_export_metadata(...)` works without an instance): `input_dtype` is `float32`, `created_at` is now (UTC), `class_names` also sets `num_classes`, `export_config` is kept under its own key, and every extra keyword argument is added as is (it may override the fields above, e.g. `input_dtype='float16'`).",
+        static=True,
+        var_keyword="extra",
     ),
     "log": Method(
         name="log",
@@ -545,6 +576,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Send a log record to the backend (batched, in the background). Never raises into the trainer.",
+        static=False,
+        var_keyword=None,
     ),
     "log_debug": Method(
         name="log_debug",
@@ -571,6 +604,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="log(message, level='DEBUG').",
+        static=False,
+        var_keyword=None,
     ),
     "log_info": Method(
         name="log_info",
@@ -597,6 +632,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="log(message, level='INFO').",
+        static=False,
+        var_keyword=None,
     ),
     "log_warning": Method(
         name="log_warning",
@@ -623,6 +660,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="log(message, level='WARNING').",
+        static=False,
+        var_keyword=None,
     ),
     "log_error": Method(
         name="log_error",
@@ -649,6 +688,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="log(message, level='ERROR').",
+        static=False,
+        var_keyword=None,
     ),
     "log_event": Method(
         name="log_event",
@@ -689,6 +730,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Send a typed event (checkpoint saved, dataset ready, ...).",
+        static=False,
+        var_keyword=None,
     ),
     "flush_logs": Method(
         name="flush_logs",
@@ -708,6 +751,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Wait until every queued log record and progress update has been delivered (or spooled).",
+        static=False,
+        var_keyword=None,
     ),
     "close": Method(
         name="close",
@@ -719,6 +764,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Flush, stop the background sender and close connections. Idempotent.",
+        static=False,
+        var_keyword=None,
     ),
     "get_basic_config": Method(
         name="get_basic_config",
@@ -730,6 +777,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns="dict",
         description="The basic training settings (config.json#/$defs/basic_config).",
+        static=False,
+        var_keyword=None,
     ),
     "get_advanced_config": Method(
         name="get_advanced_config",
@@ -741,6 +790,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns="dict",
         description="The framework-specific settings.",
+        static=False,
+        var_keyword=None,
     ),
     "get_full_config": Method(
         name="get_full_config",
@@ -752,6 +803,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns="dict",
         description="{'basic': ..., 'advanced': ...}.",
+        static=False,
+        var_keyword=None,
     ),
     "download_dataset": Method(
         name="download_dataset",
@@ -778,6 +831,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns="str",
         description="Download the whole datasets/{dataset_id}/ prefix; returns the local folder.",
+        static=False,
+        var_keyword=None,
     ),
     "download_dataset_selective": Method(
         name="download_dataset_selective",
@@ -804,6 +859,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns="str",
         description="Download the annotation files and only the images they list.",
+        static=False,
+        var_keyword=None,
     ),
     "download_dataset_with_cache": Method(
         name="download_dataset_with_cache",
@@ -844,6 +901,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns="str",
         description="Materialise a dataset from the node's cache (downloading it once per version).",
+        static=False,
+        var_keyword=None,
     ),
     "convert_dataset": Method(
         name="convert_dataset",
@@ -898,6 +957,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns="ConversionResult",
         description="Convert a DICE dataset for a framework; returns the result (output folder and report).",
+        static=False,
+        var_keyword=None,
     ),
     "upload_checkpoint": Method(
         name="upload_checkpoint",
@@ -924,6 +985,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns="str",
         description="Upload a checkpoint to checkpoints/{job_id}/{name}.pt in the internal bucket; returns its s3:// URI.",
+        static=False,
+        var_keyword=None,
     ),
     "download_checkpoint": Method(
         name="download_checkpoint",
@@ -950,6 +1013,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns="str",
         description="Download a checkpoint by s3:// URI (fine-tuning); returns the local path.",
+        static=False,
+        var_keyword=None,
     ),
     "upload_file": Method(
         name="upload_file",
@@ -990,6 +1055,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns="str",
         description="Upload any result file; returns its s3:// URI.",
+        static=False,
+        var_keyword=None,
     ),
     "report_exception": Method(
         name="report_exception",
@@ -1016,6 +1083,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Report an exception as the job's failure, with the ErrorType it maps to (used by run() and the context manager). Does nothing when a completion or failure was already delivered.",
+        static=False,
+        var_keyword=None,
     ),
     "logging_handler": Method(
         name="logging_handler",
@@ -1042,6 +1111,8 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns="logging.Handler",
         description="A logging.Handler that forwards records to the backend through log(); it never raises into the trainer and never recurses.",
+        static=False,
+        var_keyword=None,
     ),
     "abandon": Method(
         name="abandon",
@@ -1053,5 +1124,7 @@ SDK_METHODS: dict[str, Method] = {
         coalescable=False,
         returns=None,
         description="Stop without waiting for the backend (when it is known to be unreachable); undelivered callbacks stay in the outbox.",
+        static=False,
+        var_keyword=None,
     ),
 }

@@ -85,23 +85,81 @@ def _non_finite(value: Any, path: list[str | int], found: list[list[str | int]])
 
 
 def _all_finite(value: Any) -> bool:
-    found: list[list[str | int]] = []
-    _non_finite(value, [], found)
-    return not found
+    """`_non_finite` found nothing: the same walk (dicts, lists, tuples, floats and their
+    subclasses), without paths, exact types first (the hot path of every callback)."""
+    kind = type(value)
+    if kind is dict:
+        items: Any = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    elif kind is float:
+        return bool(value - value == 0.0)  # NaN and infinities give NaN
+    elif isinstance(value, float):
+        return math.isfinite(value)
+    elif isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        return True
+    for item in items:
+        kind = type(item)
+        if kind is float:
+            if item - item != 0.0:
+                return False
+        elif kind is str or kind is int or kind is bool or item is None:
+            continue
+        elif not _all_finite(item):
+            return False
+    return True
+
+
+_JSON_VALUE: dict[str, Any] = {
+    "type": ["null", "boolean", "string", "number", "array", "object"],
+    "items": {"$ref": "#/$defs/json-value"},
+    "additionalProperties": {"$ref": "#/$defs/json-value"},
+}
+"""Every value is of a JSON type, all the way down: jsonschema-rs gives NaN and the infinities
+no JSON type, so this rejects them, in the same pass as the schema (see `Validator.is_valid`)."""
 
 
 class Validator:
     """A compiled schema. Thread-safe; build it once with `validator(name)`."""
 
-    def __init__(self, name: str, compiled: Any) -> None:
+    def __init__(self, name: str, compiled: Any, target: Any = None) -> None:
         self.name = name
         self._compiled = compiled
+        self._target = target
+        self._finite: Any = None
 
     def __repr__(self) -> str:
         return f"Validator({self.name!r})"
 
+    def _finite_validator(self) -> Any:
+        """The schema and "every number finite" in one compiled validator (built on first use)."""
+        if self._finite is None:
+            schema = {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "allOf": [{"$ref": self._target}, {"$ref": "#/$defs/json-value"}],
+                "$defs": {"json-value": _JSON_VALUE},
+            }
+            self._finite = jsonschema_rs.validator_for(
+                schema, registry=_get_registry(), validate_formats=True, retriever=_no_network
+            )
+        return self._finite
+
     def is_valid(self, instance: Any, *, check_finite: bool = True) -> bool:
-        """True when `instance` has no error (the fast path: no error objects are built)."""
+        """True when `instance` has no error (the fast path: no error objects are built).
+
+        A valid instance costs one call into jsonschema-rs: the schema and the finite-number
+        check together. Anything else (an error, a value jsonschema-rs cannot take) is decided
+        by the exact path: the schema alone, then the walk over every number."""
+        if check_finite and self._target is not None:
+            try:
+                if self._finite_validator().is_valid(instance):
+                    return True
+            except ValueError:
+                pass  # a type jsonschema-rs does not take: the exact path says what it says
         if not self._compiled.is_valid(instance):
             return False
         return _all_finite(instance) if check_finite else True
@@ -243,16 +301,17 @@ def validator(name: str) -> Validator:
         if base not in SCHEMA_IDS:
             known = ", ".join(SCHEMA_NAMES)
             raise KeyError(f"unknown schema {base!r}; known: {known}")
+        target = f"{SCHEMA_IDS[base]}#{fragment}" if fragment else SCHEMA_IDS[base]
         if fragment:
             schema: Any = {
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
-                "$ref": f"{SCHEMA_IDS[base]}#{fragment}",
+                "$ref": target,
             }
         else:
             schema = schema_documents()[base]
         compiled = jsonschema_rs.validator_for(
             schema, registry=_get_registry(), validate_formats=True, retriever=_no_network
         )
-        result = Validator(name, compiled)
+        result = Validator(name, compiled, target)
         _cache[name] = result
         return result

@@ -69,6 +69,13 @@ _LOG_LEVELS: tuple[tuple[int, str], ...] = tuple(
 )
 # The event_type of plain `log()` records: the default of the log body's `event_type`.
 _PLAIN_LOG_EVENT: str = schema_documents()["callbacks/log"]["properties"]["event_type"]["default"]
+# The SDK's own event types (callbacks/log.json `x-sdk-events`); each fits the backend's column.
+_SDK_EVENTS: dict[str, str] = schema_documents()["callbacks/log"]["x-sdk-events"]
+_CONVERSION_EVENT = next(iter(_SDK_EVENTS))
+# Metrics a progress report should carry (metrics.json user_metrics `x-recommended`).
+_RECOMMENDED_METRICS: tuple[str, ...] = tuple(
+    schema_documents()["metrics"]["$defs"]["user_metrics"].get("x-recommended", [])
+)
 
 # Body schemas the facade builds, by the SDK method that sends them (from SDK_METHODS).
 _PROGRESS_SCHEMA = SDK_METHODS["report_progress"].sends[0]
@@ -81,6 +88,10 @@ _EXPORT_SCHEMA = SDK_METHODS["report_export_completed"].sends[0]
 _STARTED_SCHEMAS = SDK_METHODS["report_started"].sends  # (training body, started body)
 _EXPORT_METADATA_SCHEMA = f"{_EXPORT_SCHEMA}#/$defs/export_metadata"
 
+_OPERATION_PARAM = SDK_METHODS["report_started"].param("operation_type")
+assert _OPERATION_PARAM is not None  # the contract's report_started has it
+# The operations that have their own endpoints (report_started's operation_type).
+_OPERATIONS: tuple[str, ...] = tuple(_OPERATION_PARAM.schema["enum"])
 _forwarding = threading.local()
 _current: weakref.ref[TrainerSDK] | None = None
 
@@ -143,7 +154,12 @@ class TrainerSDK:
         self._spool = Path()
         self._closed = False
         self._lock = threading.Lock()
-        self._operation = "training"
+        kind = self._settings.kind
+        # Inference and export Jobs report to their own endpoints from the start (a failure before
+        # report_started goes to the right completion path); every other kind is training.
+        self._operation = kind.operation if kind.operation in _OPERATIONS else "training"
+        self._missing_recommended_warned = False
+        self._no_log_target_warned = False
         self._terminal: str | None = None
         self._created = time.monotonic()
         self._started: float | None = None
@@ -342,8 +358,15 @@ class TrainerSDK:
         """Validate a body and hand it to the sender as the method's delivery mode says."""
         payloads.check(schema, payload, f"{method}(): the {schema} body")
         sender = self._live_sender()
+        if schema != _LOG_SCHEMA and not self._settings.kind.callbacks:
+            _log.debug(
+                "%s(): not sent; the callback API has no endpoint for %s Jobs",
+                method,
+                self._settings.kind.operation,
+            )
+            return
         endpoint = self._endpoint(schema)
-        path = endpoint.path.format(job_id=self.job_id)
+        path = endpoint.path.format(job_id=payload["job_id"])
         content = encode_body(payload)
         if SDK_METHODS[method].delivery == "background":
             # Only a coalescable call (per-epoch progress) may be replaced by a newer one.
@@ -416,6 +439,7 @@ class TrainerSDK:
             "epoch_duration_seconds": epoch_duration_seconds,
         }
         args = self._check_args("report_progress", arguments)
+        self._warn_missing_metrics(args["metrics"])
         done, planned = int(args["epoch"]), int(args["total_epochs"])
         now = time.monotonic()
         with self._lock:
@@ -441,19 +465,31 @@ class TrainerSDK:
         )
         self._emit("report_progress", _PROGRESS_SCHEMA, body)
 
+    def _warn_missing_metrics(self, metrics: Mapping[str, Any]) -> None:
+        """Warn once when a progress report lacks a recommended metric (`loss`): it is still
+        sent (a missing metric never breaks training), but the job's loss curve stays empty."""
+        missing = [name for name in _RECOMMENDED_METRICS if metrics.get(name) is None]
+        if not missing or self._missing_recommended_warned:
+            return
+        self._missing_recommended_warned = True
+        _log.warning(
+            "report_progress(): metrics have no %s; the report is sent without it (warned once)",
+            ", ".join(repr(name) for name in missing),
+        )
+
     def report_validation(
         self,
         epoch: int,
         task_type: str,
         primary_metric: Sequence[Any],
         all_metrics: Mapping[str, Any] | None = None,
-        class_names: Sequence[str] | None = None,
+        class_names: Sequence[str] | Mapping[int, str] | None = None,
         visualization_urls: Mapping[str, str] | None = None,
-        per_class_metrics: Mapping[str, Any] | Sequence[Any] | None = None,
+        per_class_metrics: Mapping[str, Any] | None = None,
         is_best: bool = False,
         overall_loss: float | None = None,
         confusion_matrix: Sequence[Sequence[int]] | None = None,
-        pr_curves: Mapping[str, Any] | Sequence[Any] | None = None,
+        pr_curves: Mapping[str, Any] | None = None,
         sample_correct_images: Sequence[str] | None = None,
         sample_incorrect_images: Sequence[str] | None = None,
         image_results: Sequence[Mapping[str, Any]] | None = None,
@@ -461,6 +497,8 @@ class TrainerSDK:
         """Report validation results of an epoch (sent in the background, in order).
 
         `primary_metric` is `(name, value)`; `task_type` accepts the long forms too.
+        `class_names` may be Ultralytics' `names` mapping (`{0: 'cat', 1: 'dog'}`): it is sent
+        as the list the platform stores.
         """
         if self._skip("report_validation"):
             return
@@ -484,6 +522,7 @@ class TrainerSDK:
             **optional,
         }
         args = self._check_args("report_validation", arguments)
+        args["class_names"] = payloads.class_name_list(args["class_names"])
         body = payloads.validation_payload(
             self.job_id,
             args["epoch"],
@@ -619,45 +658,65 @@ class TrainerSDK:
         self._emit("report_export_completed", _EXPORT_SCHEMA, body)
         self._terminal = "completed"
 
+    @staticmethod
     def create_export_metadata(
-        self,
         framework: str,
         model_name: str,
         export_format: str,
         task_type: str,
-        input_shape: Sequence[int | None] | None = None,
-        input_dtype: str | None = "float32",
-        output_shape: Sequence[Any] | None = None,
-        class_names: Sequence[str] | None = None,
+        input_shape: Sequence[int | None] | None,
+        output_shape: Sequence[Any] | None,
+        class_names: Sequence[str] | Mapping[int, str] | None = None,
         preprocessing: Mapping[str, Any] | None = None,
         postprocessing: Mapping[str, Any] | None = None,
+        export_config: Mapping[str, Any] | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
-        """The validated metadata object of an exported model (`num_classes` is derived)."""
-        optional = {
-            "input_shape": input_shape,
-            "input_dtype": input_dtype,
-            "output_shape": output_shape,
-            "class_names": class_names,
-            "preprocessing": preprocessing,
-            "postprocessing": postprocessing,
-        }
+        """The validated metadata object of an exported model, as the platform's SDK builds it.
+
+        A static method (`TrainerSDK.create_export_metadata(...)`): `input_dtype` is `float32`,
+        `created_at` is now, `class_names` (a list or Ultralytics' `names` mapping) also sets
+        `num_classes`, `export_config` is kept, and extra keyword arguments are added as given
+        (they may override the fields above, e.g. `input_dtype='float16'`).
+        """
         arguments = {
             "framework": framework,
             "model_name": model_name,
             "export_format": export_format,
             "task_type": task_type,
-            **optional,
+            "input_shape": input_shape,
+            "output_shape": output_shape,
+            "class_names": class_names,
+            "preprocessing": preprocessing,
+            "postprocessing": postprocessing,
+            "export_config": export_config,
         }
-        args = self._check_args("create_export_metadata", arguments)
+        clash = sorted(set(extra) & set(arguments))
+        if clash:
+            raise TypeError(f"create_export_metadata() got multiple values for {clash}")
+        args: dict[str, Any] = payloads.plain({**arguments, **extra})
+        payloads.check(
+            SDK_METHODS["create_export_metadata"].schema, args, "create_export_metadata()"
+        )
+        names = payloads.class_name_list(args["class_names"])
         metadata = payloads.export_metadata(
             args["framework"],
             args["model_name"],
             args["export_format"],
-            self._canonical_task(args["task_type"]),
-            optional={key: args[key] for key in optional},
+            args["task_type"],  # kept as given, as the platform's SDK does
+            optional={
+                "input_shape": args["input_shape"],
+                "input_dtype": "float32",
+                "output_shape": args["output_shape"],
+                "class_names": names or None,
+                "preprocessing": args["preprocessing"] or None,
+                "postprocessing": args["postprocessing"] or None,
+                "export_config": args["export_config"] or None,
+            },
         )
-        payloads.check(_EXPORT_METADATA_SCHEMA, metadata, "create_export_metadata()")
-        return dict(metadata)
+        result: dict[str, Any] = {**metadata, **{key: args[key] for key in extra}}
+        payloads.check(_EXPORT_METADATA_SCHEMA, result, "create_export_metadata()")
+        return result
 
     # -------------------------------------------------------------------------------- logging
 
@@ -748,8 +807,12 @@ class TrainerSDK:
             extra = payloads.plain(data) if data is not None else None
             if extra is not None and not isinstance(extra, dict):
                 extra = {"value": extra}
+            log_job = self._settings.logs_job_id
+            if log_job is None:
+                self._warn_no_log_target()
+                return
             body = payloads.log_payload(
-                self.job_id,
+                log_job,
                 event_type if isinstance(event_type, str) and event_type else _PLAIN_LOG_EVENT,
                 text,
                 _contract_level(level),
@@ -761,6 +824,22 @@ class TrainerSDK:
             self._log_problem(exc)
         finally:
             _forwarding.active = False
+
+    def _warn_no_log_target(self) -> None:
+        """Say once, on stderr, that log lines stay local: an inference, export or evaluation Job
+        sends them to its training job's log, and TRAINING_JOB_ID is not set."""
+        if self._no_log_target_warned:
+            return
+        self._no_log_target_warned = True
+        kind = self._settings.kind
+        try:
+            print(
+                f"trainer-sdk: log lines of this {kind.operation} Job are not sent to the backend: "
+                f"they go to the log of the job in {kind.logs_job}, which is not set",
+                file=sys.__stderr__,
+            )
+        except Exception:
+            return
 
     def _log_problem(self, exc: Exception) -> None:
         """Say once, on stderr and not through `logging` (which may forward here), that a log
@@ -799,7 +878,8 @@ class TrainerSDK:
             service = _optional_feature(
                 "trainer_sdk.storage", "StorageService", "dataset and checkpoint storage (S3)"
             )
-            self._storage_service = service.from_env(self._env, job_id=self.job_id)
+            environment = self._settings.environment(self._env)
+            self._storage_service = service.from_env(environment, job_id=self.job_id)
         return self._storage_service
 
     @property
@@ -812,24 +892,39 @@ class TrainerSDK:
         """The checkpoint bucket: `.bucket`, `.client` (boto3), `.download_file`, `.upload_file`."""
         return self._storage().internal_storage
 
+    def _step_done(self, event_type: str, message: str, started: float) -> None:
+        """Log a finished step with its duration in `data.seconds` (a run report draws it as a
+        phase of the job); never raises."""
+        seconds = round(time.monotonic() - started, 3)
+        self.log_event(event_type, f"{message} in {seconds:.2f} s", data={"seconds": seconds})
+
     def download_dataset(self, dataset_id: str, dest_dir: str) -> str:
         """Download a whole dataset folder; returns the local folder."""
-        return cast(str, self._storage().download_dataset(dataset_id, dest_dir))
+        started = time.monotonic()
+        folder = cast(str, self._storage().download_dataset(dataset_id, dest_dir))
+        self._step_done("dataset_download", f"dataset {dataset_id} downloaded", started)
+        return folder
 
     def download_dataset_selective(self, dataset_id: str, dest_dir: str) -> str:
         """Download the annotation file(s) and only the images they list."""
-        return cast(str, self._storage().download_dataset_selective(dataset_id, dest_dir))
+        started = time.monotonic()
+        folder = cast(str, self._storage().download_dataset_selective(dataset_id, dest_dir))
+        self._step_done("dataset_download", f"dataset {dataset_id} downloaded", started)
+        return folder
 
     def download_dataset_with_cache(
         self, snapshot_id: str, dataset_id: str, dataset_version_hash: str, dest_dir: str
     ) -> str:
         """Download through the node's dataset cache, keyed by the dataset version hash."""
-        return cast(
+        started = time.monotonic()
+        folder = cast(
             str,
             self._storage().download_dataset_with_cache(
                 snapshot_id, dataset_id, dataset_version_hash, dest_dir
             ),
         )
+        self._step_done("dataset_download", f"dataset {dataset_id} ready", started)
+        return folder
 
     def convert_dataset(
         self,
@@ -859,7 +954,7 @@ class TrainerSDK:
         # The backend's job log shows what the conversion dropped or fixed, not only the trainer's
         # stdout (log_event never raises).
         self.log_event(
-            "dataset_conversion",
+            _CONVERSION_EVENT,
             f"dataset converted to {target_format}: {summary}",
             data=details if isinstance(details, dict) else None,
         )
@@ -870,7 +965,10 @@ class TrainerSDK:
         other than 0, where uploads are no-ops)."""
         if self._skip("upload_checkpoint"):
             return ""
-        return cast(str, self._storage().upload_checkpoint(local_path, name))
+        started = time.monotonic()
+        uri = cast(str, self._storage().upload_checkpoint(local_path, name))
+        self._step_done("checkpoint_upload", f"checkpoint {name} uploaded", started)
+        return uri
 
     def download_checkpoint(self, s3_uri: str, local_path: str) -> str:
         """Download a checkpoint (for fine-tuning); returns the local path."""

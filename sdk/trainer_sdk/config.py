@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -34,9 +35,12 @@ from trainer_contract.config import (
 from trainer_contract.env import (
     BOOLEAN_FALSE_WORDS,
     BOOLEAN_TRUE_WORDS,
+    ENV_DERIVATIONS,
     ENV_VARS,
+    JOB_KINDS,
     SECRET_ENV_VARS,
     EnvVar,
+    JobKind,
 )
 from trainer_contract.models.config import BasicConfig, FullConfig
 from trainer_contract.validators import SchemaError, validator
@@ -55,6 +59,8 @@ JOB_ID, CALLBACK_URL, CALLBACK_TOKEN = (
     ENV_VARS["CALLBACK_TOKEN"],
 )
 CONFIG, ADVANCED_CONFIG = ENV_VARS["CONFIG"], ENV_VARS["ADVANCED_CONFIG"]
+# The job-id variables, one of which is required (env.json `x-job-kinds`, its `anyOf`).
+_JOB_ID_VARS = frozenset(kind.variable for kind in JOB_KINDS)
 
 _TYPE_WORDS = {
     "integer": "an integer",
@@ -122,6 +128,8 @@ class Settings:
     advanced: dict[str, Any]
     config: dict[str, Any]
     redactor: Redactor = field(repr=False, compare=False)
+    kind: JobKind = JOB_KINDS[-1]
+    derived: Mapping[str, str] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Any:
         """The typed value of a contract variable (`settings["EPOCHS"]`)."""
@@ -131,8 +139,15 @@ class Settings:
 
     @property
     def job_id(self) -> int:
-        """The integer value of `JOB_ID`."""
-        return cast(int, self.values[JOB_ID.name])
+        """The job's id: the integer value of the variable of its kind (`JOB_ID` for training,
+        `INFERENCE_JOB_ID`, `EXPORT_JOB_ID` or `TEST_RUN_ID` for the other kinds)."""
+        return cast(int, self.values[self.kind.variable])
+
+    @property
+    def logs_job_id(self) -> int | None:
+        """The id of the job whose log gets this job's log lines (env.json `x-job-kinds`):
+        the job itself for training, `TRAINING_JOB_ID` for the other kinds; None when unset."""
+        return cast("int | None", self.values.get(self.kind.logs_job))
 
     @property
     def callback_url(self) -> str:
@@ -147,6 +162,11 @@ class Settings:
             return None
         return str(TASK_TYPE_ALIASES.get(raw, raw))
 
+    def environment(self, env: Mapping[str, str]) -> dict[str, str]:
+        """`env` with the derived values applied (`x-derive`: DATASET_ID and the dataset bucket
+        from DATASET_S3_URI), for components that read the environment themselves (storage)."""
+        return {**env, **self.derived}
+
     def full(self) -> FullConfig:
         """`{'basic': ..., 'advanced': ...}` as fresh dicts the caller may modify."""
         return {"basic": cast(BasicConfig, dict(self.basic)), "advanced": dict(self.advanced)}
@@ -160,14 +180,18 @@ class Settings:
         return f"Settings({shown})"
 
 
-def _env_problems(errors: list[SchemaError], raw: Mapping[str, str]) -> list[str]:
-    missing: list[str] = []
+def _env_problems(
+    errors: list[SchemaError], raw: Mapping[str, str], job_ids: Sequence[str] = ()
+) -> list[str]:
+    """One line per problem; missing variables on one line. `job_ids`: the job-id variables
+    when none of them is set (one of them is required, env.json `x-job-kinds`)."""
+    missing: list[str] = [f"one of {'/'.join(job_ids)}"] if job_ids else []
     problems: list[str] = []
     for error in errors:
         name = error.path[2:] if error.path.startswith("$.") else error.path
         var = ENV_VARS.get(name)
         if error.keyword == "required" or var is None:
-            if error.keyword == "required":
+            if error.keyword == "required" and name not in _JOB_ID_VARS:
                 missing.append(name)
             continue
         expected = _TYPE_WORDS.get(var.type, var.type)
@@ -211,7 +235,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     # An empty value is how templated manifests say "unset" (EPOCHS=""); treat it so.
     raw = {name: source[name] for name in ENV_VARS if source.get(name, "") != ""}
     redactor = Redactor(raw[name] for name in SECRET_ENV_VARS if name in raw)
-    problems = _env_problems(validator("env").errors(raw), raw)
+    kind = next((k for k in JOB_KINDS if k.variable in raw), None)
+    job_ids = [k.variable for k in reversed(JOB_KINDS)] if kind is None else []
+    problems = _env_problems(validator("env").errors(raw), raw, job_ids)
     broken = {p.split("=", 1)[0] for p in problems}
 
     values: dict[str, Any] = {}
@@ -232,6 +258,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 )
         else:
             values[name] = None if name in raw else var.default
+    derived = _derive(raw, values, broken)
 
     config: dict[str, Any] = {}
     if CONFIG.name in raw:
@@ -295,4 +322,28 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         advanced=advanced,
         config=merged,
         redactor=redactor,
+        kind=kind if kind is not None else JOB_KINDS[-1],
+        derived=derived,
     )
+
+
+def _derive(raw: Mapping[str, str], values: dict[str, Any], broken: set[str]) -> dict[str, str]:
+    """Apply env.json `x-derive`: fill variables from another variable's value (the dataset id
+    and bucket from DATASET_S3_URI). A value that does not match is kept and nothing is derived.
+    Returns the derived variables as strings."""
+    derived: dict[str, str] = {}
+    for name, derivation in ENV_DERIVATIONS.items():
+        if name not in raw or name in broken:
+            continue
+        found = re.match(derivation.regex, raw[name])
+        if found is None:
+            _log.debug("%s=%r: nothing derived from it", name, raw[name])
+            continue
+        for group, (target, overrides) in derivation.groups.items():
+            value = found.group(group)
+            if value is None or (target in raw and not overrides):
+                continue
+            if target in raw and raw[target] != value:
+                _log.info("%s=%r is taken from %s (not %r)", target, value, name, raw[target])
+            values[target] = derived[target] = value
+    return derived

@@ -15,7 +15,10 @@ from typing import Any, cast
 
 from trainer_contract.models.callbacks.export_completed import ExportCompleted, ExportMetadata
 from trainer_contract.models.callbacks.failed import JobFailed
-from trainer_contract.models.callbacks.inference_completed import InferenceCompleted
+from trainer_contract.models.callbacks.inference_completed import (
+    ImagePrediction,
+    InferenceCompleted,
+)
 from trainer_contract.models.callbacks.log import LogEvent
 from trainer_contract.models.callbacks.progress import TrainingProgress
 from trainer_contract.models.callbacks.started import OperationStarted
@@ -39,6 +42,7 @@ _METRIC_SYNONYMS: dict[str, str] = {
 
 __all__ = [
     "check",
+    "class_name_list",
     "completed_payload",
     "export_completed_payload",
     "export_metadata",
@@ -111,6 +115,28 @@ def check(schema: str, instance: object, what: str) -> None:
         return
     errors = compiled.errors(instance)
     raise PayloadValidationError.from_errors(what, schema, errors)
+
+
+def class_name_list(names: Any) -> list[str] | None:
+    """Class names as the list the platform stores: a list stays; Ultralytics' `names` mapping
+    (class id -> name, as in data.yaml; keys may be strings after JSON) becomes the list in id
+    order. A mapping whose ids are not exactly 0..n-1 is refused: its list would shift names
+    onto the wrong class ids."""
+    if names is None or isinstance(names, list):
+        return names
+    if isinstance(names, Mapping):
+        try:
+            by_id = {int(key): str(value) for key, value in names.items()}
+        except (TypeError, ValueError):
+            by_id = {}
+        if sorted(by_id) != list(range(len(names))):
+            raise PayloadValidationError(
+                "class_names: a mapping must have the class ids 0..n-1 as keys (as Ultralytics' "
+                f"`names`), got keys {sorted(map(str, names))[:10]}",
+                errors=[],
+            )
+        return [by_id[index] for index in range(len(by_id))]
+    return cast(list[str], names)
 
 
 def metrics_payload(metrics: Mapping[str, Any] | None) -> Metrics | None:
@@ -309,7 +335,7 @@ def inference_completed_payload(
         "total_images": total_images,
         "total_inference_time_ms": plain(total_time_ms),
         "avg_inference_time_ms": average,
-        "results": cast(list[dict[str, Any]], plain(results)),
+        "results": cast(list[ImagePrediction], plain(results)),
         "timestamp": utc_now(),
     }
     if result_urls is not None:

@@ -457,3 +457,18 @@ def test_a_trainer_that_outlives_its_timeout_is_stopped_with_its_group(tmp_path:
     # SIGINT came first, so that a trainer can still report its failure: Python shows it.
     assert run.output_tail[0] == "start"
     assert run.output_tail[-1] == "KeyboardInterrupt"
+
+
+def test_the_trainer_is_started_with_the_platforms_command_line(tmp_path: Path) -> None:
+    """`python train.py --log-level INFO`, as the platform's Kubernetes manager starts it."""
+    import os
+
+    from trainer_contract.lint_rules import ENTRY_ARGS
+    from trainer_tools.dry_run.trainer_process import run_trainer
+
+    train_py = tmp_path / "train.py"
+    train_py.write_text("import sys\nprint(' '.join(sys.argv[1:]), flush=True)\n")
+    lines: list[str] = []
+    run = run_trainer(train_py, dict(os.environ), write=lines.append)
+    assert run.exit_code == 0
+    assert lines == ["train | " + " ".join(ENTRY_ARGS)] == ["train | --log-level INFO"]

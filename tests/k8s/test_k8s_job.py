@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from trainer_contract.env import ENV_VARS
+from trainer_contract.lint_rules import ENTRY_ARGS
 from trainer_tools.commands import k8s_job
 from trainer_tools.k8s.env_values import as_env_string, launcher_set
 
@@ -150,7 +151,9 @@ def test_the_job_has_the_platform_shape(capsys: pytest.CaptureFixture[str]) -> N
     assert pod["restartPolicy"] == "Never"
     assert pod["securityContext"]["runAsNonRoot"] is True
     main = container(job)
-    assert "command" not in main, "one node keeps the image's CMD (python train.py)"
+    # The platform's command line, as its Kubernetes manager writes it (lifecycle.json).
+    assert main["command"] == ["python"]
+    assert main["args"] == ["train.py", *ENTRY_ARGS]
     mounts = {m["mountPath"]: m["name"] for m in main["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
     for var in ("TMP_DIR", "WORK_DIR"):
@@ -188,7 +191,7 @@ def test_several_nodes_make_an_indexed_job_running_torchrun(
     labels = spec["template"]["metadata"]["labels"]
     assert all(labels.get(k) == v for k, v in service["spec"]["selector"].items())
     main = container(job)
-    assert main["command"][0] == "torchrun" and main["command"][-1] == "train.py"
+    assert main["command"][0] == "torchrun" and main["command"][-3:] == ["train.py", *ENTRY_ARGS]
     env = env_of(job)
     assert env["NNODES"]["value"] == "3" and env["NPROC_PER_NODE"]["value"] == "8"
     assert env["MASTER_ADDR"]["value"] == f"{name}-0.{name}"

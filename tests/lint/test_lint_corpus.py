@@ -196,7 +196,7 @@ MUTATIONS = [
                 '                metrics={"accuracy"',
             )
         ],
-        "TRL015",
+        "TRL023",
         'metrics={"accuracy"',
     ),
     m(
@@ -305,7 +305,7 @@ MUTATIONS = [
         UL,
         "metrics-literal-without-loss",
         [("metrics_of(trainer))", '{"mAP50": 0.5})')],
-        "TRL015",
+        "TRL023",
         '{"mAP50": 0.5}',
     ),
     m(
@@ -499,7 +499,7 @@ MUTATIONS = [
                 '{"accuracy": logs["accuracy"]}',
             )
         ],
-        "TRL015",
+        "TRL023",
         '{"accuracy": logs["accuracy"]}',
     ),
     m(

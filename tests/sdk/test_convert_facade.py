@@ -28,7 +28,5 @@ def test_convert_uses_task_type_writes_to_output_dir_and_logs_the_report(
     # The dataset folder is untouched when the output goes elsewhere.
     assert sorted(p.relative_to(dataset).as_posix() for p in dataset.rglob("*")) == before
     sdk.flush_logs()
-    events = [
-        b for b in backend.bodies("/callback/logs") if b["event_type"] == "dataset_conversion"
-    ]
+    events = [b for b in backend.bodies("/callback/logs") if b["event_type"] == "convert"]
     assert len(events) == 1 and "yolo" in events[0]["message"]

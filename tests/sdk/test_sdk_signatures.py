@@ -15,8 +15,13 @@ from trainer_sdk import TrainerSDK
 def test_signature_matches_the_contract(name: str) -> None:
     method = SDK_METHODS[name]
     assert hasattr(TrainerSDK, name), f"TrainerSDK lacks the contract method {name}"
+    raw = inspect.getattr_static(TrainerSDK, name)
+    assert isinstance(raw, staticmethod) is method.static, (name, "x-static")
     signature = inspect.signature(getattr(TrainerSDK, name))
     params = [p for p in signature.parameters.values() if p.name != "self"]
+    var_keyword = [p.name for p in params if p.kind is inspect.Parameter.VAR_KEYWORD]
+    assert var_keyword == ([method.var_keyword] if method.var_keyword else []), name
+    params = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
     # Names and positional order, exactly.
     assert [p.name for p in params] == [p.name for p in method.params]
     for actual, expected in zip(params, method.params, strict=True):

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypeAlias, TypedDict
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 
 
 class TrainingConfig(TypedDict):
     """
-    The `CONFIG` environment variable (JSON). Each basic key may be overridden by its own environment variable (see env.json, `x-config-key`); precedence is: the direct variable, then the key here, then the default here. `advanced_config` is framework-specific and passed through as-is (`ADVANCED_CONFIG` is its fallback). Unknown keys are kept and passed through; the SDK logs a warning naming them.
+    The `CONFIG` environment variable (JSON). The platform's Kubernetes manager writes `epochs`, `batch`, `learning_rate`, `imgsz`, `device`, `advanced_config`, `primary_metric` (left out when unset), `primary_metric_mode` and `split_config` (left out when null). Each basic key may be overridden by its own environment variable (see env.json, `x-config-key`); precedence is: the direct variable, then the key here, then the default here. `advanced_config` is framework-specific and passed through as-is (`ADVANCED_CONFIG` is its fallback). Unknown keys are kept and passed through; the SDK logs a warning naming them.
     """
 
     epochs: NotRequired[int]
@@ -50,6 +50,18 @@ class TrainingConfig(TypedDict):
     advanced_config: NotRequired[dict[str, Any]]
     """
     Framework-specific settings (mosaic, mixup, warmup_epochs, ...), passed through unchanged.
+    """
+    primary_metric: NotRequired[str | None]
+    """
+    The metric that decides the best epoch (mAP50, accuracy, loss, ...); the platform's Kubernetes manager leaves the key out when the job has none.
+    """
+    primary_metric_mode: NotRequired[Literal["max", "min"]]
+    """
+    Whether a larger (`max`) or smaller (`min`) primary metric is better; the Kubernetes manager's default is `max`.
+    """
+    split_config: NotRequired[dict[str, Any] | None]
+    """
+    How the dataset is split into train/val/test, as the platform resolved it; the Kubernetes manager leaves the key out when it is null.
     """
 
 

@@ -10,24 +10,27 @@ TaskType: TypeAlias = Literal[
     "classification",
     "segmentation",
     "pose",
+    "semantic_segmentation",
+    "panoptic_segmentation",
+    "open_vocabulary_detection",
     "object_detection",
     "image_classification",
     "instance_segmentation",
     "pose_estimation",
 ]
 """
-The task: detection, classification, segmentation or pose (long forms accepted).
+The task (task-type.json): the platform passes the job's task as its API stores it (object_detection, image_classification, ...; default detection).
 """
 
 
-class TrainerEnvironment(TypedDict):
+class TrainerEnvironment1(TypedDict):
     """
-    The environment variables the platform sets for a training container, as an object of strings (the process environment). `x-type` says how the SDK parses each value; `x-secret` values never appear in logs, reprs or messages; `x-config-key` / `x-basic-key` link a variable to its `CONFIG` key and `get_basic_config()` key, whose type, range and default live in config.json. Other variables in the environment are ignored.
+    The environment variables the platform sets for a trainer container (training, inference, export or evaluation Job), as an object of strings (the process environment). `x-type` says how the SDK parses each value; `x-secret` values never appear in logs, reprs or messages; `x-config-key` / `x-basic-key` link a variable to its `CONFIG` key and `get_basic_config()` key, whose type, range and default live in config.json. Other variables in the environment are ignored. One of the job-id variables of `x-job-kinds` is required; the first one present decides the Job's kind (its operation, whether it sends callbacks, and which job's log its log lines go to).
     """
 
     JOB_ID: str
     """
-    The training job's id, an integer written as a string. Every callback carries its integer value as `job_id`.
+    The training job's id, an integer written as a string. Every callback carries its integer value as `job_id`. Inference, export and evaluation Jobs do not get it (see `x-job-kinds`).
     """
     CALLBACK_URL: str
     """
@@ -43,11 +46,11 @@ class TrainerEnvironment(TypedDict):
     """
     DATASET_S3_URI: NotRequired[str]
     """
-    The dataset's location, e.g. s3://training-datasets/datasets/ds_abc123/.
+    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value without a URL scheme is kept as given (a trainer may not use it); a URL of another scheme (http://...) is a configuration error.
     """
     DATASET_ID: NotRequired[str]
     """
-    The dataset's id (the folder under datasets/).
+    The dataset's id (the folder under datasets/). The Kubernetes manager sets it from DATASET_S3_URI with the regex `/datasets/([^/]+)/?$`, so it is empty when DATASET_S3_URI is a bare id; the SDK then derives it (see DATASET_S3_URI's `x-derive`).
     """
     SNAPSHOT_ID: NotRequired[str]
     """
@@ -59,11 +62,39 @@ class TrainerEnvironment(TypedDict):
     """
     TASK_TYPE: NotRequired[TaskType]
     """
-    The task: detection, classification, segmentation or pose (long forms accepted).
+    The task (task-type.json): the platform passes the job's task as its API stores it (object_detection, image_classification, ...; default detection).
     """
     FRAMEWORK: NotRequired[str]
     """
     The training framework (ultralytics, timm, huggingface, ...).
+    """
+    INFERENCE_JOB_ID: NotRequired[str]
+    """
+    An inference Job's id (instead of JOB_ID): callbacks go to the inference endpoints with this id.
+    """
+    EXPORT_JOB_ID: NotRequired[str]
+    """
+    An export Job's id (instead of JOB_ID): callbacks go to the export endpoints with this id.
+    """
+    TEST_RUN_ID: NotRequired[str]
+    """
+    An evaluation Job's id (instead of JOB_ID). The callback API has no evaluation endpoints: only log lines are sent (to TRAINING_JOB_ID's log).
+    """
+    TRAINING_JOB_ID: NotRequired[str]
+    """
+    The training job whose checkpoint an inference, export or evaluation Job uses. Their log lines go to this job's log (`x-job-kinds`), the only log endpoint the platform has.
+    """
+    CHECKPOINT_S3_URI: NotRequired[str]
+    """
+    The checkpoint an inference, export or evaluation Job loads (for download_checkpoint).
+    """
+    IMAGES_S3_URI: NotRequired[str]
+    """
+    The images an inference Job predicts on.
+    """
+    EXPORT_FORMAT: NotRequired[str]
+    """
+    The format an export Job produces (onnx, torchscript, tensorrt, ...).
     """
     CONFIG: NotRequired[str]
     """
@@ -91,7 +122,7 @@ class TrainerEnvironment(TypedDict):
     """
     DEVICE: NotRequired[str]
     """
-    Device: "0", "0,1", "cuda:0", "mps" or "cpu".
+    Device: "0" (what the platform's Kubernetes manager passes by default), "0,1", "cuda:0", "mps" or "cpu".
     """
     OPTIMIZER: NotRequired[str]
     """
@@ -185,3 +216,596 @@ class TrainerEnvironment(TypedDict):
     """
     Let every rank send callbacks and upload (default: only rank 0).
     """
+
+
+class TrainerEnvironment2(TypedDict):
+    """
+    The environment variables the platform sets for a trainer container (training, inference, export or evaluation Job), as an object of strings (the process environment). `x-type` says how the SDK parses each value; `x-secret` values never appear in logs, reprs or messages; `x-config-key` / `x-basic-key` link a variable to its `CONFIG` key and `get_basic_config()` key, whose type, range and default live in config.json. Other variables in the environment are ignored. One of the job-id variables of `x-job-kinds` is required; the first one present decides the Job's kind (its operation, whether it sends callbacks, and which job's log its log lines go to).
+    """
+
+    JOB_ID: NotRequired[str]
+    """
+    The training job's id, an integer written as a string. Every callback carries its integer value as `job_id`. Inference, export and evaluation Jobs do not get it (see `x-job-kinds`).
+    """
+    CALLBACK_URL: str
+    """
+    Backend API base URL; callback paths are relative to it. `file:///path/callbacks.jsonl` writes validated callbacks to a JSONL file instead (local runs without a backend).
+    """
+    CALLBACK_TOKEN: NotRequired[str]
+    """
+    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one.
+    """
+    MODEL_NAME: NotRequired[str]
+    """
+    Model name, e.g. yolo11n or resnet50.
+    """
+    DATASET_S3_URI: NotRequired[str]
+    """
+    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value without a URL scheme is kept as given (a trainer may not use it); a URL of another scheme (http://...) is a configuration error.
+    """
+    DATASET_ID: NotRequired[str]
+    """
+    The dataset's id (the folder under datasets/). The Kubernetes manager sets it from DATASET_S3_URI with the regex `/datasets/([^/]+)/?$`, so it is empty when DATASET_S3_URI is a bare id; the SDK then derives it (see DATASET_S3_URI's `x-derive`).
+    """
+    SNAPSHOT_ID: NotRequired[str]
+    """
+    The dataset snapshot's id.
+    """
+    DATASET_VERSION_HASH: NotRequired[str]
+    """
+    Hash of the dataset version; the key of the node's dataset cache.
+    """
+    TASK_TYPE: NotRequired[TaskType]
+    """
+    The task (task-type.json): the platform passes the job's task as its API stores it (object_detection, image_classification, ...; default detection).
+    """
+    FRAMEWORK: NotRequired[str]
+    """
+    The training framework (ultralytics, timm, huggingface, ...).
+    """
+    INFERENCE_JOB_ID: str
+    """
+    An inference Job's id (instead of JOB_ID): callbacks go to the inference endpoints with this id.
+    """
+    EXPORT_JOB_ID: NotRequired[str]
+    """
+    An export Job's id (instead of JOB_ID): callbacks go to the export endpoints with this id.
+    """
+    TEST_RUN_ID: NotRequired[str]
+    """
+    An evaluation Job's id (instead of JOB_ID). The callback API has no evaluation endpoints: only log lines are sent (to TRAINING_JOB_ID's log).
+    """
+    TRAINING_JOB_ID: NotRequired[str]
+    """
+    The training job whose checkpoint an inference, export or evaluation Job uses. Their log lines go to this job's log (`x-job-kinds`), the only log endpoint the platform has.
+    """
+    CHECKPOINT_S3_URI: NotRequired[str]
+    """
+    The checkpoint an inference, export or evaluation Job loads (for download_checkpoint).
+    """
+    IMAGES_S3_URI: NotRequired[str]
+    """
+    The images an inference Job predicts on.
+    """
+    EXPORT_FORMAT: NotRequired[str]
+    """
+    The format an export Job produces (onnx, torchscript, tensorrt, ...).
+    """
+    CONFIG: NotRequired[str]
+    """
+    Training settings as a JSON object (see config.json).
+    """
+    ADVANCED_CONFIG: NotRequired[str]
+    """
+    Fallback for CONFIG.advanced_config, as a JSON object.
+    """
+    EPOCHS: NotRequired[str]
+    """
+    Number of epochs.
+    """
+    BATCH_SIZE: NotRequired[str]
+    """
+    Batch size.
+    """
+    LEARNING_RATE: NotRequired[str]
+    """
+    Initial learning rate.
+    """
+    IMGSZ: NotRequired[str]
+    """
+    Image size in pixels.
+    """
+    DEVICE: NotRequired[str]
+    """
+    Device: "0" (what the platform's Kubernetes manager passes by default), "0,1", "cuda:0", "mps" or "cpu".
+    """
+    OPTIMIZER: NotRequired[str]
+    """
+    Optimizer name.
+    """
+    WORKERS: NotRequired[str]
+    """
+    Data-loader workers.
+    """
+    PATIENCE: NotRequired[str]
+    """
+    Early-stopping patience in epochs.
+    """
+    AUGMENT: NotRequired[str]
+    """
+    Data augmentation on or off (true/false/1/0/yes/no).
+    """
+    TMP_DIR: NotRequired[str]
+    """
+    Scratch space for datasets and temporary files (an emptyDir volume).
+    """
+    WORK_DIR: NotRequired[str]
+    """
+    Working directory for results, logs, checkpoints and the callback outbox (an emptyDir volume).
+    """
+    EXTERNAL_STORAGE_ENDPOINT: NotRequired[str]
+    """
+    S3 endpoint of the dataset storage.
+    """
+    EXTERNAL_STORAGE_ACCESS_KEY: NotRequired[str]
+    """
+    Access key of the dataset storage.
+    """
+    EXTERNAL_STORAGE_SECRET_KEY: NotRequired[str]
+    """
+    Secret key of the dataset storage.
+    """
+    EXTERNAL_BUCKET_DATASETS: NotRequired[str]
+    """
+    Bucket holding datasets/{dataset_id}/.
+    """
+    INTERNAL_STORAGE_ENDPOINT: NotRequired[str]
+    """
+    S3 endpoint of the checkpoint storage.
+    """
+    INTERNAL_STORAGE_ACCESS_KEY: NotRequired[str]
+    """
+    Access key of the checkpoint storage.
+    """
+    INTERNAL_STORAGE_SECRET_KEY: NotRequired[str]
+    """
+    Secret key of the checkpoint storage.
+    """
+    INTERNAL_BUCKET_CHECKPOINTS: NotRequired[str]
+    """
+    Bucket holding checkpoints/{job_id}/ and other results.
+    """
+    DATASET_CACHE_DIR: NotRequired[str]
+    """
+    Node-wide dataset cache, keyed by DATASET_VERSION_HASH.
+    """
+    DATASET_CACHE_MAX_GB: NotRequired[str]
+    """
+    Size above which least-recently-used cache entries are evicted.
+    """
+    CALLBACK_MAX_RETRIES: NotRequired[str]
+    """
+    Retries of a callback after its first attempt (5xx, 408, 429, timeouts, connection errors).
+    """
+    CALLBACK_RETRY_DELAY: NotRequired[str]
+    """
+    Delay before the first retry in seconds, doubled each attempt (full jitter).
+    """
+    CALLBACK_TIMEOUT: NotRequired[str]
+    """
+    Timeout of one callback request in seconds.
+    """
+    RANK: NotRequired[str]
+    """
+    Global rank in multi-process training (torchrun); only rank 0 speaks for the job.
+    """
+    LOCAL_RANK: NotRequired[str]
+    """
+    Rank on this node (torchrun).
+    """
+    WORLD_SIZE: NotRequired[str]
+    """
+    Number of processes (torchrun).
+    """
+    TRAINER_SDK_ALL_RANKS: NotRequired[str]
+    """
+    Let every rank send callbacks and upload (default: only rank 0).
+    """
+
+
+class TrainerEnvironment3(TypedDict):
+    """
+    The environment variables the platform sets for a trainer container (training, inference, export or evaluation Job), as an object of strings (the process environment). `x-type` says how the SDK parses each value; `x-secret` values never appear in logs, reprs or messages; `x-config-key` / `x-basic-key` link a variable to its `CONFIG` key and `get_basic_config()` key, whose type, range and default live in config.json. Other variables in the environment are ignored. One of the job-id variables of `x-job-kinds` is required; the first one present decides the Job's kind (its operation, whether it sends callbacks, and which job's log its log lines go to).
+    """
+
+    JOB_ID: NotRequired[str]
+    """
+    The training job's id, an integer written as a string. Every callback carries its integer value as `job_id`. Inference, export and evaluation Jobs do not get it (see `x-job-kinds`).
+    """
+    CALLBACK_URL: str
+    """
+    Backend API base URL; callback paths are relative to it. `file:///path/callbacks.jsonl` writes validated callbacks to a JSONL file instead (local runs without a backend).
+    """
+    CALLBACK_TOKEN: NotRequired[str]
+    """
+    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one.
+    """
+    MODEL_NAME: NotRequired[str]
+    """
+    Model name, e.g. yolo11n or resnet50.
+    """
+    DATASET_S3_URI: NotRequired[str]
+    """
+    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value without a URL scheme is kept as given (a trainer may not use it); a URL of another scheme (http://...) is a configuration error.
+    """
+    DATASET_ID: NotRequired[str]
+    """
+    The dataset's id (the folder under datasets/). The Kubernetes manager sets it from DATASET_S3_URI with the regex `/datasets/([^/]+)/?$`, so it is empty when DATASET_S3_URI is a bare id; the SDK then derives it (see DATASET_S3_URI's `x-derive`).
+    """
+    SNAPSHOT_ID: NotRequired[str]
+    """
+    The dataset snapshot's id.
+    """
+    DATASET_VERSION_HASH: NotRequired[str]
+    """
+    Hash of the dataset version; the key of the node's dataset cache.
+    """
+    TASK_TYPE: NotRequired[TaskType]
+    """
+    The task (task-type.json): the platform passes the job's task as its API stores it (object_detection, image_classification, ...; default detection).
+    """
+    FRAMEWORK: NotRequired[str]
+    """
+    The training framework (ultralytics, timm, huggingface, ...).
+    """
+    INFERENCE_JOB_ID: NotRequired[str]
+    """
+    An inference Job's id (instead of JOB_ID): callbacks go to the inference endpoints with this id.
+    """
+    EXPORT_JOB_ID: str
+    """
+    An export Job's id (instead of JOB_ID): callbacks go to the export endpoints with this id.
+    """
+    TEST_RUN_ID: NotRequired[str]
+    """
+    An evaluation Job's id (instead of JOB_ID). The callback API has no evaluation endpoints: only log lines are sent (to TRAINING_JOB_ID's log).
+    """
+    TRAINING_JOB_ID: NotRequired[str]
+    """
+    The training job whose checkpoint an inference, export or evaluation Job uses. Their log lines go to this job's log (`x-job-kinds`), the only log endpoint the platform has.
+    """
+    CHECKPOINT_S3_URI: NotRequired[str]
+    """
+    The checkpoint an inference, export or evaluation Job loads (for download_checkpoint).
+    """
+    IMAGES_S3_URI: NotRequired[str]
+    """
+    The images an inference Job predicts on.
+    """
+    EXPORT_FORMAT: NotRequired[str]
+    """
+    The format an export Job produces (onnx, torchscript, tensorrt, ...).
+    """
+    CONFIG: NotRequired[str]
+    """
+    Training settings as a JSON object (see config.json).
+    """
+    ADVANCED_CONFIG: NotRequired[str]
+    """
+    Fallback for CONFIG.advanced_config, as a JSON object.
+    """
+    EPOCHS: NotRequired[str]
+    """
+    Number of epochs.
+    """
+    BATCH_SIZE: NotRequired[str]
+    """
+    Batch size.
+    """
+    LEARNING_RATE: NotRequired[str]
+    """
+    Initial learning rate.
+    """
+    IMGSZ: NotRequired[str]
+    """
+    Image size in pixels.
+    """
+    DEVICE: NotRequired[str]
+    """
+    Device: "0" (what the platform's Kubernetes manager passes by default), "0,1", "cuda:0", "mps" or "cpu".
+    """
+    OPTIMIZER: NotRequired[str]
+    """
+    Optimizer name.
+    """
+    WORKERS: NotRequired[str]
+    """
+    Data-loader workers.
+    """
+    PATIENCE: NotRequired[str]
+    """
+    Early-stopping patience in epochs.
+    """
+    AUGMENT: NotRequired[str]
+    """
+    Data augmentation on or off (true/false/1/0/yes/no).
+    """
+    TMP_DIR: NotRequired[str]
+    """
+    Scratch space for datasets and temporary files (an emptyDir volume).
+    """
+    WORK_DIR: NotRequired[str]
+    """
+    Working directory for results, logs, checkpoints and the callback outbox (an emptyDir volume).
+    """
+    EXTERNAL_STORAGE_ENDPOINT: NotRequired[str]
+    """
+    S3 endpoint of the dataset storage.
+    """
+    EXTERNAL_STORAGE_ACCESS_KEY: NotRequired[str]
+    """
+    Access key of the dataset storage.
+    """
+    EXTERNAL_STORAGE_SECRET_KEY: NotRequired[str]
+    """
+    Secret key of the dataset storage.
+    """
+    EXTERNAL_BUCKET_DATASETS: NotRequired[str]
+    """
+    Bucket holding datasets/{dataset_id}/.
+    """
+    INTERNAL_STORAGE_ENDPOINT: NotRequired[str]
+    """
+    S3 endpoint of the checkpoint storage.
+    """
+    INTERNAL_STORAGE_ACCESS_KEY: NotRequired[str]
+    """
+    Access key of the checkpoint storage.
+    """
+    INTERNAL_STORAGE_SECRET_KEY: NotRequired[str]
+    """
+    Secret key of the checkpoint storage.
+    """
+    INTERNAL_BUCKET_CHECKPOINTS: NotRequired[str]
+    """
+    Bucket holding checkpoints/{job_id}/ and other results.
+    """
+    DATASET_CACHE_DIR: NotRequired[str]
+    """
+    Node-wide dataset cache, keyed by DATASET_VERSION_HASH.
+    """
+    DATASET_CACHE_MAX_GB: NotRequired[str]
+    """
+    Size above which least-recently-used cache entries are evicted.
+    """
+    CALLBACK_MAX_RETRIES: NotRequired[str]
+    """
+    Retries of a callback after its first attempt (5xx, 408, 429, timeouts, connection errors).
+    """
+    CALLBACK_RETRY_DELAY: NotRequired[str]
+    """
+    Delay before the first retry in seconds, doubled each attempt (full jitter).
+    """
+    CALLBACK_TIMEOUT: NotRequired[str]
+    """
+    Timeout of one callback request in seconds.
+    """
+    RANK: NotRequired[str]
+    """
+    Global rank in multi-process training (torchrun); only rank 0 speaks for the job.
+    """
+    LOCAL_RANK: NotRequired[str]
+    """
+    Rank on this node (torchrun).
+    """
+    WORLD_SIZE: NotRequired[str]
+    """
+    Number of processes (torchrun).
+    """
+    TRAINER_SDK_ALL_RANKS: NotRequired[str]
+    """
+    Let every rank send callbacks and upload (default: only rank 0).
+    """
+
+
+class TrainerEnvironment4(TypedDict):
+    """
+    The environment variables the platform sets for a trainer container (training, inference, export or evaluation Job), as an object of strings (the process environment). `x-type` says how the SDK parses each value; `x-secret` values never appear in logs, reprs or messages; `x-config-key` / `x-basic-key` link a variable to its `CONFIG` key and `get_basic_config()` key, whose type, range and default live in config.json. Other variables in the environment are ignored. One of the job-id variables of `x-job-kinds` is required; the first one present decides the Job's kind (its operation, whether it sends callbacks, and which job's log its log lines go to).
+    """
+
+    JOB_ID: NotRequired[str]
+    """
+    The training job's id, an integer written as a string. Every callback carries its integer value as `job_id`. Inference, export and evaluation Jobs do not get it (see `x-job-kinds`).
+    """
+    CALLBACK_URL: str
+    """
+    Backend API base URL; callback paths are relative to it. `file:///path/callbacks.jsonl` writes validated callbacks to a JSONL file instead (local runs without a backend).
+    """
+    CALLBACK_TOKEN: NotRequired[str]
+    """
+    Bearer token sent as `Authorization: Bearer ...` with every callback, when the backend requires one.
+    """
+    MODEL_NAME: NotRequired[str]
+    """
+    Model name, e.g. yolo11n or resnet50.
+    """
+    DATASET_S3_URI: NotRequired[str]
+    """
+    Where the dataset is. The platform's Kubernetes manager passes the job's dataset path: for jobs created through its API that is the bare dataset id (`ds_c75023ca`), otherwise `s3://{bucket}/datasets/{id}/` (or `datasets/{id}` in its subprocess mode). `x-derive` says what the SDK takes from it. Any other value without a URL scheme is kept as given (a trainer may not use it); a URL of another scheme (http://...) is a configuration error.
+    """
+    DATASET_ID: NotRequired[str]
+    """
+    The dataset's id (the folder under datasets/). The Kubernetes manager sets it from DATASET_S3_URI with the regex `/datasets/([^/]+)/?$`, so it is empty when DATASET_S3_URI is a bare id; the SDK then derives it (see DATASET_S3_URI's `x-derive`).
+    """
+    SNAPSHOT_ID: NotRequired[str]
+    """
+    The dataset snapshot's id.
+    """
+    DATASET_VERSION_HASH: NotRequired[str]
+    """
+    Hash of the dataset version; the key of the node's dataset cache.
+    """
+    TASK_TYPE: NotRequired[TaskType]
+    """
+    The task (task-type.json): the platform passes the job's task as its API stores it (object_detection, image_classification, ...; default detection).
+    """
+    FRAMEWORK: NotRequired[str]
+    """
+    The training framework (ultralytics, timm, huggingface, ...).
+    """
+    INFERENCE_JOB_ID: NotRequired[str]
+    """
+    An inference Job's id (instead of JOB_ID): callbacks go to the inference endpoints with this id.
+    """
+    EXPORT_JOB_ID: NotRequired[str]
+    """
+    An export Job's id (instead of JOB_ID): callbacks go to the export endpoints with this id.
+    """
+    TEST_RUN_ID: str
+    """
+    An evaluation Job's id (instead of JOB_ID). The callback API has no evaluation endpoints: only log lines are sent (to TRAINING_JOB_ID's log).
+    """
+    TRAINING_JOB_ID: NotRequired[str]
+    """
+    The training job whose checkpoint an inference, export or evaluation Job uses. Their log lines go to this job's log (`x-job-kinds`), the only log endpoint the platform has.
+    """
+    CHECKPOINT_S3_URI: NotRequired[str]
+    """
+    The checkpoint an inference, export or evaluation Job loads (for download_checkpoint).
+    """
+    IMAGES_S3_URI: NotRequired[str]
+    """
+    The images an inference Job predicts on.
+    """
+    EXPORT_FORMAT: NotRequired[str]
+    """
+    The format an export Job produces (onnx, torchscript, tensorrt, ...).
+    """
+    CONFIG: NotRequired[str]
+    """
+    Training settings as a JSON object (see config.json).
+    """
+    ADVANCED_CONFIG: NotRequired[str]
+    """
+    Fallback for CONFIG.advanced_config, as a JSON object.
+    """
+    EPOCHS: NotRequired[str]
+    """
+    Number of epochs.
+    """
+    BATCH_SIZE: NotRequired[str]
+    """
+    Batch size.
+    """
+    LEARNING_RATE: NotRequired[str]
+    """
+    Initial learning rate.
+    """
+    IMGSZ: NotRequired[str]
+    """
+    Image size in pixels.
+    """
+    DEVICE: NotRequired[str]
+    """
+    Device: "0" (what the platform's Kubernetes manager passes by default), "0,1", "cuda:0", "mps" or "cpu".
+    """
+    OPTIMIZER: NotRequired[str]
+    """
+    Optimizer name.
+    """
+    WORKERS: NotRequired[str]
+    """
+    Data-loader workers.
+    """
+    PATIENCE: NotRequired[str]
+    """
+    Early-stopping patience in epochs.
+    """
+    AUGMENT: NotRequired[str]
+    """
+    Data augmentation on or off (true/false/1/0/yes/no).
+    """
+    TMP_DIR: NotRequired[str]
+    """
+    Scratch space for datasets and temporary files (an emptyDir volume).
+    """
+    WORK_DIR: NotRequired[str]
+    """
+    Working directory for results, logs, checkpoints and the callback outbox (an emptyDir volume).
+    """
+    EXTERNAL_STORAGE_ENDPOINT: NotRequired[str]
+    """
+    S3 endpoint of the dataset storage.
+    """
+    EXTERNAL_STORAGE_ACCESS_KEY: NotRequired[str]
+    """
+    Access key of the dataset storage.
+    """
+    EXTERNAL_STORAGE_SECRET_KEY: NotRequired[str]
+    """
+    Secret key of the dataset storage.
+    """
+    EXTERNAL_BUCKET_DATASETS: NotRequired[str]
+    """
+    Bucket holding datasets/{dataset_id}/.
+    """
+    INTERNAL_STORAGE_ENDPOINT: NotRequired[str]
+    """
+    S3 endpoint of the checkpoint storage.
+    """
+    INTERNAL_STORAGE_ACCESS_KEY: NotRequired[str]
+    """
+    Access key of the checkpoint storage.
+    """
+    INTERNAL_STORAGE_SECRET_KEY: NotRequired[str]
+    """
+    Secret key of the checkpoint storage.
+    """
+    INTERNAL_BUCKET_CHECKPOINTS: NotRequired[str]
+    """
+    Bucket holding checkpoints/{job_id}/ and other results.
+    """
+    DATASET_CACHE_DIR: NotRequired[str]
+    """
+    Node-wide dataset cache, keyed by DATASET_VERSION_HASH.
+    """
+    DATASET_CACHE_MAX_GB: NotRequired[str]
+    """
+    Size above which least-recently-used cache entries are evicted.
+    """
+    CALLBACK_MAX_RETRIES: NotRequired[str]
+    """
+    Retries of a callback after its first attempt (5xx, 408, 429, timeouts, connection errors).
+    """
+    CALLBACK_RETRY_DELAY: NotRequired[str]
+    """
+    Delay before the first retry in seconds, doubled each attempt (full jitter).
+    """
+    CALLBACK_TIMEOUT: NotRequired[str]
+    """
+    Timeout of one callback request in seconds.
+    """
+    RANK: NotRequired[str]
+    """
+    Global rank in multi-process training (torchrun); only rank 0 speaks for the job.
+    """
+    LOCAL_RANK: NotRequired[str]
+    """
+    Rank on this node (torchrun).
+    """
+    WORLD_SIZE: NotRequired[str]
+    """
+    Number of processes (torchrun).
+    """
+    TRAINER_SDK_ALL_RANKS: NotRequired[str]
+    """
+    Let every rank send callbacks and upload (default: only rank 0).
+    """
+
+
+TrainerEnvironment: TypeAlias = (
+    TrainerEnvironment1 | TrainerEnvironment2 | TrainerEnvironment3 | TrainerEnvironment4
+)
+"""
+The environment variables the platform sets for a trainer container (training, inference, export or evaluation Job), as an object of strings (the process environment). `x-type` says how the SDK parses each value; `x-secret` values never appear in logs, reprs or messages; `x-config-key` / `x-basic-key` link a variable to its `CONFIG` key and `get_basic_config()` key, whose type, range and default live in config.json. Other variables in the environment are ignored. One of the job-id variables of `x-job-kinds` is required; the first one present decides the Job's kind (its operation, whether it sends callbacks, and which job's log its log lines go to).
+"""

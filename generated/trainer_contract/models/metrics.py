@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypeAlias, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class Metrics(TypedDict):
@@ -29,21 +29,19 @@ class Metrics(TypedDict):
     """
 
 
-class UserMetrics(TypedDict):
-    """
-    The `metrics` argument of `report_progress`: a flat mapping of metric name to number. `loss` is required (the guide's checklist); every entry is also copied into `extra_metrics`.
-    """
-
-    loss: float | None
-    accuracy: NotRequired[float | None]
-    learning_rate: NotRequired[float | None]
-    lr: NotRequired[float | None]
-    """
-    Accepted as a synonym of learning_rate.
-    """
+UserMetrics = TypedDict(
+    "UserMetrics",
+    {
+        "loss": NotRequired[float | None],
+        "accuracy": NotRequired[float | None],
+        "learning_rate": NotRequired[float | None],
+        "lr": NotRequired[float | None],
+        "mAP50-95": NotRequired[float | None],
+    },
+)
 
 
-FinalMetrics: TypeAlias = dict[str, float | None]
-"""
-The `final_metrics` argument of `report_completed`: a flat mapping of metric name to number; `loss` is optional here.
-"""
+FinalMetrics = TypedDict(
+    "FinalMetrics",
+    {"mAP50-95": NotRequired[float | None]},
+)

@@ -8,6 +8,7 @@ from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 from . import error_type as error_type_1
 from . import metrics as metrics_1
 from . import task_type as task_type_1
+from .callbacks import inference_completed
 from .dice import split_config as split_config_1
 
 
@@ -80,7 +81,7 @@ class ReportProgressArgs(TypedDict):
     """
     metrics: metrics_1.UserMetrics
     """
-    Metric name -> number; `loss` is required. Every entry also goes to extra_metrics.
+    Metric name -> number; `loss` is recommended (the SDK warns once without it). `accuracy` is filled from `mAP50-95` when absent. Every entry also goes to extra_metrics.
     """
     extra_data: NotRequired[dict[str, Any] | None]
     """
@@ -170,9 +171,9 @@ class ReportInferenceCompletedArgs(TypedDict):
     """
     Total inference time in ms.
     """
-    results: list[dict[str, Any]]
+    results: list[inference_completed.ImagePrediction]
     """
-    Per-image results.
+    Per-image results; each needs `image_path`.
     """
     result_urls: NotRequired[list[Any] | dict[str, Any] | None]
     """
@@ -497,7 +498,7 @@ class ReportValidationArgs(TypedDict):
     """
     task_type: task_type_1.TaskType
     """
-    detection, classification, segmentation or pose (long forms accepted).
+    The task (see task-type.json; long forms accepted).
     """
     primary_metric: tuple[PrimaryMetricItem, float | None]
     """
@@ -507,17 +508,17 @@ class ReportValidationArgs(TypedDict):
     """
     Every validation metric by name.
     """
-    class_names: NotRequired[list[str] | None]
+    class_names: NotRequired[dict[str, Any] | list[str] | None]
     """
-    Class names in class-id order.
+    Class names in class-id order: a list, or Ultralytics' `names` mapping from data.yaml (class id -> name, ids 0..n-1), which is sent as the list the platform stores.
     """
     visualization_urls: NotRequired[dict[str, Any] | None]
     """
     Plot name -> s3 URI of an uploaded image.
     """
-    per_class_metrics: NotRequired[dict[str, Any] | list[Any] | None]
+    per_class_metrics: NotRequired[dict[str, Any] | None]
     """
-    Metrics per class.
+    Metrics per class, by class name (an object; the platform refuses a list).
     """
     is_best: NotRequired[bool]
     """
@@ -531,9 +532,9 @@ class ReportValidationArgs(TypedDict):
     """
     Rows of integer counts.
     """
-    pr_curves: NotRequired[dict[str, Any] | list[Any] | None]
+    pr_curves: NotRequired[dict[str, Any] | None]
     """
-    Precision-recall curves.
+    Precision-recall curves by name (an object; the platform refuses a list).
     """
     sample_correct_images: NotRequired[list[str] | None]
     """
@@ -551,7 +552,7 @@ class ReportValidationArgs(TypedDict):
 
 class CreateExportMetadataArgs(TypedDict):
     """
-    Build the metadata object of report_export_completed.
+    Build the metadata object of report_export_completed. A static method, as on the platform's own SDK (`TrainerSDK.create_export_metadata(...)` works without an instance): `input_dtype` is `float32`, `created_at` is now (UTC), `class_names` also sets `num_classes`, `export_config` is kept under its own key, and every extra keyword argument is added as is (it may override the fields above, e.g. `input_dtype='float16'`).
     """
 
     framework: str
@@ -570,21 +571,17 @@ class CreateExportMetadataArgs(TypedDict):
     """
     Task (long forms accepted).
     """
-    input_shape: NotRequired[list[Any] | None]
+    input_shape: list[int | None] | None
     """
-    Input shape.
+    Input shape, e.g. [1, 3, 640, 640].
     """
-    input_dtype: NotRequired[str | None]
+    output_shape: list[Any] | None
     """
-    Input dtype.
+    Output shape(s).
     """
-    output_shape: NotRequired[list[Any] | None]
+    class_names: NotRequired[dict[str, Any] | list[str] | None]
     """
-    Output shape.
-    """
-    class_names: NotRequired[list[str] | None]
-    """
-    Class names.
+    Class names in class-id order (a list, or Ultralytics' `names` mapping); also sets num_classes.
     """
     preprocessing: NotRequired[dict[str, Any] | None]
     """
@@ -593,6 +590,10 @@ class CreateExportMetadataArgs(TypedDict):
     postprocessing: NotRequired[dict[str, Any] | None]
     """
     Postprocessing description.
+    """
+    export_config: NotRequired[dict[str, Any] | None]
+    """
+    The export settings used (opset, half, dynamic, ...).
     """
 
 

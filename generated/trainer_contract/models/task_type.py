@@ -10,17 +10,28 @@ TaskType: TypeAlias = Literal[
     "classification",
     "segmentation",
     "pose",
+    "semantic_segmentation",
+    "panoptic_segmentation",
+    "open_vocabulary_detection",
     "object_detection",
     "image_classification",
     "instance_segmentation",
     "pose_estimation",
 ]
 """
-A training task as named in `TASK_TYPE` and in SDK calls. The long forms (object_detection, ...) occur in older jobs and are accepted everywhere as aliases of the canonical short names, which are what callbacks carry.
+A task as named in `TASK_TYPE` and in SDK calls. The canonical names are what callbacks carry; they include the tasks the platform's own trainers declare in their capabilities (semantic_segmentation, panoptic_segmentation, open_vocabulary_detection). The long forms (object_detection, image_classification, instance_segmentation, pose_estimation) are what the platform's API stores as a job's task and passes as `TASK_TYPE`; they are accepted everywhere as aliases of the canonical short names. The platform's database holds a task name in 50 characters (`validation_results.task_type`), which every name here fits.
 """
 
 
-CanonicalTaskType: TypeAlias = Literal["detection", "classification", "segmentation", "pose"]
+CanonicalTaskType: TypeAlias = Literal[
+    "detection",
+    "classification",
+    "segmentation",
+    "pose",
+    "semantic_segmentation",
+    "panoptic_segmentation",
+    "open_vocabulary_detection",
+]
 """
 The canonical task names carried by callbacks.
 """

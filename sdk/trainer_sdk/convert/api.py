@@ -26,21 +26,24 @@ from pathlib import Path
 from typing import Any
 
 from trainer_sdk.convert import coco, imagefolder
+from trainer_sdk.convert.conversion_run import ConversionRun
 from trainer_sdk.convert.dice_reader import (
+    FIX,
     IMAGES_FOLDER,
     DiceDataset,
+    DiceReader,
+    ReadProblems,
+    Regroup,
     find_annotation_file,
-    load_document,
     missing_image_files,
-    read_dataset,
 )
-from trainer_sdk.convert.job import ConversionJob
+from trainer_sdk.convert.job import ConversionJob, link_images
 from trainer_sdk.convert.problems import Problems
 from trainer_sdk.convert.report import ConversionReport, DropReason
 from trainer_sdk.convert.split import SplitConfig, assign_splits, parse_split_config
 from trainer_sdk.convert.tally import Tally
 from trainer_sdk.convert.tasks import canonical_task
-from trainer_sdk.convert.yolo import write_yolo
+from trainer_sdk.convert.yolo import publish_labels, write_yolo
 from trainer_sdk.errors import ConfigError, DatasetError
 
 __all__ = ["SOURCE_FORMATS", "TARGET_FORMATS", "ConversionResult", "convert_dataset"]
@@ -101,30 +104,137 @@ def convert_dataset(
     root = Path(dataset_dir)
     annotation_file = find_annotation_file(root, task)
 
+    if output_dir is None:
+        out = root / _DEFAULT_FOLDER[target_format] if target_format in _DEFAULT_FOLDER else root
+    else:
+        out = Path(output_dir)
+
     gc_was_enabled = gc.isenabled()
-    # The parsed file is millions of objects and none is in a cycle: a collection would only walk
-    # them again and again (0.6-0.9 s at 500,000 boxes).
+    # A batch of the file is thousands of objects and none is in a cycle: a collection would
+    # only walk them again and again; reference counting frees each batch.
     gc.disable()
     try:
-        document, non_finite = load_document(annotation_file)
-        dataset = read_dataset(document, annotation_file.name, non_finite)
-        del document
+        try:
+            return _read_and_convert(root, annotation_file, task, target_format, split, out, True)
+        except Regroup:
+            # Images came first and were converted as read, then top-level annotations for them:
+            # start again, grouping the file's annotations by image first.
+            return _read_and_convert(root, annotation_file, task, target_format, split, out, False)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _read_and_convert(
+    root: Path,
+    annotation_file: Path,
+    task: str | None,
+    target_format: str,
+    split: SplitConfig,
+    out: Path,
+    immediate: bool,
+) -> ConversionResult:
+    problems = ReadProblems()
+    source = annotation_file.name
+    images_root = root / IMAGES_FOLDER
+    run = ConversionRun(target_format, task, split, images_root, out, problems)
+    try:
+        reader = DiceReader(annotation_file, problems, run.spill_dir)
+        dataset = reader.read(run, immediate=immediate)
+        problems.schema.raise_if_any(source, FIX)
         if task is None:
             if dataset.task_type is None:
                 raise ConfigError(
-                    f"No task given and {annotation_file.name} names none: pass task_type "
+                    f"No task given and {source} names none: pass task_type "
                     "(or set TASK_TYPE), e.g. task_type='detection'."
                 )
-            task = canonical_task(dataset.task_type, where=f"{annotation_file.name} task_type")
+            task = canonical_task(dataset.task_type, where=f"{source} task_type")
         if target_format == "imagefolder" and task != "classification":
             raise ConfigError(
                 f"imagefolder is a classification layout, and the task is {task}: use "
                 "target_format='yolo' or 'coco' for it."
             )
-        return _convert(dataset, root, annotation_file, task, target_format, split, output_dir)
+        run.task = task
+        reader.finish(run)
+        problems.raise_if_any(source, objects=False)
+        if not images_root.is_dir():
+            raise DatasetError(
+                f"{root.name!r} has no {IMAGES_FOLDER}/ folder; the images of "
+                f"{source} are expected under it. Download the dataset with its images."
+            )
+        if reader.images_read == 0:
+            raise DatasetError(
+                f"{source} lists no images ($.images is empty): there is nothing to convert. "
+                "Export the dataset again, or check that this is the right annotation file."
+            )
+        if not run.streaming:
+            dataset.images = sorted(run.collected, key=lambda image: image.index)
+            run.collected = []
+            return _convert(dataset, root, annotation_file, task, target_format, split, out)
+        return _publish_streamed(run, dataset, root, annotation_file, out)
     finally:
-        if gc_was_enabled:
-            gc.enable()
+        run.close()
+
+
+def _publish_streamed(
+    run: ConversionRun, dataset: DiceDataset, root: Path, annotation_file: Path, out: Path
+) -> ConversionResult:
+    """Finish a conversion whose labels were written as the file was read."""
+    source = annotation_file.name
+    if run.images and run.missing == run.images:
+        examples = ", ".join(run.sorted_missing_examples()[:3])
+        raise DatasetError(
+            f"None of the {run.missing} images of {source} is under "
+            f"{IMAGES_FOLDER}/ (e.g. {examples}); download the images, or check that file_name "
+            f"is relative to {IMAGES_FOLDER}/."
+        )
+    if run.missing:
+        logger.warning(
+            "%d image(s) of %s are missing under %s/ and are left out (e.g. %s)",
+            run.missing,
+            source,
+            IMAGES_FOLDER,
+            ", ".join(run.sorted_missing_examples()[:3]),
+        )
+    layout = run.pose_layout_at_end(dataset)
+    run.problems.raise_if_any(source)
+    assert run.staging is not None and run.labels is not None
+    run.labels.flush()
+    if run.labels.collided:
+        raise DatasetError(
+            f"Two images of {source} share the label file labels/{run.labels.collided[0]} on "
+            "this file system (it does not tell upper from lower case?); rename one image."
+        )
+    splits = run.book.lists()
+    entries = link_images(out, root, run.images_root, run.staging.root)
+    data_yaml = publish_labels(run.staging, out, entries, dataset.names, splits, layout)
+    tally = run.tally
+    report = ConversionReport(
+        source_format="dice",
+        target_format="yolo",
+        task_type=run.task or "",
+        annotation_file=source,
+        layout=dataset.layout,
+        images=run.images,
+        images_converted=run.images - run.missing,
+        images_missing=run.missing,
+        negatives=tally.negatives,
+        objects=tally.objects,
+        objects_kept=tally.kept,
+        objects_dropped=tally.sorted_dropped(),
+        adjustments=tally.sorted_adjustments(),
+        classes=dataset.names,
+        class_ids=[c.id for c in dataset.classes if c.index >= 0],
+        splits={name: len(rels) for name, rels in splits.items()},
+        missing_image_examples=run.sorted_missing_examples(),
+    )
+    logger.debug("%s", report.summary())
+    return ConversionResult(
+        output_dir=str(out),
+        report=report,
+        data_yaml=str(data_yaml),
+        annotation_file=str(annotation_file),
+    )
 
 
 def _convert(
@@ -134,14 +244,10 @@ def _convert(
     task: str,
     target_format: str,
     split: SplitConfig,
-    output_dir: str | os.PathLike[str] | None,
+    out: Path,
 ) -> ConversionResult:
+    """Convert a dataset read whole (COCO, ImageFolder, classification)."""
     images_root = root / IMAGES_FOLDER
-    if not images_root.is_dir():
-        raise DatasetError(
-            f"{root.name!r} has no {IMAGES_FOLDER}/ folder; the images of "
-            f"{annotation_file.name} are expected under it. Download the dataset with its images."
-        )
     missing = missing_image_files(images_root, dataset.images)
     if dataset.images and len(missing) == len(dataset.images):
         examples = ", ".join(sorted(missing)[:3])
@@ -167,10 +273,6 @@ def _convert(
     # Sorted by path, so no output depends on the order of the file's images list.
     present.sort(key=lambda image: image.rel)
     splits = assign_splits(present, lambda image: image.id, lambda image: image.split, split)
-    if output_dir is None:
-        out = root / _DEFAULT_FOLDER[target_format] if target_format in _DEFAULT_FOLDER else root
-    else:
-        out = Path(output_dir)
     job = ConversionJob(
         dataset=dataset,
         task=task,

@@ -11,7 +11,7 @@ from trainer_sdk.convert.problems import Problems
 from trainer_sdk.convert.tally import Tally
 from trainer_sdk.errors import DatasetError
 
-__all__ = ["ConversionJob", "link_images_folder"]
+__all__ = ["ConversionJob", "link_images", "link_images_folder"]
 
 
 @dataclass
@@ -35,17 +35,24 @@ class ConversionJob:
 
 
 def link_images_folder(job: ConversionJob, staging_root: Path) -> list[str]:
+    """`link_images` for a job."""
+    return link_images(job.output_dir, job.dataset_dir, job.images_root, staging_root)
+
+
+def link_images(
+    output_dir: Path, dataset_dir: Path, images_root: Path, staging_root: Path
+) -> list[str]:
     """When the output is not the dataset folder, stage `images` as a relative symlink to the
     dataset's images (YOLO finds a label by replacing `images/` with `labels/` in the image
     path, COCO tools resolve `file_name` under it). Returns the staged entry names."""
-    if job.output_dir.resolve() == job.dataset_dir.resolve():
+    if output_dir.resolve() == dataset_dir.resolve():
         return []
-    existing = job.output_dir / IMAGES_FOLDER
+    existing = output_dir / IMAGES_FOLDER
     if existing.exists() and not existing.is_symlink():
         raise DatasetError(
-            f"output_dir {job.output_dir.name!r} already has a real images/ folder; converting "
+            f"output_dir {output_dir.name!r} already has a real images/ folder; converting "
             "there would replace it. Choose an empty output_dir or the dataset folder itself."
         )
-    target = os.path.relpath(job.images_root.resolve(), job.output_dir.resolve())
+    target = os.path.relpath(images_root.resolve(), output_dir.resolve())
     os.symlink(target, staging_root / IMAGES_FOLDER, target_is_directory=True)
     return [IMAGES_FOLDER]

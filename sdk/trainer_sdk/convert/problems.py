@@ -12,6 +12,10 @@ __all__ = ["MAX_LISTED_PROBLEMS", "InvalidDatasetError", "Problem", "Problems"]
 
 MAX_LISTED_PROBLEMS = 50
 """A broken export can have a million problems; the message lists this many and counts the rest."""
+MAX_PATH = 200
+MAX_MESSAGE = 300
+"""A path or message longer than this is cut: a problem never quotes pages of the input (a
+schema message can hold the whole offending value, a path a megabyte-long key)."""
 _SEPARATORS = re.compile(r"[.\[\]]")
 
 
@@ -50,8 +54,12 @@ class Problems:
         self._items: list[Problem] = []
 
     def add(self, path: str, message: str) -> None:
-        """Record that the value at `path` is wrong, and why."""
-        self._items.append(Problem(path, message))
+        """Record that the value at `path` is wrong, and why (both cut to a readable length)."""
+        self._items.append(Problem(_cut(path, MAX_PATH), _cut(message, MAX_MESSAGE)))
+
+    def items(self) -> list[Problem]:
+        """The problems recorded so far, in the order they came."""
+        return list(self._items)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -67,6 +75,13 @@ class Problems:
         # A broken export can have a million problems: only the listed ones are sorted.
         listed = heapq.nsmallest(MAX_LISTED_PROBLEMS, unique, key=_path_order)
         raise InvalidDatasetError(source, listed, len(unique), fix)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    keep = limit - 30
+    return f"{text[: keep // 2]}...({len(text) - keep:,} characters)...{text[-keep // 2 :]}"
 
 
 def _path_order(problem: Problem) -> tuple[list[tuple[int, int | str]], str]:

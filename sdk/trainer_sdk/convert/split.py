@@ -17,7 +17,14 @@ from typing import Any, TypeVar
 from trainer_contract.validators import schema_documents, validator
 from trainer_sdk.errors import ConfigError
 
-__all__ = ["SPLITS", "SplitConfig", "assign_splits", "parse_split_config"]
+__all__ = [
+    "SPLITS",
+    "SplitConfig",
+    "assign_splits",
+    "free_order_key",
+    "parse_split_config",
+    "split_cuts",
+]
 
 SCHEMA = "dice/split-config"
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -76,6 +83,20 @@ def _properties() -> dict[str, Any]:
     return props
 
 
+def split_cuts(n: int, config: SplitConfig) -> tuple[int, int]:
+    """Of `n` images in seeded order, the first `cut_train` go to train, those before `cut_val`
+    to val, the rest to test."""
+    cut_train = round(n * config.train_ratio)
+    return cut_train, max(cut_train, min(n, round(n * (config.train_ratio + config.val_ratio))))
+
+
+def free_order_key(seed: int, ident: object) -> bytes:
+    """Where an image without a split of its own stands in the seeded order: a keyed hash of the
+    seed and the image id (the type name keeps the integer 1 and the string "1" apart)."""
+    key = f"{seed}\x00{type(ident).__name__}\x00{ident}".encode()
+    return hashlib.blake2b(key, digest_size=8).digest()
+
+
 def assign_splits(
     items: Iterable[T],
     image_id: Callable[[T], object],
@@ -86,20 +107,14 @@ def assign_splits(
     the ratios in hash order. `image_id(item)` must be unique. Each list keeps the input order."""
     chosen: list[tuple[str | None, T]] = []
     free: list[tuple[bytes, int]] = []
-    blake2b = hashlib.blake2b
     for position, item in enumerate(items):
         split = preset(item)
         chosen.append((split, item))
         if split is None:
-            ident = image_id(item)
-            # The type name keeps the integer 1 and the string "1" apart. Equal 8-byte digests
-            # (never seen) would fall back on the input position.
-            key = f"{config.seed}\x00{type(ident).__name__}\x00{ident}".encode()
-            free.append((blake2b(key, digest_size=8).digest(), position))
+            # Equal 8-byte digests (never seen) fall back on the input position.
+            free.append((free_order_key(config.seed, image_id(item)), position))
     free.sort()
-    n = len(free)
-    cut_train = round(n * config.train_ratio)
-    cut_val = max(cut_train, min(n, round(n * (config.train_ratio + config.val_ratio))))
+    cut_train, cut_val = split_cuts(len(free), config)
     for index, (_, position) in enumerate(free):
         split = "train" if index < cut_train else "val" if index < cut_val else "test"
         chosen[position] = (split, chosen[position][1])

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from trainer_contract.config import TASK_TYPE_ALIASES, TASK_TYPES
+from trainer_contract.config import DICE_TASKS, TASK_TYPE_ALIASES, TASK_TYPES
 from trainer_sdk.errors import ConfigError
 
 __all__ = ["canonical_task", "task_file_names"]
 
 
 def canonical_task(name: object, *, where: str) -> str:
-    """`object_detection` -> `detection`; a canonical name stays; anything else is a ConfigError.
+    """`object_detection` -> `detection`; a canonical name stays; anything else is a ConfigError,
+    and so is a task the platform knows but DICE conversion does not (semantic_segmentation, ...).
 
     `where` names the origin of the value (an argument, `TASK_TYPE`, a file's `task_type`).
     """
     if isinstance(name, str):
         key = name.strip().lower()
-        if key in TASK_TYPES:
-            return key
-        if key in TASK_TYPE_ALIASES:
-            return TASK_TYPE_ALIASES[key]
+        task = TASK_TYPE_ALIASES.get(key, key)
+        if task in DICE_TASKS:
+            return task
+        if task in TASK_TYPES:
+            raise ConfigError(
+                f"{where} is {name!r}: dataset conversion handles {', '.join(DICE_TASKS)}; "
+                f"convert a {task} dataset with the framework's own tools."
+            )
     accepted = ", ".join([*TASK_TYPES, *TASK_TYPE_ALIASES])
     raise ConfigError(f"{where} is {name!r}, which is not a task: use one of {accepted}.")
 

@@ -15,6 +15,7 @@ Classification uses the folder layout Ultralytics trains on instead (`train/<cla
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,61 +23,68 @@ import yaml
 
 from trainer_sdk.convert.classification import write_class_folders
 from trainer_sdk.convert.dice_reader import IMAGES_FOLDER
-from trainer_sdk.convert.job import ConversionJob, link_images_folder
-from trainer_sdk.convert.pose import PoseLayout, pose_layout
+from trainer_sdk.convert.job import ConversionJob
+from trainer_sdk.convert.pose import PoseLayout
 from trainer_sdk.convert.split import SPLITS
 from trainer_sdk.convert.staging import Staging
-from trainer_sdk.convert.writer_process import FileSink
-from trainer_sdk.convert.yolo_labels import build_labels
 
-__all__ = ["DATA_YAML", "write_yolo"]
+__all__ = ["DATA_YAML", "LABELS", "publish_labels", "write_yolo"]
 
 DATA_YAML = "data.yaml"
 LABELS = "labels"
 
 
 def write_yolo(job: ConversionJob) -> Path | None:
-    """Convert and publish; returns the path of data.yaml (None for classification)."""
-    if job.task == "classification":
-        with Staging(job.output_dir) as staging:
-            entries = write_class_folders(job, staging)
-            stale = tuple(s for s in SPLITS if s not in entries)
-            if entries:
-                staging.publish(entries, remove=stale)
-        return None
-    layout = None
-    if job.task == "pose":
-        layout = pose_layout(job.dataset, job.problems)
-        job.raise_problems()
-        job.dataset.kpt_count = layout.count
+    """Convert and publish classification (the folder tree); the label-file tasks are written
+    as the file is read (`conversion_run`) and published by `publish_labels`."""
+    if job.task != "classification":
+        raise ValueError(f"{job.task} labels are streamed: use publish_labels")
     with Staging(job.output_dir) as staging:
-        paths = [image.stem + ".txt" for image in job.images]
-        with FileSink(str(staging.root / LABELS), paths) as sink:
-            build_labels(job.dataset, job.images, job.task, job.problems, job.tally, sink.send)
-            job.raise_problems()
-            # The parsed file is no longer needed: free it while the label files are written.
-            for image in job.dataset.images:
-                image.annotations = []
-            entries = [LABELS, *link_images_folder(job, staging.root)]
-            entries += _write_lists_and_yaml(job, staging.root, layout)
-            sink.close()
-        staging.publish(entries, remove=() if "test.txt" in entries else ("test.txt",))
-    return job.output_dir / DATA_YAML
+        entries = write_class_folders(job, staging)
+        stale = tuple(s for s in SPLITS if s not in entries)
+        if entries:
+            staging.publish(entries, remove=stale)
+    return None
 
 
-def _write_lists_and_yaml(job: ConversionJob, root: Path, layout: PoseLayout | None) -> list[str]:
-    """Stage train/val/test.txt and data.yaml (last); returns their names."""
+def publish_labels(
+    staging: Staging,
+    output_dir: Path,
+    entries: list[str],
+    names: list[str],
+    splits: Mapping[str, Sequence[str]],
+    layout: PoseLayout | None,
+) -> Path:
+    """Stage the lists and data.yaml beside the staged `labels/` (and `entries`, such as the
+    images link) and publish them; returns the path of data.yaml."""
+    staged = [
+        LABELS,
+        *entries,
+        *_write_lists_and_yaml(output_dir, staging.root, names, splits, layout),
+    ]
+    staging.publish(staged, remove=() if "test.txt" in staged else ("test.txt",))
+    return output_dir / DATA_YAML
+
+
+def _write_lists_and_yaml(
+    output_dir: Path,
+    root: Path,
+    names: list[str],
+    splits: Mapping[str, Sequence[str]],
+    layout: PoseLayout | None,
+) -> list[str]:
+    """Stage train/val/test.txt (`splits`: image paths relative to images/) and data.yaml
+    (last); returns their names."""
     entries: list[str] = []
     lists: dict[str, str] = {}
     for split in SPLITS:
-        if job.splits[split] or split != "test":
+        if splits[split] or split != "test":
             name = f"{split}.txt"
-            text = "".join(f"./{IMAGES_FOLDER}/{image.rel}\n" for image in job.splits[split])
+            text = "".join(f"./{IMAGES_FOLDER}/{rel}\n" for rel in splits[split])
             (root / name).write_text(text, encoding="utf-8")
             lists[split] = name
             entries.append(name)
-    data: dict[str, Any] = {"path": str(job.output_dir.resolve()), **lists}
-    names = job.dataset.names
+    data: dict[str, Any] = {"path": str(output_dir.resolve()), **lists}
     data["nc"] = len(names)
     data["names"] = dict(enumerate(names))
     if layout is not None:

@@ -27,6 +27,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"SQLite file; it survives restarts (default: {_DEFAULT_DB})",
     )
     parser.add_argument(
+        "--public-pages",
+        action="store_true",
+        help="serve the report pages (/ and /jobs/ID) without the token on any interface "
+        "(default: only when listening on loopback; a browser cannot send a bearer token)",
+    )
+    parser.add_argument(
         "--token",
         default=os.environ.get(_TOKEN_ENV),
         help=f"require `Authorization: Bearer TOKEN` on callbacks (default: ${_TOKEN_ENV})",
@@ -40,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from trainer_tools.dev_backend import OPENAPI_PATH, TIMELINE_PATH, Store, create_app
+    from trainer_tools.dev_backend.pages import is_loopback_host
     from trainer_tools.dry_run.services import bind_socket
 
     try:
@@ -49,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     store = Store(args.db)
     app = create_app(store, token=args.token or None)
+    app.state.public_pages = args.public_pages or is_loopback_host(args.host)
     where = f"http://{args.host}:{sock.getsockname()[1]}"
     print(
         f"reference backend listening on {where} (use it as CALLBACK_URL)\n"

@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -89,6 +90,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="run the backend without a bearer token (default: a random token in CALLBACK_TOKEN)",
     )
     parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="HTML",
+        help="also write the run's report (curves, timeline, validation, dataset, verdict) "
+        "as one self-contained HTML file",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help="print the verdict (with the timeline) as JSON on stdout; everything else on stderr",
@@ -153,6 +162,19 @@ def run(args: argparse.Namespace) -> int:
     except (DryRunError, DatasetError, SeaweedStartError) as exc:
         print(f"dry-run: {exc}", file=sys.stderr)
         return SETUP_FAILURE
+    if args.report is not None:
+        _write_report(result, args, human)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     return 0 if result.verdict.ok else 1
+
+
+def _write_report(result: object, args: argparse.Namespace, say: Callable[[str], None]) -> None:
+    from trainer_tools.dry_run import DryRunResult
+    from trainer_tools.report import record_from_dry_run, render_report
+
+    assert isinstance(result, DryRunResult)
+    record = record_from_dry_run(result, title=args.train_py.name, dataset_dir=args.dataset)
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(render_report(record), encoding="utf-8")
+    say(f"report: {args.report.resolve()} (open it in a browser)")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trainer_contract.callbacks import Endpoint
-from trainer_contract.validators import validator
+from trainer_contract.validators import schema_documents, validator
 
 __all__ = ["BrokenBody", "ExampleBody", "broken_bodies", "example_bodies", "matching_schema"]
 
@@ -104,5 +104,17 @@ def broken_bodies(example: ExampleBody) -> list[BrokenBody]:
                     BrokenBody(endpoint, f"$.{name}", f"set to {type(wrong).__name__}", body)
                 )
                 break
+    # A string one character longer than its maxLength (the platform's column size): a backend
+    # must refuse it with a 4xx, never fail storing it (PostgreSQL raises, the answer is a 500).
+    properties = schema_documents()[example.schema].get("properties", {})
+    for name, value in example.body.items():
+        limit = properties.get(name, {}).get("maxLength") if isinstance(value, str) else None
+        if isinstance(limit, int):
+            body = copy.deepcopy(example.body)
+            body[name] = "x" * (limit + 1)
+            if matching_schema(endpoint, body) is None:
+                variants.append(
+                    BrokenBody(endpoint, f"$.{name}", f"longer than {limit} characters", body)
+                )
     variants.append(BrokenBody(endpoint, "$", "a JSON array instead of an object", [example.body]))
     return variants

@@ -19,7 +19,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from trainer_tools.contract_check.report import CheckResult, Report
+from trainer_contract.callbacks import ENDPOINTS
+from trainer_tools.contract_check.report import (
+    DEFECT,
+    DIFFERENCE,
+    NOT_CHECKED,
+    CheckResult,
+    Report,
+)
 from trainer_tools.dev_backend.app import IDEMPOTENCY_HEADER
 
 __all__ = ["fuzz", "reconcile"]
@@ -63,8 +70,15 @@ def fuzz(
     examples: int = 25,
     seed: int = 0,
     timeout: float = 10.0,
+    job_ids: dict[str, int] | None = None,
+    missing_job: Callable[[Any, Any], bool] | None = None,
 ) -> Report:
-    """Generate `examples` valid and `examples` invalid requests per operation; add the results."""
+    """Generate `examples` valid and `examples` invalid requests per operation; add the results.
+
+    `job_ids` pins the job id of each operation's requests to an existing job (a real platform
+    answers 404 for others); `missing_job(endpoint, response)` tells such a 404 from a defect,
+    and those requests are reported as not checked."""
+    operations = {(e.method, e.path): e for e in ENDPOINTS.values()}
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hypothesis_seed
@@ -84,7 +98,9 @@ def fuzz(
                 f"fuzz {mode.value} {operation.label}",
                 f"{examples} generated {mode.value} requests (schemathesis checks)",
             )
-            run = _runner(result, base_url, headers, timeout)
+            endpoint = operations.get((operation.method.upper(), operation.path))
+            pinned = (job_ids or {}).get(endpoint.operation) if endpoint is not None else None
+            run = _runner(result, base_url, headers, timeout, endpoint, pinned, missing_job)
             strategy = operation.as_strategy(generation_mode=mode)
             given(case=strategy)(
                 settings(
@@ -99,23 +115,52 @@ def fuzz(
 
 
 def _runner(
-    result: CheckResult, base_url: str, headers: dict[str, str], timeout: float
+    result: CheckResult,
+    base_url: str,
+    headers: dict[str, str],
+    timeout: float,
+    endpoint: Any = None,
+    pinned: int | None = None,
+    missing_job: Callable[[Any, Any], bool] | None = None,
 ) -> Callable[[Any], None]:
     """The body of the property test of one operation; failures are recorded, never raised,
     so that hypothesis keeps generating instead of shrinking one failure."""
     seen: set[str] = set()
 
     def run(case: Any) -> None:
+        meta = getattr(case, "meta", None)
+        positive = meta is not None and meta.generation.mode.is_positive
+        if pinned is not None and positive and case.path_parameters:
+            for name in case.path_parameters:
+                case.path_parameters[name] = pinned
         reconcile(case)
         result.requests += 1
         try:
             response = case.call(base_url=base_url, headers=headers, timeout=timeout)
+            # Only a valid request can be refused for its job: a 404 to an invalid one (a
+            # negative job id) is a rejection, judged by schemathesis like any other.
+            if (
+                positive
+                and endpoint is not None
+                and missing_job is not None
+                and missing_job(endpoint, response)
+            ):
+                text = (
+                    f"job {case.path_parameters} does not exist on this backend; give an "
+                    f"existing {endpoint.operation} job with --job-id {endpoint.operation}=ID"
+                )
+                if text not in seen:
+                    seen.add(text)
+                    result.fail(text, NOT_CHECKED)
+                return
             case.validate_response(response, headers=headers)
         except (Exception, BaseExceptionGroup) as exc:  # schemathesis raises a BaseExceptionGroup
             text = _describe(exc, case)
             if text not in seen:
                 seen.add(text)
-                result.fail(text)
+                # A server error is a defect whatever the contract; the rest are differences.
+                server_error = "server error" in text.lower() or " 5xx" in text
+                result.fail(text, DEFECT if server_error else DIFFERENCE)
 
     return run
 

@@ -37,14 +37,22 @@ from trainer_tools.contract_check.bodies import (
     example_bodies,
 )
 from trainer_tools.contract_check.conformance import response_failures
-from trainer_tools.contract_check.report import CheckResult, Report
+from trainer_tools.contract_check.report import DEFECT, DIFFERENCE, NOT_CHECKED, CheckResult, Report
 from trainer_tools.dev_backend.app import IDEMPOTENCY_HEADER, OPENAPI_PATH
 from trainer_tools.dev_backend.lifecycle import EventKind
 from trainer_tools.dev_backend.roles import body_roles, event_for, with_epoch
 
-__all__ = ["Prober", "run_scenarios"]
+__all__ = ["Prober", "normalized_path", "run_scenarios"]
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# What FastAPI/Starlette answer for a path no route serves (as opposed to an unknown job).
+_NO_ROUTE_BODIES: tuple[object, ...] = ({"detail": "Not Found"}, "Not Found")
+
+
+def normalized_path(path: str) -> str:
+    """A path with every parameter name blanked: the platform names the id `{export_job_id}` or
+    `{inference_job_id}` where the contract says `{job_id}`; both are the same route."""
+    return _PARAM.sub("{}", path)
 
 
 class Prober:
@@ -57,17 +65,40 @@ class Prober:
         *,
         token: str | None = None,
         first_job_id: int | None = None,
+        job_ids: dict[str, int] | None = None,
+        served: dict[str, Any] | None = None,
     ) -> None:
-        """`client` has the backend's base URL; job ids count up from `first_job_id`."""
+        """`client` has the backend's base URL; job ids count up from `first_job_id`.
+
+        `job_ids` maps an operation (training, inference, export) to a job that exists on the
+        backend, used by every check of that operation (a real platform answers 404 for jobs it
+        did not create). `served` is the backend's own OpenAPI document, when it serves one.
+        """
         self.client = client
         self.document = document
         self.token = token
+        self.job_ids = dict(job_ids or {})
+        self.served = served
         start = first_job_id if first_job_id is not None else 900_000_000 + secrets.randbelow(10**8)
         self._ids: Iterator[int] = itertools.count(start)
 
-    def new_job(self) -> int:
-        """A job id no other check of this run uses."""
+    def new_job(self, operation: str | None = None) -> int:
+        """A job id no other check of this run uses, or the given job of that operation."""
+        if operation is not None and operation in self.job_ids:
+            return self.job_ids[operation]
         return next(self._ids)
+
+    def job_is_missing(self, endpoint: Endpoint, response: httpx.Response) -> bool:
+        """True when a 404 says the job does not exist here (not that the route is missing)."""
+        if response.status_code != 404:
+            return False
+        if self.served is not None:
+            return normalized_path(endpoint.path) in served_routes(self.served)
+        try:
+            body: object = response.json()
+        except ValueError:
+            body = response.text.strip()
+        return body not in _NO_ROUTE_BODIES
 
     @staticmethod
     def for_job(endpoint: Endpoint, body: Any, job_id: int, keep: str = "") -> Any:
@@ -109,6 +140,16 @@ class Prober:
         except httpx.HTTPError as exc:
             result.fail(f"{endpoint.method} {path}: the request failed: {exc!r}")
             return None
+        if self.job_is_missing(endpoint, response):
+            result.fail(
+                f"{endpoint.method} {path}: job {job_id} does not exist on this backend "
+                f"({response.text[:120]}); give an existing {endpoint.operation} job with "
+                f"--job-id {endpoint.operation}=ID",
+                NOT_CHECKED,
+            )
+            response.extensions["job_missing"] = True
+            return response
+        kind = DEFECT if response.status_code >= 500 else DIFFERENCE
         for failure in response_failures(
             self.document,
             endpoint,
@@ -116,18 +157,32 @@ class Prober:
             response.headers.get("content-type"),
             response.text,
         ):
-            result.fail(failure)
+            result.fail(failure, kind)
         return response
 
 
+def served_routes(document: dict[str, Any]) -> set[str]:
+    """Every path of a served OpenAPI document, normalized, with each possible prefix stripped
+    (`/api/v1/training/...` also gives `/training/...`)."""
+    routes: set[str] = set()
+    for path in document.get("paths") or {}:
+        parts = normalized_path(str(path)).split("/")
+        routes.update("/".join(["", *parts[i:]]) for i in range(1, len(parts)))
+    return routes
+
+
 def _expect(result: CheckResult, response: httpx.Response | None, wanted: str, what: str) -> bool:
-    """Record a failure unless the status matches `wanted` ("2xx", "4xx" or a code)."""
-    if response is None:
+    """Record a failure unless the status matches `wanted` ("2xx", "4xx" or a code).
+
+    A 5xx is a defect; any other mismatch a contract difference; an unknown job is not checked
+    (already recorded by `Prober.send`)."""
+    if response is None or response.extensions.get("job_missing"):
         return False
     status = response.status_code
     ok = str(status)[0] == wanted[0] if wanted.endswith("xx") else str(status) == wanted
     if not ok:
-        result.fail(f"{what}: expected {wanted}, got {status}: {response.text[:300]}")
+        kind = DEFECT if status >= 500 else DIFFERENCE
+        result.fail(f"{what}: expected {wanted}, got {status}: {response.text[:300]}", kind)
     return ok
 
 
@@ -141,7 +196,7 @@ def _valid_examples(probe: Prober, report: Report, examples: dict[str, list[Exam
         if not found:
             result.fail(f"{name}: the contract has no example body to send; add `examples`")
         for example in found:
-            job = probe.new_job()
+            job = probe.new_job(example.endpoint.operation)
             body = probe.for_job(example.endpoint, example.body, job)
             response = probe.send(result, example.endpoint, job, body)
             _expect(result, response, "2xx", f"{name} example of {example.schema}")
@@ -156,7 +211,7 @@ def _invalid_bodies(probe: Prober, report: Report, examples: dict[str, list[Exam
         if not found:
             continue
         for broken in broken_bodies(found[0]):
-            job = probe.new_job()
+            job = probe.new_job(broken.endpoint.operation)
             body = probe.for_job(broken.endpoint, broken.body, job, keep=broken.path)
             response = probe.send(result, broken.endpoint, job, body)
             what = f"{name} with {broken.path} {broken.how}"
@@ -178,7 +233,8 @@ def _listed_paths(response: httpx.Response) -> list[str]:
 def _malformed(probe: Prober, report: Report) -> None:
     result = report.add("malformed-json-rejected", "a body that is not JSON gets 4xx")
     for endpoint in ENDPOINTS.values():
-        response = probe.send(result, endpoint, probe.new_job(), raw=b'{"job_id": 1,')
+        job = probe.new_job(endpoint.operation)
+        response = probe.send(result, endpoint, job, raw=b'{"job_id": 1,')
         _expect(result, response, "4xx", f"{endpoint.name} with a truncated JSON body")
 
 
@@ -207,7 +263,7 @@ def _lifecycle(probe: Prober, report: Report, examples: dict[str, list[ExampleBo
         done, failed = role.get(EventKind.COMPLETED), role.get(EventKind.FAILED)
         if done is None or failed is None:
             continue
-        job = probe.new_job()
+        job = probe.new_job(operation)
         steps: list[tuple[ExampleBody, Any, str, str]] = []
         if start is not None:
             steps.append((start, start.body, "2xx", "the start report"))
@@ -222,17 +278,46 @@ def _lifecycle(probe: Prober, report: Report, examples: dict[str, list[ExampleBo
             )
         steps.append((done, done.body, "409", "a second completion"))
         steps.append((failed, failed.body, "409", "a failure after the completion"))
+        final: str | None = None  # the job's status answered to its completion, if any
         for example, body, wanted, what in steps:
             response = probe.send(
                 result, example.endpoint, job, probe.for_job(example.endpoint, body, job)
             )
-            _expect(result, response, wanted, f"{operation} job: {what}")
+            accepted = _expect(result, response, wanted, f"{operation} job: {what}")
+            if final is None and example is done and accepted and response is not None:
+                final = _job_status(response) or ""
+            elif final and response is not None:
+                _lost_update(result, response, final, f"{operation} job: {what}")
         if progress is not None:
-            job = probe.new_job()
+            job = probe.new_job(operation)
             for epoch, wanted in ((2, "2xx"), (1, "409")):
                 body = probe.for_job(progress.endpoint, with_epoch(progress.body, epoch), job)
                 response = probe.send(result, progress.endpoint, job, body)
                 _expect(result, response, wanted, f"{operation} job: epoch {epoch} after epoch 2")
+
+
+def _job_status(response: httpx.Response) -> str | None:
+    """The `job_status` of a 2xx answer (training callbacks carry it), else None."""
+    if not 200 <= response.status_code < 300:
+        return None
+    try:
+        status = response.json().get("job_status")
+    except (ValueError, AttributeError):
+        return None
+    return status if isinstance(status, str) else None
+
+
+def _lost_update(result: CheckResult, response: httpx.Response, final: str, what: str) -> None:
+    """After a completion, an accepted report whose answer gives the job another status lost
+    the completion: the backend overwrote a finished job (a defect whatever the contract)."""
+    status = _job_status(response)
+    if status is not None and status != final:
+        result.fail(
+            f"{what}: accepted, and the job's status went from {final!r} to {status!r}: the "
+            "finished job was overwritten (a lost update; a late or retried report must never "
+            "change a finished job)",
+            DEFECT,
+        )
 
 
 def _idempotency(probe: Prober, report: Report, examples: dict[str, list[ExampleBody]]) -> None:
@@ -245,7 +330,7 @@ def _idempotency(probe: Prober, report: Report, examples: dict[str, list[Example
     if progress is None:
         result.fail("the contract has no progress example to send")
         return
-    job = probe.new_job()
+    job = probe.new_job(progress.endpoint.operation)
     key = f"verify-{secrets.token_hex(8)}"
     first_body = probe.for_job(progress.endpoint, with_epoch(progress.body, 1), job)
     first = probe.send(result, progress.endpoint, job, first_body, key=key)
@@ -268,7 +353,7 @@ def _idempotency(probe: Prober, report: Report, examples: dict[str, list[Example
 def _auth(probe: Prober, report: Report, examples: dict[str, list[ExampleBody]]) -> None:
     result = report.add("bearer-token-required", "callbacks without the bearer token get 401")
     example = next(x for found in examples.values() for x in found)
-    job = probe.new_job()
+    job = probe.new_job(example.endpoint.operation)
     body = probe.for_job(example.endpoint, example.body, job)
     for auth, what in ((False, "no token"), (f"wrong-{secrets.token_hex(4)}", "a wrong token")):
         response = probe.send(result, example.endpoint, job, body, auth=auth)
@@ -280,27 +365,43 @@ def _served_document(probe: Prober, report: Report) -> None:
         "openapi-document-matches",
         f"a document served at {OPENAPI_PATH} (optional) has the contract's operations",
     )
-    result.requests += 1
-    try:
-        response = probe.client.get(OPENAPI_PATH)
-    except httpx.HTTPError as exc:
-        result.fail(f"GET {OPENAPI_PATH} failed: {exc!r}")
-        return
-    if response.status_code == 404:
-        return  # serving the document is optional
-    try:
-        served = response.json()
-    except ValueError:
-        result.fail(f"GET {OPENAPI_PATH} answered {response.status_code} without JSON")
-        return
-    ours = _operations(probe.document)
-    theirs = _operations(served if isinstance(served, dict) else {})
-    for missing in sorted(ours - theirs):
-        result.fail(f"the served document lacks {missing}")
+    served = probe.served
+    if served is None:
+        result.requests += 1
+        try:
+            response = probe.client.get(OPENAPI_PATH)
+        except httpx.HTTPError as exc:
+            result.fail(f"GET {OPENAPI_PATH} failed: {exc!r}")
+            return
+        if response.status_code == 404:
+            return  # serving the document is optional
+        try:
+            served = response.json()
+        except ValueError:
+            result.fail(f"GET {OPENAPI_PATH} answered {response.status_code} without JSON")
+            return
+    else:
+        result.requests += 1  # fetched once by `verify` (to find the API prefix)
+    document = served if isinstance(served, dict) else {}
+    routes = served_routes(document)
+    for operation in sorted(_operations(probe.document)):
+        method, path = operation.split(" ", 1)
+        if normalized_path(path) not in routes or not _serves(document, method, path):
+            result.fail(f"the served document lacks {operation}")
     version = probe.document.get("info", {}).get("version")
-    served_version = served.get("info", {}).get("version") if isinstance(served, dict) else None
+    served_version = document.get("info", {}).get("version")
     if served_version != version:
         result.fail(f"the served document is version {served_version!r}, the contract {version!r}")
+
+
+def _serves(document: dict[str, Any], method: str, path: str) -> bool:
+    """Whether a served path ending like `path` (any prefix, any parameter names) has `method`."""
+    wanted = normalized_path(path)
+    return any(
+        normalized_path(str(served)).endswith(wanted) and method.lower() in item
+        for served, item in (document.get("paths") or {}).items()
+        if isinstance(item, dict)
+    )
 
 
 def _operations(document: dict[str, Any]) -> set[str]:

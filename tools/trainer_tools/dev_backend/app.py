@@ -43,6 +43,7 @@ from trainer_tools.dev_backend.lifecycle import (
     LifecycleConflict,
     advance,
 )
+from trainer_tools.dev_backend.pages import is_page, page_routes
 from trainer_tools.dev_backend.problems import ProblemResponse, problem, schema_errors
 from trainer_tools.dev_backend.roles import event_for
 from trainer_tools.dev_backend.store import Decision, IdempotencyKeyReused, Store, StoredAnswer
@@ -160,7 +161,11 @@ class _BearerAuth(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         """Pass public paths and requests with the token; answer 401 to the others."""
-        if request.url.path in self._public:
+        if request.url.path in self._public or (
+            request.method == "GET"
+            and is_page(request.url.path)
+            and getattr(request.app.state, "public_pages", False)
+        ):
             return await call_next(request)
         given = request.headers.get("authorization", "").encode()
         if hmac.compare_digest(given, self._expected):
@@ -322,8 +327,9 @@ def _receiver(route: _Route, store: Store) -> Callable[[Request], Awaitable[Resp
     return receive
 
 
-def create_app(store: Store, *, token: str | None = None) -> Starlette:
-    """Build the reference backend over `store`; with `token`, require `Authorization: Bearer`."""
+def create_app(store: Store, *, token: str | None = None, public_pages: bool = False) -> Starlette:
+    """Build the reference backend over `store`; with `token`, require `Authorization: Bearer`
+    (with `public_pages`, not for the read-only report pages `/` and `/jobs/{id}`)."""
     document = load_openapi()
 
     async def openapi(request: Request) -> Response:
@@ -377,6 +383,7 @@ def create_app(store: Store, *, token: str | None = None) -> Starlette:
         Route(OPENAPI_PATH, openapi, methods=["GET"]),
         Route(HEALTH_PATH, health, methods=["GET"]),
         Route(TIMELINE_PATH, timeline, methods=["GET"]),
+        *page_routes(store),
     ]
     middleware = (
         [Middleware(_BearerAuth, token=token, public=frozenset({OPENAPI_PATH, HEALTH_PATH}))]
@@ -389,6 +396,7 @@ def create_app(store: Store, *, token: str | None = None) -> Starlette:
         exception_handlers={HTTPException: http_error, Exception: http_error},
     )
     app.state.store = store
+    app.state.public_pages = public_pages
     return app
 
 

@@ -24,7 +24,14 @@ from typing import Any
 
 from trainer_tools.dev_backend.lifecycle import JobState
 
-__all__ = ["Decision", "IdempotencyKeyReused", "Store", "StoredAnswer", "TimelineEntry"]
+__all__ = [
+    "Decision",
+    "IdempotencyKeyReused",
+    "JobSummary",
+    "Store",
+    "StoredAnswer",
+    "TimelineEntry",
+]
 
 _SCHEMA_VERSION = 1
 _DDL = """
@@ -141,6 +148,17 @@ class TimelineEntry:
             response=dict(data.get("response") or {}),
             replays=int(data.get("replays", 0)),
         )
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """One job of the record: how many callbacks, when, and where its lifecycle is."""
+
+    job_id: int
+    callbacks: int
+    first_at: str
+    last_at: str
+    phase: str  # the lifecycle phase (of the scope that moved furthest), "pending" without one
 
 
 class IdempotencyKeyReused(Exception):
@@ -328,6 +346,25 @@ class Store:
                 "SELECT scope, state FROM jobs WHERE job_id = ? ORDER BY scope", (str(job_id),)
             ).fetchall()
         return {str(r[0]): JobState.from_json(json.loads(r[1])) for r in rows}
+
+    def jobs(self) -> list[JobSummary]:
+        """Every job with a recorded callback, the least recently active first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT job_id, COUNT(*), MIN(received_at), MAX(received_at) FROM callbacks "
+                "GROUP BY job_id ORDER BY MAX(seq)"
+            ).fetchall()
+            states = self._db.execute("SELECT job_id, state FROM jobs").fetchall()
+        phases: dict[str, str] = {}
+        for job, state in states:
+            phase = JobState.from_json(json.loads(state)).phase
+            # Several scopes (training, export) of one id: show the one that moved furthest.
+            if str(job) not in phases or phase.terminal or phases[str(job)] == "pending":
+                phases[str(job)] = phase.value
+        return [
+            JobSummary(int(r[0]), int(r[1]), str(r[2]), str(r[3]), phases.get(str(r[0]), "pending"))
+            for r in rows
+        ]
 
     def count(self) -> int:
         """How many callbacks are recorded (replays not counted)."""

@@ -32,12 +32,15 @@ from botocore.exceptions import ClientError
 
 from trainer_contract.env import ENV_VARS
 from trainer_tools.dev_backend import Store, TimelineEntry, create_app
+from trainer_tools.dev_backend.pages import job_page
 from trainer_tools.dry_run.dataset_upload import LocalDataset, find_dataset, upload_dataset
 from trainer_tools.dry_run.environment import DryRunSettings, build_env, describe_env, var
 from trainer_tools.dry_run.services import AsgiServer
 from trainer_tools.dry_run.timeline_table import format_timeline
 from trainer_tools.dry_run.trainer_process import TrainerRun, run_trainer
 from trainer_tools.dry_run.verdict import Verdict, judge, reported_uris
+from trainer_tools.report.record import events_from_timeline
+from trainer_tools.report.sparkline import format_sparklines
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -152,7 +155,7 @@ def _start_services(
     store = Store(root / "backend.sqlite3")
     stack.callback(store.close)
     token = secrets.token_urlsafe(24) if require_token else None
-    backend = AsgiServer(create_app(store, token=token))
+    backend = AsgiServer(create_app(store, token=token, public_pages=True))
     stack.callback(backend.stop)
     backend.start()
     return _Services(s3, s3.client(), store, backend, token)
@@ -221,6 +224,7 @@ def dry_run(
         )
         dataset_uri = None
         if dataset is not None:
+            services.backend.app.state.report_dataset = options.dataset
             dataset_uri = upload_dataset(services.client, datasets_bucket, dataset)
             emit(
                 f"dry-run: uploaded dataset {dataset.dataset_id!r} ({len(dataset.files)} files) "
@@ -258,6 +262,7 @@ def dry_run(
             f"dry-run: backend {services.backend.url} (bearer token "
             f"{'on' if services.token else 'off'}), S3 {services.s3.endpoint}"
         )
+        emit(f"dry-run: live report: {services.backend.url}{job_page(job_id)} (while it runs)")
         emit("dry-run: environment (secrets masked):")
         for line in textwrap.wrap(" ".join(describe_env(env)), 96, break_long_words=False):
             emit("    " + line)
@@ -281,6 +286,11 @@ def dry_run(
         emit("")
         emit(f"callback timeline of job {job_id} ({len(entries)} callbacks):")
         emit(format_timeline(entries, width=options.width))
+        sparklines = format_sparklines(events_from_timeline(entries))
+        if sparklines:
+            emit("")
+            emit("metrics per epoch:")
+            emit(sparklines)
         emit("")
         emit(verdict.format(color=options.color))
     except BaseException:

@@ -18,12 +18,16 @@ __all__ = ["AsgiServer", "ServerStartError", "bind_socket"]
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to (host, port); port 0 picks a free one (see `getsockname()`)."""
+    """A TCP socket bound to (host, port) and listening; port 0 picks a free one
+    (see `getsockname()`)."""
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
     # and without it every answer waits ~40 ms for a delayed ACK (Nagle).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    # Listening at once: whoever is told the address may connect before the server runs (the
+    # connection waits in the backlog until it accepts).
+    sock.listen(2048)
     return sock
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from trainer_contract.lint_rules import ENTRY_ARGS
+
 __all__ = ["TrainerRun", "run_trainer", "stop_process_group"]
 
 
@@ -81,7 +83,8 @@ def run_trainer(
     writing and are then stopped: the dry-run never waits on orphans.
     """
     out = write if write is not None else _stderr_line
-    command = [*(python or [sys.executable, "-u"]), str(train_py)]
+    # The platform starts `python train.py --log-level INFO` (lifecycle.json `entry_args`).
+    command = [*(python or [sys.executable, "-u"]), str(train_py), *ENTRY_ARGS]
     started = time.monotonic()
     proc = subprocess.Popen(
         command,

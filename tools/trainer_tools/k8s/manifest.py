@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from trainer_contract.env import ENV_VARS
-from trainer_contract.lint_rules import ENTRY_SCRIPT
+from trainer_contract.lint_rules import ENTRY_ARGS, ENTRY_SCRIPT, PYTHON_EXECUTABLES
 from trainer_tools.k8s.distributed import headless_service, torchrun_command, torchrun_env
 from trainer_tools.k8s.env_values import contract_values, left_to_config, unset_variables
 from trainer_tools.secret_names import looks_secret
@@ -191,9 +191,15 @@ def build_manifests(spec: JobSpec) -> list[dict[str, Any]]:
     container: dict[str, Any] = {"name": _CONTAINER, "image": spec.image}
     processes = max(spec.gpus, 1)
     env = _env(spec)
+    # The command line of the platform's Kubernetes manager: `python train.py --log-level INFO`
+    # (lifecycle.json `entry_args`), so a trainer that would reject the argument fails here too.
     if spec.nodes > 1 or spec.torchrun:
-        container["command"] = torchrun_command(spec.entry_point, standalone=spec.nodes == 1)
+        command = torchrun_command(spec.entry_point, standalone=spec.nodes == 1)
+        container["command"] = [*command, *ENTRY_ARGS]
         env += torchrun_env(name, spec.nodes, processes, spec.master_port)
+    else:
+        container["command"] = [PYTHON_EXECUTABLES[0]]
+        container["args"] = [spec.entry_point, *ENTRY_ARGS]
     container.update(
         {
             "env": env,

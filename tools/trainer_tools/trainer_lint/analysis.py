@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from trainer_tools.trainer_lint.contract import ContractFacts
 from trainer_tools.trainer_lint.finding import Finding
 from trainer_tools.trainer_lint.literals import LiteralProblem, check_literal_arguments
-from trainer_tools.trainer_lint.node_index import N, NodeIndex
+from trainer_tools.trainer_lint.node_index import N
 from trainer_tools.trainer_lint.source import SourceFile
 from trainer_tools.trainer_lint.symbols import Symbols, dotted_name, iter_local_nodes
 from trainer_tools.trainer_lint.trace import Event, Trace, build_trace
@@ -42,8 +42,8 @@ class Analysis:
     ) -> None:
         self.source = source
         self.facts = facts
-        self.index = NodeIndex(source.tree)
-        indexes = [(name, NodeIndex(sibling.tree)) for name, sibling in siblings]
+        self.index = source.index
+        indexes = [(name, sibling.index) for name, sibling in siblings]
         # Nodes of the trainer's own modules report at their file, not at the entry.
         self._origin: dict[int, SourceFile] = {
             id(node): sibling

@@ -74,6 +74,10 @@ class ContractFacts:
     # -- Dockerfiles
     entry_script: str
     """The file the container runs (`python train.py`)."""
+    entry_args: tuple[str, ...]
+    """The arguments the platform passes it (`--log-level INFO`)."""
+    recommended_metrics: tuple[str, ...]
+    """Metrics a progress report should carry (metrics.json `x-recommended`: `loss`)."""
     sdk_bundle: str
     """The single-file SDK a Dockerfile copies (`trainer_sdk.py`: the SDK module's file)."""
     sdk_distribution: str
@@ -165,6 +169,10 @@ def facts() -> ContractFacts:
         cpu_device=lint_rules.CPU_DEVICE,
         gpu_availability_checks=frozenset(lint_rules.GPU_AVAILABILITY_CHECKS),
         entry_script=lint_rules.ENTRY_SCRIPT,
+        entry_args=tuple(lint_rules.ENTRY_ARGS),
+        recommended_metrics=tuple(
+            schema_documents()["metrics"]["$defs"]["user_metrics"].get("x-recommended", [])
+        ),
         sdk_bundle=f"{lint_rules.SDK_MODULE}.py",
         sdk_distribution=lint_rules.SDK_DISTRIBUTION,
         dockerfile_names=lint_rules.DOCKERFILE_NAMES,

@@ -224,7 +224,7 @@ def lint_bytes(
     try:
         source = SourceFile.parse(text, shown)
         skip = frozenset({facts().sdk_module})
-        siblings = sibling_modules(path, source.tree, shown, skip) if entry else []
+        siblings = sibling_modules(path, source.tree, shown, skip, source.index) if entry else []
         findings = _lint(source, enabled=enabled, entry=entry, siblings=siblings)
     except TrainerSyntaxError as exc:
         return FileResult(shown, error=exc)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path, PurePosixPath
 
+from trainer_tools.trainer_lint.node_index import NodeIndex
 from trainer_tools.trainer_lint.reading import SourceReadError, decode_python, read_bytes
 from trainer_tools.trainer_lint.source import SourceFile, TrainerSyntaxError
 
@@ -21,9 +22,12 @@ __all__ = ["MAX_MODULES", "sibling_modules"]
 MAX_MODULES = 20
 
 
-def _imported_names(tree: ast.Module) -> list[str]:
+def _imported_names(index: NodeIndex) -> list[str]:
     names: list[str] = []
-    for node in ast.walk(tree):
+    # The import statements in breadth-first order (as ast.walk gives them), from the index the
+    # analysis walks anyway: walking the tree again here cost as much as parsing it.
+    kinds = (ast.Import, ast.ImportFrom)
+    for node in [n for n in index.nodes if n.__class__ in kinds]:
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names if "." not in alias.name]
         elif isinstance(node, ast.ImportFrom) and node.level in (0, 1):
@@ -35,7 +39,11 @@ def _imported_names(tree: ast.Module) -> list[str]:
 
 
 def sibling_modules(
-    entry: Path, tree: ast.Module, display: str, skip: frozenset[str]
+    entry: Path,
+    tree: ast.Module,
+    display: str,
+    skip: frozenset[str],
+    index: NodeIndex | None = None,
 ) -> list[tuple[str, SourceFile]]:
     """(module name, parsed file) of the entry's own modules, breadth-first from its imports.
 
@@ -46,7 +54,7 @@ def sibling_modules(
     shown = PurePosixPath(display).parent
     found: list[tuple[str, SourceFile]] = []
     seen = {entry.stem, *skip}
-    queue = _imported_names(tree)
+    queue = _imported_names(index if index is not None else NodeIndex(tree))
     while queue and len(found) < MAX_MODULES:
         name = queue.pop(0)
         if name in seen:
@@ -61,5 +69,5 @@ def sibling_modules(
         except (SourceReadError, TrainerSyntaxError):
             continue  # linted (and reported) on its own when it is named or in a linted folder
         found.append((name, source))
-        queue += _imported_names(source.tree)
+        queue += _imported_names(source.index)
     return found

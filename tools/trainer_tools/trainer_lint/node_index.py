@@ -10,10 +10,48 @@ from __future__ import annotations
 import ast
 from typing import TypeVar
 
-__all__ = ["N", "NodeIndex"]
+__all__ = ["N", "NodeIndex", "child_nodes"]
 
 N = TypeVar("N", bound=ast.AST)
 Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+# Fields that never hold a node (names, numbers, flags; `ctx` holds the shared Load/Store/Del
+# singletons no rule asks about): skipped by the walk without a getattr.
+_NOT_NODES = frozenset(
+    {"id", "ctx", "attr", "kind", "type_comment", "module", "level", "asname", "name", "arg"}
+    | {"conversion", "is_async", "simple", "tag", "kwd_attrs"}
+)
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _node_fields(kind: type) -> tuple[str, ...]:
+    """The fields of an AST class that can hold nodes (cached per class)."""
+    fields = _NODE_FIELDS.get(kind)
+    if fields is None:
+        fields = tuple(
+            name
+            for name in getattr(kind, "_fields", ())
+            if name not in _NOT_NODES
+            and not (kind is ast.Constant and name == "value")
+            and not (kind in (ast.Global, ast.Nonlocal) and name == "names")
+        )
+        _NODE_FIELDS[kind] = fields
+    return fields
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """The direct children of `node`, exactly as `ast.iter_child_nodes` yields them, as a list
+    (no generator per field: the lifecycle trace and the local walks call this per node)."""
+    out: list[ast.AST] = []
+    node_type = ast.AST
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            out += [item for item in value if isinstance(item, node_type)]
+        elif isinstance(value, node_type):
+            out.append(value)
+    return out
 
 
 class NodeIndex:
@@ -30,6 +68,7 @@ class NodeIndex:
         context = ast.expr_context
         scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
         append, owner_append = nodes.append, owners.append
+        field_cache = _NODE_FIELDS
         index = 0
         while index < len(nodes):
             node = nodes[index]
@@ -44,7 +83,10 @@ class NodeIndex:
             if kind is ast.Return and isinstance(owner, Function):
                 returns.append((owner, node))  # type: ignore[arg-type]
             inner = node if kind in scopes else owner
-            for name in node._fields:
+            fields = field_cache.get(kind)
+            if fields is None:
+                fields = _node_fields(kind)
+            for name in fields:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
                     for item in value:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass, field
+
+from trainer_tools.trainer_lint.node_index import NodeIndex
 
 __all__ = ["SourceFile", "TrainerSyntaxError"]
 
@@ -44,6 +47,12 @@ class SourceFile:
         except ValueError as exc:  # NUL bytes in the source
             raise TrainerSyntaxError(path, 1, 1, str(exc)) from None
         return cls(path=path, text=text, tree=tree, lines=text.splitlines())
+
+    @functools.cached_property
+    def index(self) -> NodeIndex:
+        """Every node of the tree by type (walked once, shared by the module search and the
+        analysis)."""
+        return NodeIndex(self.tree)
 
     def column(self, line: int, byte_offset: int) -> int:
         """1-based character column of a UTF-8 byte offset (ast counts bytes, editors characters)."""

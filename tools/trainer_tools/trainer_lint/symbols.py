@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from trainer_tools.trainer_lint.contract import ContractFacts
-from trainer_tools.trainer_lint.node_index import NodeIndex
+from trainer_tools.trainer_lint.node_index import NodeIndex, child_nodes
 
 __all__ = ["FunctionInfo", "Symbols", "dotted_name", "iter_local_nodes"]
 
@@ -46,7 +46,7 @@ def iter_local_nodes(nodes: list[ast.stmt] | list[ast.expr] | ast.AST) -> Iterat
     while stack:
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             if isinstance(
                 child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
             ):

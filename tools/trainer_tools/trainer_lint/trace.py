@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from trainer_tools.trainer_lint.contract import ContractFacts
+from trainer_tools.trainer_lint.node_index import child_nodes
 from trainer_tools.trainer_lint.symbols import (
     FunctionInfo,
     Symbols,
@@ -232,7 +233,7 @@ class _Walker:
             self.expr(node.exc, frames, hook, cls)
             self.emit("raise", node, frames, hook)
             return
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             if isinstance(child, ast.expr):
                 self.expr(child, frames, hook, cls)
 
@@ -241,6 +242,9 @@ class _Walker:
     def expr(
         self, node: ast.expr | None, frames: tuple[Frame, ...], hook: str | None, cls: str | None
     ) -> None:
+        kind = node.__class__
+        if kind is ast.Name or kind is ast.Constant:
+            return  # the commonest expressions, with no expression inside
         if node is None or isinstance(node, ast.Lambda):
             return
         if isinstance(node, ast.Call):
@@ -251,7 +255,7 @@ class _Walker:
                 self.expr(keyword.value, frames, hook, cls)
             self.call(node, frames, hook, cls)
             return
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             if isinstance(child, ast.expr):
                 self.expr(child, frames, hook, cls)
             elif isinstance(child, ast.comprehension):

@@ -16,7 +16,10 @@ class ExportMetadata(TypedDict):
     framework: str
     model_name: str
     export_format: str
-    task_type: task_type_1.CanonicalTaskType
+    task_type: task_type_1.TaskType
+    """
+    The task as the trainer named it (long forms kept, as the platform's SDK keeps them).
+    """
     input_shape: NotRequired[list[int | None] | None]
     input_dtype: NotRequired[str | None]
     output_shape: NotRequired[list[Any] | None]
@@ -25,6 +28,10 @@ class ExportMetadata(TypedDict):
     preprocessing: NotRequired[dict[str, Any] | None]
     postprocessing: NotRequired[dict[str, Any] | None]
     created_at: str
+    export_config: NotRequired[dict[str, Any] | None]
+    """
+    The export settings used.
+    """
 
 
 class ExportCompleted(TypedDict):
@@ -40,6 +47,9 @@ class ExportCompleted(TypedDict):
     status: Literal["completed"]
     export_format: str
     output_s3_uri: str
+    """
+    Where the exported package is (export_jobs.export_path, String(500)).
+    """
     file_size_bytes: int
     metadata: ExportMetadata
     timestamp: str

@@ -6,6 +6,29 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict
 
 
+class ImagePrediction(TypedDict):
+    """
+    One image's inference result as the platform stores it (`inference_results`): `image_path` is required (String(500), NOT NULL); `image_name` defaults to the path's last part on the platform (String(200)).
+    """
+
+    image_path: str
+    """
+    Where the image is (an s3:// URI or the key/path it was read from).
+    """
+    image_name: NotRequired[str | None]
+    """
+    The image's file name.
+    """
+    predictions: NotRequired[list[dict[str, Any]]]
+    """
+    Predictions: objects with class_name, confidence, bbox, ...
+    """
+    inference_time_ms: NotRequired[float | None]
+    """
+    Time spent on this image.
+    """
+
+
 class InferenceCompleted(TypedDict):
     """
     Body of the inference completion callback, sent by `report_inference_completed`.
@@ -20,7 +43,7 @@ class InferenceCompleted(TypedDict):
     total_images: int
     total_inference_time_ms: float
     avg_inference_time_ms: float
-    results: list[dict[str, Any]]
+    results: list[ImagePrediction]
     result_urls: NotRequired[list[Any] | dict[str, Any] | None]
     """
     URIs of result files (a list, or name -> URI).

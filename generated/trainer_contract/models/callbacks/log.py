@@ -17,7 +17,7 @@ class LogEvent(TypedDict):
     """
     event_type: str
     """
-    Kind of event: `log` for plain log records (the default), or checkpoint, dataset, ... for log_event.
+    Kind of event: `log` for plain log records (the default), or checkpoint, dataset, ... for log_event. At most 10 characters: the platform stores it in `training_logs.log_type` (String(10)), and PostgreSQL refuses a longer value with HTTP 500.
     """
     message: str
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]

@@ -39,11 +39,11 @@ class TrainingProgress(TypedDict):
     """
     checkpoint_path: NotRequired[str | None]
     """
-    URI or path of the latest checkpoint.
+    URI or path of the latest checkpoint (the platform stores it in String(500)).
     """
     best_checkpoint_path: NotRequired[str | None]
     """
-    URI or path of the best checkpoint so far.
+    URI or path of the best checkpoint so far (the platform stores it in String(500)).
     """
     epoch_duration_seconds: NotRequired[float | None]
     """

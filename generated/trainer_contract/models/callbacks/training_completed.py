@@ -21,7 +21,13 @@ class TrainingCompleted(TypedDict):
     total_epochs_completed: int
     final_metrics: NotRequired[metrics.Metrics | None]
     best_checkpoint_path: NotRequired[str | None]
+    """
+    URI of a checkpoint (the platform stores it in String(500)).
+    """
     last_checkpoint_path: NotRequired[str | None]
+    """
+    URI of a checkpoint (the platform stores it in String(500)).
+    """
     checkpoints: NotRequired[dict[str, Any] | None]
     """
     Every checkpoint given to report_completed, by name (an addition: the backend ignores unknown fields).

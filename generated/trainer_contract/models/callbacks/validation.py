@@ -14,10 +14,19 @@ class ImageResult(TypedDict):
     """
 
     image_name: str
+    """
+    The image's name (validation_image_results.image_name, String(200)).
+    """
     image_index: NotRequired[int | None]
     true_label: NotRequired[str | None]
+    """
+    validation_image_results.true_label, String(100).
+    """
     true_label_id: NotRequired[int | None]
     predicted_label: NotRequired[str | None]
+    """
+    validation_image_results.predicted_label, String(100).
+    """
     predicted_label_id: NotRequired[int | None]
     confidence: NotRequired[float | None]
     top5_predictions: NotRequired[list[dict[str, Any]] | None]
@@ -62,10 +71,16 @@ class ValidationResult(TypedDict):
     """
     Plot name -> s3 URI.
     """
-    per_class_metrics: NotRequired[dict[str, Any] | list[Any] | None]
+    per_class_metrics: NotRequired[dict[str, Any] | None]
+    """
+    Metrics per class, by class name (an object: the platform's request model refuses a list with HTTP 422).
+    """
     overall_loss: NotRequired[float | None]
     confusion_matrix: NotRequired[list[list[int]] | None]
-    pr_curves: NotRequired[dict[str, Any] | list[Any] | None]
+    pr_curves: NotRequired[dict[str, Any] | None]
+    """
+    Precision-recall curves by name (an object: the platform's request model refuses a list with HTTP 422).
+    """
     sample_correct_images: NotRequired[list[str] | None]
     sample_incorrect_images: NotRequired[list[str] | None]
     image_results: NotRequired[list[ImageResult] | None]

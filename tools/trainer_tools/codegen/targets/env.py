@@ -68,9 +68,49 @@ def _env_rows(ctx: GenContext) -> list[dict[str, Any]]:
     return rows
 
 
+def _job_kinds(env: dict[str, Any]) -> list[dict[str, Any]]:
+    """`x-job-kinds`, checked: every variable named exists and is an integer variable, and the
+    `anyOf` of the schema requires exactly these variables (one of them must be set)."""
+    props = env["properties"]
+    kinds: list[dict[str, Any]] = env["x-job-kinds"]
+    for kind in kinds:
+        for key in ("variable", "logs_job"):
+            name = kind[key]
+            if name not in props or props[name]["x-type"] != "integer":
+                raise SystemExit(f"env.json x-job-kinds: {key} {name!r} is not an integer variable")
+    required = sorted(alt["required"][0] for alt in env.get("anyOf", []))
+    if required != sorted(kind["variable"] for kind in kinds):
+        raise SystemExit("env.json: anyOf must require exactly the x-job-kinds variables")
+    return kinds
+
+
+def _derivations(env: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`x-derive` of each variable, checked: the regex compiles, its named groups are the keys of
+    `groups`, and every target variable exists."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, prop in env["properties"].items():
+        derive = prop.get("x-derive")
+        if derive is None:
+            continue
+        groups = set(re.compile(derive["regex"]).groupindex)
+        if groups != set(derive["groups"]):
+            raise SystemExit(
+                f"env.json {name}: x-derive groups {sorted(derive['groups'])} != regex groups"
+            )
+        for group, target in derive["groups"].items():
+            if target["variable"] not in env["properties"]:
+                raise SystemExit(
+                    f"env.json {name}: x-derive {group} fills unknown {target['variable']}"
+                )
+        found[name] = derive
+    return found
+
+
 def _env_module(ctx: GenContext) -> str:
     schema = ctx.schemas["env"]
     rows = _env_rows(ctx)
+    kinds = _job_kinds(schema)
+    derivations = _derivations(schema)
     lines = [
         ctx.header(),
         f'"""{schema["title"]}: {schema["description"]}"""',
@@ -80,8 +120,8 @@ def _env_module(ctx: GenContext) -> str:
         "from dataclasses import dataclass",
         "from typing import Any",
         "",
-        '__all__ = ["BOOLEAN_FALSE_WORDS", "BOOLEAN_TRUE_WORDS", "ENV_VARS", "REQUIRED_ENV_VARS", '
-        '"SECRET_ENV_VARS", "EnvVar"]',
+        '__all__ = ["BOOLEAN_FALSE_WORDS", "BOOLEAN_TRUE_WORDS", "ENV_DERIVATIONS", "ENV_VARS", '
+        '"JOB_KINDS", "REQUIRED_ENV_VARS", "SECRET_ENV_VARS", "Derivation", "EnvVar", "JobKind"]',
         "",
         "",
         "@dataclass(frozen=True)",
@@ -102,6 +142,25 @@ def _env_module(ctx: GenContext) -> str:
         "    description: str",
         "",
         "",
+        "@dataclass(frozen=True)",
+        "class JobKind:",
+        '    """A kind of Job, recognised by the id variable it gets (env.json `x-job-kinds`)."""',
+        "",
+        "    variable: str  # the variable holding the job's id",
+        "    operation: str  # training, inference, export or evaluation",
+        "    callbacks: bool  # False: the callback API has no endpoints for it (logs aside)",
+        "    logs_job: str  # the variable holding the id of the job whose log gets its log lines",
+        "",
+        "",
+        "@dataclass(frozen=True)",
+        "class Derivation:",
+        '    """What the SDK takes from a variable\'s value (env.json `x-derive`)."""',
+        "",
+        "    regex: str  # Python syntax, with named groups",
+        "    # group -> (variable it fills, whether it overrides a value that is set)",
+        "    groups: dict[str, tuple[str, bool]]",
+        "",
+        "",
         "ENV_VARS: dict[str, EnvVar] = {",
     ]
     for r in rows:
@@ -110,6 +169,22 @@ def _env_module(ctx: GenContext) -> str:
     lines += [
         "}",
         "",
+        "# The kinds of Job, in precedence order: the first whose variable is set decides.",
+        "JOB_KINDS: tuple[JobKind, ...] = ("
+        + "".join(
+            f"JobKind({k['variable']!r}, {k['operation']!r}, {k['callbacks']!r}, {k['logs_job']!r}), "
+            for k in kinds
+        )
+        + ")",
+        "# Variable -> what the SDK derives from its value.",
+        "ENV_DERIVATIONS: dict[str, Derivation] = {"
+        + ", ".join(
+            f"{name!r}: Derivation({d['regex']!r}, "
+            + repr({g: (t["variable"], t["overrides"]) for g, t in d["groups"].items()})
+            + ")"
+            for name, d in derivations.items()
+        )
+        + "}",
         "REQUIRED_ENV_VARS: tuple[str, ...] = "
         + repr(tuple(r["name"] for r in rows if r["required"])),
         "SECRET_ENV_VARS: frozenset[str] = frozenset("
@@ -144,6 +219,9 @@ def _config_module(ctx: GenContext) -> str:
     tasks = ctx.schemas["task-type"]
     canonical = tasks["$defs"]["canonical"]["enum"]
     aliases = tasks["x-aliases"]
+    dice_tasks = tasks["x-dice-tasks"]
+    if not set(dice_tasks) <= set(canonical):
+        raise SystemExit("task-type.json: x-dice-tasks must be canonical task names")
     lines = [
         ctx.header(),
         '"""CONFIG keys and task names (config.json, env.json, task-type.json)."""',
@@ -159,6 +237,7 @@ def _config_module(ctx: GenContext) -> str:
         '    "BASIC_KEY_SYNONYMS",',
         '    "BASIC_KEY_TO_ENV_VAR",',
         '    "CONFIG_DEFAULTS",',
+        '    "DICE_TASKS",',
         '    "TASK_NAMES",',
         '    "TASK_TYPES",',
         '    "TASK_TYPE_ALIASES",',
@@ -180,6 +259,8 @@ def _config_module(ctx: GenContext) -> str:
         f"TASK_TYPES: tuple[str, ...] = {tuple(canonical)!r}",
         "# Long task names -> canonical names.",
         f"TASK_TYPE_ALIASES: dict[str, str] = {aliases!r}",
+        "# The canonical tasks a DICE dataset is annotated for (what convert_dataset converts).",
+        f"DICE_TASKS: tuple[str, ...] = {tuple(dice_tasks)!r}",
         "# Every accepted task name.",
         f"TASK_NAMES: tuple[str, ...] = {tuple(tasks['enum'])!r}",
         "",

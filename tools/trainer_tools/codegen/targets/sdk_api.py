@@ -44,6 +44,8 @@ def generate(ctx: GenContext) -> dict[str, str]:
         "    coalescable: bool  # a queued call may be replaced by a newer one of the same method",
         "    returns: str | None",
         "    description: str",
+        "    static: bool = False  # a staticmethod (callable on the class)",
+        "    var_keyword: str | None = None  # name of its **kwargs (extra keys it accepts), if any",
         "",
         "    def param(self, name: str) -> Param | None:",
         '        """The parameter of that name, if any."""',
@@ -57,6 +59,11 @@ def generate(ctx: GenContext) -> dict[str, str]:
         props = spec["properties"]
         if list(props) != spec["x-positional"]:
             raise SystemExit(f"sdk-api.json {name}: x-positional must list every property in order")
+        if ("x-var-keyword" in spec) != (spec.get("additionalProperties", False) is not False):
+            raise SystemExit(
+                f"sdk-api.json {name}: a method takes extra keyword arguments (x-var-keyword) "
+                "exactly when its arguments object allows additional properties"
+            )
         params = []
         for pname in spec["x-positional"]:
             pschema = {k: v for k, v in props[pname].items() if k not in ("description", "default")}
@@ -72,7 +79,9 @@ def generate(ctx: GenContext) -> dict[str, str]:
             f"sends={tuple(spec.get('x-sends', []))!r}, "
             f"rank_zero_only={bool(spec.get('x-rank-zero-only', False))!r}, "
             f"coalescable={bool(spec.get('x-coalescable', False))!r}, "
-            f"returns={spec.get('x-returns')!r}, description={spec['description']!r}),"
+            f"returns={spec.get('x-returns')!r}, description={spec['description']!r}, "
+            f"static={bool(spec.get('x-static', False))!r}, "
+            f"var_keyword={spec.get('x-var-keyword')!r}),"
         )
     lines += ["}", ""]
     return {"sdk_api.py": "\n".join(lines)}

@@ -2,8 +2,9 @@
 
 How it is checked: binds the arguments of each SDK call to the parameters of the method in
 `trainer_contract.sdk_api.SDK_METHODS` (positional order included): a keyword that is no
-parameter, more positional arguments than parameters, a parameter given twice, or a required
-parameter not given (only checked when the call has no `*args`/`**kwargs`).
+parameter (unless the method takes extra keyword arguments, `var_keyword`), more positional
+arguments than parameters, a parameter given twice, or a required parameter not given (only
+checked when the call has no `*args`/`**kwargs`).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         for keyword in call.keywords:
             if keyword.arg is None:
                 continue
-            if keyword.arg not in names:
+            if keyword.arg not in names and spec.var_keyword is None:
                 unknown = True
                 close = difflib.get_close_matches(keyword.arg, names, n=1, cutoff=0.6)
                 hint = f"did you mean `{close[0]}=`?" if close else f"parameters: {signature}"
