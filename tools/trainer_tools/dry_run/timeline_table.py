@@ -30,9 +30,12 @@ _MIN_SUMMARY_WIDTH = 16
 # The validation body names its primary metric in two fields (checked against the model).
 _PRIMARY_NAME, _PRIMARY_VALUE = "primary_metric_name", "primary_metric_value"
 assert {_PRIMARY_NAME, _PRIMARY_VALUE} <= set(ValidationResult.__annotations__)
-# Without a declared primary metric, the metric every progress report must carry leads.
+# Without a declared primary metric, the metric the schema requires of progress reports leads,
+# else the first of its known names (x-known-metrics: loss).
+_USER_METRICS = schema_documents()["metrics"]["$defs"]["user_metrics"]
 _REQUIRED_METRIC: str | None = next(
-    iter(schema_documents()["metrics"]["$defs"]["user_metrics"].get("required", [])), None
+    iter([*_USER_METRICS.get("required", []), *schema_documents()["metrics"]["x-known-metrics"]]),
+    None,
 )
 _HEADERS = ("#", "t+s", "endpoint", "answer", "summary")
 
