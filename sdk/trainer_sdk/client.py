@@ -71,7 +71,18 @@ _LOG_LEVELS: tuple[tuple[int, str], ...] = tuple(
 _PLAIN_LOG_EVENT: str = schema_documents()["callbacks/log"]["properties"]["event_type"]["default"]
 # The SDK's own event types (callbacks/log.json `x-sdk-events`); each fits the backend's column.
 _SDK_EVENTS: dict[str, str] = schema_documents()["callbacks/log"]["x-sdk-events"]
-_CONVERSION_EVENT = next(iter(_SDK_EVENTS))
+
+
+def _sdk_event(name: str) -> str:
+    """An event type the SDK sends, checked against the contract's list when the SDK loads."""
+    if name not in _SDK_EVENTS:  # pragma: no cover - a schema edit without the SDK's
+        raise RuntimeError(f"callbacks/log.json x-sdk-events has no {name!r}: regenerate")
+    return name
+
+
+_CONVERSION_EVENT = _sdk_event("convert")
+_DOWNLOAD_EVENT = _sdk_event("download")
+_UPLOAD_EVENT = _sdk_event("upload")
 # Metrics a progress report should carry (metrics.json user_metrics `x-recommended`).
 _RECOMMENDED_METRICS: tuple[str, ...] = tuple(
     schema_documents()["metrics"]["$defs"]["user_metrics"].get("x-recommended", [])
@@ -902,14 +913,14 @@ class TrainerSDK:
         """Download a whole dataset folder; returns the local folder."""
         started = time.monotonic()
         folder = cast(str, self._storage().download_dataset(dataset_id, dest_dir))
-        self._step_done("dataset_download", f"dataset {dataset_id} downloaded", started)
+        self._step_done(_DOWNLOAD_EVENT, f"dataset {dataset_id} downloaded", started)
         return folder
 
     def download_dataset_selective(self, dataset_id: str, dest_dir: str) -> str:
         """Download the annotation file(s) and only the images they list."""
         started = time.monotonic()
         folder = cast(str, self._storage().download_dataset_selective(dataset_id, dest_dir))
-        self._step_done("dataset_download", f"dataset {dataset_id} downloaded", started)
+        self._step_done(_DOWNLOAD_EVENT, f"dataset {dataset_id} downloaded", started)
         return folder
 
     def download_dataset_with_cache(
@@ -923,7 +934,7 @@ class TrainerSDK:
                 snapshot_id, dataset_id, dataset_version_hash, dest_dir
             ),
         )
-        self._step_done("dataset_download", f"dataset {dataset_id} ready", started)
+        self._step_done(_DOWNLOAD_EVENT, f"dataset {dataset_id} ready", started)
         return folder
 
     def convert_dataset(
@@ -967,7 +978,7 @@ class TrainerSDK:
             return ""
         started = time.monotonic()
         uri = cast(str, self._storage().upload_checkpoint(local_path, name))
-        self._step_done("checkpoint_upload", f"checkpoint {name} uploaded", started)
+        self._step_done(_UPLOAD_EVENT, f"checkpoint {name} uploaded", started)
         return uri
 
     def download_checkpoint(self, s3_uri: str, local_path: str) -> str:

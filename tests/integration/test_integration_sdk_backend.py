@@ -85,7 +85,7 @@ def test_a_whole_training_run_is_recorded_in_order_once(
         (EventKind.PROGRESS, 1),
         (EventKind.PROGRESS, 2),
         (EventKind.PROGRESS, 3),
-        (EventKind.OTHER, None),  # the checkpoint_upload log event (with its duration)
+        (EventKind.OTHER, None),  # the upload log event (with its duration)
         (EventKind.OTHER, None),  # the validation results
         (EventKind.COMPLETED, None),
     ]
