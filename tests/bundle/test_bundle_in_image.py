@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import _distribution_closure
+from bundle_isolation import distribution_closure
 
 ROOT = Path(__file__).resolve().parents[2]
 NOBODY = 65534
@@ -54,7 +54,7 @@ def image(tmp_path: Path) -> Iterator[Path]:
             folder.mkdir()
             folder.chmod(0o755)
         out.chmod(0o777)
-        for dist in _distribution_closure("trainer-sdk"):
+        for dist in distribution_closure("trainer-sdk"):
             for entry in dist.files or []:
                 top = entry.parts[0]
                 if top in ("..", "__pycache__") or top.endswith((".dist-info", ".pth")):
