@@ -12,6 +12,8 @@ __all__ = [
     "ERROR_RESPONSE_SCHEMA",
     "IDEMPOTENCY_HEADER",
     "JOB_ID_MAXIMUM",
+    "MAX_INTEGER_DIGITS",
+    "MAX_NESTING_DEPTH",
     "Endpoint",
     "endpoints_for_body",
 ]
@@ -123,6 +125,10 @@ ERROR_RESPONSE_SCHEMA = "callbacks/problem"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # The largest job id (a signed 64-bit integer).
 JOB_ID_MAXIMUM = 9223372036854775807
+# The deepest nesting of objects and arrays a callback body may have (the body is level 1).
+MAX_NESTING_DEPTH = 256
+# The most digits an integer in a callback body may have (what every JSON reader parses).
+MAX_INTEGER_DIGITS = 4300
 
 
 def endpoints_for_body(schema: str, operation: str | None = None) -> list[Endpoint]:

@@ -18,11 +18,11 @@ class ExitCode(IntEnum):
     TRAINING_FAILURE = 1
     """Training failed, or the pod was stopped (SIGTERM, reported as a failure by trainer_sdk.run); report_failed was delivered."""
     CALLBACK_FAILURE = 2
-    """The backend could not be reached: a callback failed after all its retries (undelivered callbacks stay in the outbox)."""
+    """The backend could not be reached: a callback failed after all its retries, or a second SIGTERM ended the process before the failure report was confirmed (undelivered callbacks stay in the outbox)."""
 
 
 EXIT_CODE_DESCRIPTIONS: dict[ExitCode, str] = {
     ExitCode.SUCCESS: "Training finished and report_completed was delivered.",
     ExitCode.TRAINING_FAILURE: "Training failed, or the pod was stopped (SIGTERM, reported as a failure by trainer_sdk.run); report_failed was delivered.",
-    ExitCode.CALLBACK_FAILURE: "The backend could not be reached: a callback failed after all its retries (undelivered callbacks stay in the outbox).",
+    ExitCode.CALLBACK_FAILURE: "The backend could not be reached: a callback failed after all its retries, or a second SIGTERM ended the process before the failure report was confirmed (undelivered callbacks stay in the outbox).",
 }

@@ -14,6 +14,7 @@ from the same table.
 from __future__ import annotations
 
 import atexit
+import errno
 import functools
 import importlib
 import logging
@@ -35,7 +36,7 @@ from trainer_contract.error_type import ErrorType, parse_error_type, suggest_err
 from trainer_contract.models.config import BasicConfig, FullConfig
 from trainer_contract.sdk_api import SDK_METHODS
 from trainer_contract.validators import schema_documents
-from trainer_sdk import payloads
+from trainer_sdk import payloads, termination
 from trainer_sdk.config import Settings, load_dotenv_file, load_settings
 from trainer_sdk.delivery import channels
 from trainer_sdk.delivery.envelope import encode_body
@@ -127,6 +128,11 @@ class TrainerSDK:
     flush the queue and are then delivered synchronously. Every callback is spooled to an outbox
     under `WORK_DIR` first, so nothing is lost when the backend is down or the process dies.
 
+    Created in the main thread of a process where nothing else handles SIGTERM, it turns the
+    signal into `Terminated` (see `trainer_sdk.termination`): `close()`, in the trainer's
+    `finally` or at exit, then reports the stop as the job's failure within the contract's time
+    limit.
+
     Use it as a context manager, or call `close()` at the end (it flushes what is queued)::
 
         with TrainerSDK() as sdk:
@@ -172,6 +178,8 @@ class TrainerSDK:
         self._missing_recommended_warned = False
         self._no_log_target_warned = False
         self._terminal: str | None = None
+        # Set by run() when the process is being stopped: the final report's time limit.
+        self._final_deadline: float | None = None
         self._created = time.monotonic()
         self._started: float | None = None
         self._last_mark = self._created
@@ -184,6 +192,9 @@ class TrainerSDK:
         self._pid = os.getpid()
         if self._speaks:
             self._sender = self._open_sender()
+            # SIGTERM becomes `Terminated`, which close() reports (unless something else
+            # handles the signal already, such as run() or the trainer's framework).
+            termination.install_if_default()
         else:
             _log.debug(
                 "rank %d of %s: callbacks and uploads are no-ops on this process "
@@ -222,19 +233,21 @@ class TrainerSDK:
         work_dir = Path(settings["WORK_DIR"])
         outbox: Outbox | None
         try:
-            outbox = Outbox(self._spool)
+            outbox = Outbox(self._spool, settings.job_id)
         except OutboxBusyError as exc:
             transport.close()
             raise ConfigError(str(exc)) from exc
         except OSError as exc:
-            if not isinstance(transport, FileTransport):
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            if not isinstance(transport, FileTransport) and not full:
                 transport.close()
                 raise ConfigError(
                     f"WORK_DIR={str(work_dir)!r} is not writable ({exc.strerror}); the callback "
                     "outbox lives there. Set WORK_DIR to a writable folder (the platform mounts "
                     "an emptyDir at /workspace)."
                 ) from exc
-            # A local run into a file needs no outbox: the file sink cannot be "down".
+            # A local run into a file needs no outbox: the file sink cannot be "down". A full
+            # disk must not stop training either: callbacks are then sent from memory only.
             _log.warning("no callback outbox (%s is not writable): %s", work_dir, exc.strerror)
             outbox = None
         return CallbackSender(
@@ -355,7 +368,7 @@ class TrainerSDK:
     def _check_args(self, method: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """Validate a call's arguments against the contract; return them as plain JSON values
         (numpy scalars, tensors and tuples converted), which the body is then built from."""
-        plain: dict[str, Any] = payloads.plain(arguments)
+        plain: dict[str, Any] = payloads.plain(arguments, what=f"{method}()")
         payloads.check(SDK_METHODS[method].schema, plain, f"{method}()")
         return plain
 
@@ -389,7 +402,9 @@ class TrainerSDK:
                 coalescable=SDK_METHODS[method].coalescable,
             )
         else:
-            sender.send(endpoint.name, endpoint.method, path, content)
+            sender.send(
+                endpoint.name, endpoint.method, path, content, deadline=self._final_deadline
+            )
 
     def _default_epochs(self) -> int:
         return int(self._settings.basic["epochs"])
@@ -600,8 +615,12 @@ class TrainerSDK:
         if self._skip("report_failed"):
             return
         wire = _error_type_value(error_type)
-        text = self._redact(message if isinstance(message, str) else str(message))
-        trace = self._redact(traceback) if isinstance(traceback, str) else traceback
+        text = payloads.utf8_safe(
+            self._redact(message if isinstance(message, str) else str(message))
+        )
+        trace = (
+            payloads.utf8_safe(self._redact(traceback)) if isinstance(traceback, str) else traceback
+        )
         arguments = {
             "error_type": wire,
             "message": text,
@@ -814,8 +833,11 @@ class TrainerSDK:
         try:
             if self._closed or self._skip(method):
                 return
-            text = self._redact(message if isinstance(message, str) else str(message))
-            extra = payloads.plain(data) if data is not None else None
+            text = payloads.utf8_safe(
+                self._redact(message if isinstance(message, str) else str(message))
+            )
+            # Log data never fails the line: what no callback can carry is replaced by a note.
+            extra = payloads.plain(data, lenient=True) if data is not None else None
             if extra is not None and not isinstance(extra, dict):
                 extra = {"value": extra}
             log_job = self._settings.logs_job_id
@@ -1009,6 +1031,8 @@ class TrainerSDK:
         """
         if self._closed:
             return
+        if self._report_stop():
+            return
         self._closed = True
         atexit.unregister(self._at_exit)
         sender = self._sender
@@ -1021,6 +1045,25 @@ class TrainerSDK:
             except Exception as exc:  # closing must not mask the trainer's own outcome
                 _log.warning("closing storage failed: %s", self._redact(str(exc)))
 
+    def _report_stop(self) -> bool:
+        """When the process was stopped (SIGTERM) and nothing reported the end yet, report the
+        failure within the stop's time limit and release without waiting further; True then."""
+        deadline = termination.report_deadline()
+        if deadline is None or self._terminal is not None or not self._speaks:
+            return False
+        if self._sender is None or os.getpid() != self._pid:
+            return False
+        stopped = sys.exc_info()[1]
+        if not isinstance(stopped, termination.Terminated):
+            stopped = termination.Terminated("received signal SIGTERM; the job was stopped")
+        self._final_deadline = deadline
+        try:
+            self.report_exception(stopped)
+        except TrainerSDKError as exc:
+            _log.error("the stop could not be reported: %s", self._redact(str(exc)))
+        self.abandon()
+        return True
+
     def abandon(self) -> None:
         """Stop without waiting for the backend (used when it is known to be unreachable);
         undelivered callbacks stay in the outbox."""
@@ -1030,6 +1073,11 @@ class TrainerSDK:
         atexit.unregister(self._at_exit)
         if self._sender is not None:
             channels.release(self._spool, self._sender, flush=False)
+
+    def _bound_final_report(self, deadline: float) -> None:
+        """Deliver synchronous reports by `deadline` (a `time.monotonic()` value) at the latest,
+        ahead of queued callbacks still stuck then (used by `run()` after SIGTERM)."""
+        self._final_deadline = deadline
 
     def report_exception(self, exc: BaseException, traceback_text: str | None = None) -> None:
         """Report `exc` as the job's failure, with the ErrorType it maps to.

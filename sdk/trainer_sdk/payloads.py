@@ -9,10 +9,12 @@ schema's.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from trainer_contract.callbacks import MAX_INTEGER_DIGITS, MAX_NESTING_DEPTH
 from trainer_contract.models.callbacks.export_completed import ExportCompleted, ExportMetadata
 from trainer_contract.models.callbacks.failed import JobFailed
 from trainer_contract.models.callbacks.inference_completed import (
@@ -25,8 +27,12 @@ from trainer_contract.models.callbacks.started import OperationStarted
 from trainer_contract.models.callbacks.training_completed import TrainingCompleted
 from trainer_contract.models.callbacks.validation import ValidationResult
 from trainer_contract.models.metrics import Metrics
-from trainer_contract.validators import schema_documents, validator
+from trainer_contract.validators import SchemaError, schema_documents, validator
 from trainer_sdk.errors import PayloadValidationError
+from trainer_sdk.unicode_text import utf8_safe
+
+# Integers strictly below this magnitude have at most MAX_INTEGER_DIGITS digits.
+_INTEGER_LIMIT = 10**MAX_INTEGER_DIGITS
 
 _METRICS_SCHEMA: dict[str, Any] = schema_documents()["metrics"]
 # The well-known metrics that callbacks carry at the top level (metrics.json).
@@ -54,6 +60,7 @@ __all__ = [
     "progress_payload",
     "started_payload",
     "utc_now",
+    "utf8_safe",
     "validation_payload",
 ]
 
@@ -63,45 +70,126 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def plain(value: Any) -> Any:
+class _Unfit(Exception):
+    """A value no callback body can carry; `keys` collects its path while unwinding."""
+
+    def __init__(self, message: str, keyword: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.keyword = keyword
+        self.keys: list[str | int] = []
+
+
+def _json_path(keys: list[str | int]) -> str:
+    parts = []
+    for key in reversed(keys):
+        if isinstance(key, int):
+            parts.append(f"[{key}]")
+        elif key.isidentifier():
+            parts.append(f".{key}")
+        else:
+            parts.append(f"[{key!r}]")
+    return "$" + "".join(parts)
+
+
+def plain(value: Any, *, what: str = "the payload", lenient: bool = False) -> Any:
     """Turn framework values into JSON values: numpy/torch scalars and arrays, tuples, Paths.
 
     Trainers pass `metrics['loss']` as a numpy float32 or a 0-d tensor more often than as a
     float; both have `.item()`, and arrays have `.tolist()`. Anything else is returned as is and
     judged by the schema.
+
+    What no callback can carry is handled here, before any encoder or validator could fail on
+    it: lone surrogates in strings (and keys) become U+FFFD; nesting deeper than the contract's
+    `MAX_NESTING_DEPTH` and integers longer than `MAX_INTEGER_DIGITS` raise
+    `PayloadValidationError` naming the path (`what` names the call), or with `lenient` (log
+    data, which must never fail) are replaced by a short note, as are NaN and infinity.
     """
+    try:
+        return _plain(value, 1, lenient)
+    except _Unfit as unfit:
+        error = SchemaError(_json_path(unfit.keys), unfit.message, unfit.keyword, "")
+        raise PayloadValidationError.from_errors(what, "callbacks/api", [error]) from None
+
+
+def _plain(value: Any, depth: int, lenient: bool) -> Any:
     kind = type(value)
-    if value is None or kind is float or kind is int or kind is str or kind is bool:
+    if value is None or kind is bool:
         return value
+    if kind is float:
+        if lenient and not math.isfinite(value):
+            return str(value)
+        return value
+    if kind is str:
+        return utf8_safe(value)
+    if kind is int:
+        return value if -_INTEGER_LIMIT < value < _INTEGER_LIMIT else _integer(value, lenient)
+    if kind is dict or kind is list or kind is tuple:
+        return _container(value, depth, lenient)
     # Subclasses (numpy.float64 is a float, an IntEnum an int) are not accepted by the compiled
     # validator, and JSON only needs the plain value.
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, float):
-        return float(value)
+        return _plain(float(value), depth, lenient)
     if isinstance(value, int):
-        return int(value)
+        return _integer(int(value), lenient)
     if isinstance(value, str):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
+        return utf8_safe(str(value))
+    if isinstance(value, (Mapping, list, tuple)):
+        return _container(value, depth, lenient)
     tolist = getattr(value, "tolist", None)
     if callable(tolist):
         try:
-            return plain(tolist())
+            return _plain(tolist(), depth, lenient)
         except (TypeError, ValueError):
             pass
     item = getattr(value, "item", None)
     if callable(item):
         try:
-            return plain(item())
+            return _plain(item(), depth, lenient)
         except (TypeError, ValueError):
             pass
     if hasattr(value, "__fspath__"):
-        return str(value)
+        return utf8_safe(str(value))
     return value
+
+
+def _container(value: Any, depth: int, lenient: bool) -> Any:
+    """A mapping (keys become strings) or a sequence, one level deeper."""
+    if depth >= MAX_NESTING_DEPTH:
+        message = f"nested deeper than {MAX_NESTING_DEPTH} levels"
+        if lenient:
+            return f"<{message}: not sent>"
+        raise _Unfit(message + "; flatten it or send it as a file", "depth")
+    depth += 1
+    if isinstance(value, Mapping):
+        mapping: dict[str, Any] = {}
+        for key, item in value.items():
+            name = key if type(key) is str and key.isascii() else utf8_safe(str(key))
+            try:
+                mapping[name] = _plain(item, depth, lenient)
+            except _Unfit as unfit:
+                unfit.keys.append(name)
+                raise
+        return mapping
+    items: list[Any] = []
+    for index, item in enumerate(value):
+        try:
+            items.append(_plain(item, depth, lenient))
+        except _Unfit as unfit:
+            unfit.keys.append(index)
+            raise
+    return items
+
+
+def _integer(value: int, lenient: bool) -> int | str:
+    if -_INTEGER_LIMIT < value < _INTEGER_LIMIT:
+        return value
+    message = f"an integer of more than {MAX_INTEGER_DIGITS} digits ({value.bit_length()} bits)"
+    if lenient:
+        return f"<{message}: not sent>"
+    raise _Unfit(message + "; JSON readers refuse it, send it as a float or a string", "integer")
 
 
 def check(schema: str, instance: object, what: str) -> None:

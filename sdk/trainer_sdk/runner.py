@@ -19,7 +19,12 @@
 - `main` returns another integer: that exit code; a non-zero one without a failure report is
   reported as a failure first, so the backend never sees a silent exit.
 - SIGTERM (the pod is deleted) raises `Terminated` inside `main`; it is reported as a failure
-  and the exit code is 1.
+  and the exit code is 1. The report is bounded by the contract's `FINAL_REPORT_SECONDS` from
+  the signal (inside the Job's grace period, `TERMINATION_GRACE_SECONDS`, both from
+  lifecycle.json): the queue may drain for half of that time, then the failure is sent ahead of
+  whatever is stuck, and the process exits without waiting for the rest (it stays in the
+  outbox). A second SIGTERM exits at once, with one line on stderr and exit code 2 (the failure
+  report may not have been delivered; it is in the outbox).
 """
 
 from __future__ import annotations
@@ -31,26 +36,15 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 from trainer_contract.exit_codes import ExitCode
+from trainer_sdk import termination
 from trainer_sdk.client import TrainerSDK, current_sdk
 from trainer_sdk.errors import CallbackDeliveryError, TrainerSDKError
+from trainer_sdk.termination import Terminated
 
 __all__ = ["Terminated", "run"]
-
-
-class Terminated(BaseException):
-    """The process was asked to stop (SIGTERM: the pod is being deleted or the job cancelled).
-
-    A BaseException, like KeyboardInterrupt, so that a trainer's `except Exception` does not
-    swallow it; `run` reports it as a failure before exiting.
-    """
-
-
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated(f"received signal {signal.Signals(signum).name}; the job was stopped")
 
 
 @contextmanager
@@ -59,11 +53,12 @@ def _sigterm_as_exception() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = signal.signal(signal.SIGTERM, termination.on_sigterm)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        termination.clear()
 
 
 def _wants_sdk(main: Callable[..., Any]) -> bool:
@@ -102,13 +97,20 @@ def _report(sdk: TrainerSDK | None, exc: BaseException, trace: str) -> int:
         except TrainerSDKError as config_error:
             _say(f"the failure could not be reported: {config_error}")
             return int(ExitCode.TRAINING_FAILURE)
+    deadline = termination.report_deadline() if isinstance(exc, Terminated) else None
+    stopping = deadline is not None
+    if deadline is not None:
+        sdk._bound_final_report(deadline)
     try:
         sdk.report_exception(exc, trace)
     except CallbackDeliveryError as delivery_error:
         return _unreachable(sdk, delivery_error)
     except TrainerSDKError as report_error:
         _say(f"the failure could not be reported: {report_error}")
-    sdk.close()
+    if stopping:
+        sdk.abandon()  # no waiting for callbacks still stuck: they stay in the outbox
+    else:
+        sdk.close()
     return int(ExitCode.TRAINING_FAILURE)
 
 

@@ -77,3 +77,27 @@ def test_a_job_may_complete_without_any_progress() -> None:
 def test_state_survives_its_json_form() -> None:
     state = run(progress(0), progress(3), Event(EventKind.COMPLETED))
     assert JobState.from_json(state.to_json()) == state
+
+
+def test_a_start_report_after_a_failure_or_mid_run_resumes_the_job() -> None:
+    stopped = run(progress(0), progress(3), Event(EventKind.FAILED))
+    resumed = advance(stopped, progress(0), 4)
+    assert resumed == JobState(Phase.RUNNING, last_epoch=0, total_epochs=10, terminal_seq=None)
+    assert advance(resumed, progress(2), 5).last_epoch == 2  # from its checkpoint on
+    killed = run(progress(0), progress(5))
+    assert advance(killed, progress(0), 3).last_epoch == 0
+    started = advance(run(Event(EventKind.FAILED)), Event(EventKind.STARTED), 2)
+    assert started.phase is Phase.RUNNING
+
+
+def test_a_completed_job_is_final_even_for_a_start_report() -> None:
+    done = run(progress(0), Event(EventKind.COMPLETED))
+    with pytest.raises(LifecycleConflict) as caught:
+        advance(done, progress(0), 3)
+    assert "completed" in caught.value.reason and "new JOB_ID" in caught.value.reason
+
+
+def test_only_a_start_report_resumes_a_failed_job() -> None:
+    failed = run(progress(0), Event(EventKind.FAILED))
+    with pytest.raises(LifecycleConflict):
+        advance(failed, progress(1), 3)

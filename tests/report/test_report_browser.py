@@ -154,9 +154,10 @@ def test_report_renders_every_section(
 
 def test_hover_shows_a_callbacks_payload(reports: dict[str, Path], chromium: Chromium) -> None:
     chromium.visit(reports["healthy-detection"].as_uri())
+    # The last progress mark is drawn on top of its lane (epochs milliseconds apart overlap).
     where = chromium.evaluate(
         """(() => { const m = [...document.querySelectorAll('#timeline .mark')]
-             .find(m => m.dataset.tip.includes('"current_epoch": 3'));
+             .filter(m => m.dataset.tip.includes('"current_epoch": 6')).pop();
            const r = m.getBoundingClientRect();
            return [r.x + r.width / 2, r.y + r.height / 2 + window.scrollY]; })()"""
     )
@@ -166,7 +167,7 @@ def test_hover_shows_a_callbacks_payload(reports: dict[str, Path], chromium: Chr
         " return [getComputedStyle(t).display, t.textContent]; })()"
     )
     assert tip[0] == "block"
-    assert '"current_epoch": 3' in tip[1] and "accepted (200)" in tip[1]
+    assert '"current_epoch": 6' in tip[1] and "accepted (200)" in tip[1]
 
 
 def test_hover_on_a_curve_reads_every_series_at_that_epoch(

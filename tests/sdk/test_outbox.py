@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ def _envelope(seq: int, *, coalescable: bool = False) -> Envelope:
     return Envelope(
         seq=seq,
         key=f"k{seq}",
-        endpoint="progress",
+        endpoint="training_progress",
         method="POST",
         path="/training/jobs/3/callback/progress",
         content=encode_body({"epoch": seq, "name": "é"}),
@@ -102,3 +104,67 @@ def test_a_spool_is_locked_against_a_second_process(tmp_path: Path) -> None:
     box.close()
     free = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True)
     assert free.stdout.strip() == "opened"
+
+
+def test_a_short_or_failed_write_leaves_no_partial_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = outbox_path(tmp_path, 3)
+    box = Outbox(path)
+    box.put(_envelope(1))
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, data[:10]))  # disk fills
+    with pytest.raises(OSError) as caught:
+        box.put(_envelope(2))
+    assert caught.value.errno == errno.ENOSPC
+
+    def full(fd: int, data: bytes) -> int:
+        real_write(fd, data[:7])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(OSError):
+        box.mark(1, "delivered")
+    monkeypatch.setattr(os, "write", real_write)  # space again
+    box.put(_envelope(3))
+    box.close()
+    assert all(line.endswith(b"\n") for line in path.read_bytes().splitlines(keepends=True))
+    state = read_outbox(path)
+    assert [e.seq for e in state.pending] == [1, 3] and state.torn_lines == 0
+
+
+def test_records_that_disagree_with_the_endpoint_table_or_the_job_are_refused(
+    tmp_path: Path,
+) -> None:
+    path = outbox_path(tmp_path, 3)
+    good = _envelope(1)
+    Outbox(path).close()
+    lines = [
+        {"path": good.path},
+        {"path": "@evil.test/x"},
+        {"path": "/training/jobs/4/callback/progress"},
+        {"endpoint": "evil"},
+        {"method": "DELETE"},
+        {"body": {"job_id": 4}},
+        {"body": [1]},
+    ]
+    with path.open("a") as handle:
+        for seq, change in enumerate(lines, 1):
+            record = {
+                "v": 1,
+                "op": "put",
+                "seq": seq,
+                "key": f"k{seq}",
+                "endpoint": good.endpoint,
+                "method": "POST",
+                "path": good.path,
+                "body": {"job_id": 3},
+            }
+            handle.write(json.dumps({**record, **change}) + "\n")
+    state = read_outbox(path)
+    assert [e.seq for e in state.pending] == [1]
+    assert [r.seq for r in state.refused] == [2, 3, 4, 5, 6, 7]
+    # A spool whose name does not say its job is not trusted at all.
+    path.rename(path.with_name("renamed.jsonl"))
+    renamed = read_outbox(path.with_name("renamed.jsonl"))
+    assert renamed.pending == () and len(renamed.refused) == 7

@@ -42,7 +42,7 @@ def test_show_lists_pending_callbacks(tmp_path: Path, capsys: pytest.CaptureFixt
     _spool(tmp_path, 3)
     assert command.run(_parse("show", str(tmp_path))) == 0
     out = capsys.readouterr().out
-    assert "2 pending (1 delivered)" in out and "key-2" in out and "key-3" in out
+    assert "2 pending, 0 dead (1 delivered)" in out and "key-2" in out and "key-3" in out
 
 
 def test_replay_delivers_in_order_with_the_original_keys(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from trainer_sdk.delivery.transport import HttpTransport
 from trainer_sdk.errors import CallbackDeliveryError, CallbackRejectedError
 
 PATH = "/training/jobs/5/callback/progress"
+COMPLETION = "/training/jobs/5/callback/completion"
 FAST = RetryPolicy(max_retries=3, base_delay=0.01, max_delay=0.05)
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -60,7 +61,7 @@ def _sender(
 
 
 def _post(sender: CallbackSender, n: int, *, coalescable: bool = False) -> None:
-    sender.post("progress", "POST", PATH, encode_body({"n": n}), coalescable=coalescable)
+    sender.post("training_progress", "POST", PATH, encode_body({"n": n}), coalescable=coalescable)
 
 
 def test_delivers_in_order_and_post_returns_before_delivery(tmp_path: Path) -> None:
@@ -111,7 +112,7 @@ def test_connection_reset_and_timeouts_are_retried(tmp_path: Path) -> None:
 
     backend = Backend(flaky)
     sender = _sender(backend, tmp_path)
-    sender.send("completion", "POST", PATH, encode_body({"n": 1}))
+    sender.send("training_completion", "POST", COMPLETION, encode_body({"n": 1}))
     sender.close()
     assert len(backend.requests) == 4 and len(set(backend.keys())) == 1
 
@@ -126,7 +127,7 @@ def test_retry_after_is_honoured() -> None:
         return httpx.Response(200)
 
     sender = _sender(Backend(limited))
-    sender.send("completion", "POST", PATH, encode_body({"n": 1}))
+    sender.send("training_completion", "POST", COMPLETION, encode_body({"n": 1}))
     sender.close()
     assert len(stamps) == 2
     assert stamps[1] - stamps[0] >= 0.4  # a floor, not a speed claim
@@ -136,7 +137,7 @@ def test_400_is_not_retried_and_names_endpoint_status_and_message(tmp_path: Path
     backend = Backend(lambda r: httpx.Response(400, json={"detail": "total_epochs must be > 0"}))
     sender = _sender(backend, tmp_path)
     with pytest.raises(CallbackRejectedError) as info:
-        sender.send("completion", "POST", "/training/jobs/5/callback/completion", b"{}")
+        sender.send("training_completion", "POST", COMPLETION, b"{}")
     message = str(info.value)
     assert "completion" in message and "400" in message and "total_epochs must be > 0" in message
     assert len(backend.requests) == 1
@@ -166,7 +167,7 @@ def test_backend_down_fails_the_waiter_after_its_budget_and_keeps_the_outbox(
     for n in range(5):
         _post(sender, n, coalescable=True)
     with pytest.raises(CallbackDeliveryError) as info:
-        sender.send("completion", "POST", "/training/jobs/5/callback/completion", b'{"n":99}')
+        sender.send("training_completion", "POST", COMPLETION, b'{"n":99}')
     message = str(info.value)
     assert "Connection refused" in message and "outbox replay" in message
     assert "6 undelivered" in message
@@ -182,7 +183,7 @@ def test_a_waiter_gets_max_retries_plus_one_attempts() -> None:
     backend = Backend(down)
     sender = _sender(backend, policy=RetryPolicy(max_retries=2, base_delay=0.001))
     with pytest.raises(CallbackDeliveryError, match="after 3 attempt"):
-        sender.send("completion", "POST", PATH, b"{}")
+        sender.send("training_completion", "POST", COMPLETION, b"{}")
     sender.close(flush=False)
 
 
@@ -224,8 +225,15 @@ def test_full_queue_coalesces_progress_but_never_other_callbacks(tmp_path: Path)
     for n in range(1, 30):
         _post(sender, n, coalescable=True)
         if n == 10:
-            sender.post("logs", "POST", "/logs", encode_body({"n": "log"}))
-            sender.post("validation", "POST", "/validation", encode_body({"n": "val"}))
+            sender.post(
+                "training_logs", "POST", "/training/jobs/5/callback/logs", encode_body({"n": "log"})
+            )
+            sender.post(
+                "validation_results",
+                "POST",
+                "/validation/jobs/5/results",
+                encode_body({"n": "val"}),
+            )
     gate.set()
     assert sender.flush(timeout=10)
     sender.close()
@@ -282,7 +290,9 @@ def test_coalescing_for_a_non_progress_callback_keeps_the_newest_progress(tmp_pa
     assert first.wait(5)
     _post(sender, 1, coalescable=True)
     _post(sender, 2, coalescable=True)
-    sender.post("logs", "POST", "/logs", encode_body({"n": "log"}))  # the queue is full here
+    sender.post(
+        "training_logs", "POST", "/training/jobs/5/callback/logs", encode_body({"n": "log"})
+    )  # the queue is full here
     gate.set()
     assert sender.flush(timeout=10)
     sender.close()
@@ -320,3 +330,71 @@ def test_a_broken_spool_never_breaks_sending(tmp_path: Path) -> None:
     assert sender.flush(timeout=10)
     sender.close()
     assert [b["n"] for b in backend.bodies()] == [1]
+
+
+@pytest.mark.parametrize("status", [500, 501])
+def test_a_refused_background_callback_becomes_a_dead_letter_and_the_rest_goes_on(
+    tmp_path: Path, status: int
+) -> None:
+    backend = Backend(
+        lambda r: httpx.Response(status if b'"n":2' in r.content else 200, json={"detail": "x"})
+    )
+    sender = _sender(backend, tmp_path)
+    for n in (1, 2, 3):
+        _post(sender, n)
+    sender.send("training_completion", "POST", COMPLETION, encode_body({"n": 4}))
+    sender.close()
+    delivered = [b["n"] for b in backend.bodies()]
+    assert delivered.count(2) == FAST.max_retries + 1  # its retries, then set aside
+    assert [n for n in delivered if n != 2] == [1, 3, 4]
+    assert sender.stats.dead == 1
+    state = read_outbox(outbox_path(tmp_path, 5))
+    assert [json.loads(e.content)["n"] for e in state.dead] == [2] and state.pending == ()
+
+
+@pytest.mark.parametrize("status", [502, 503, 504, 429])
+def test_an_unavailable_backend_never_makes_dead_letters(tmp_path: Path, status: int) -> None:
+    backend = Backend(lambda r: httpx.Response(status))
+    sender = _sender(backend, tmp_path)
+    _post(sender, 1)
+    with pytest.raises(CallbackDeliveryError):
+        sender.send("training_completion", "POST", COMPLETION, encode_body({"n": 2}))
+    sender.close(flush=False)
+    assert sender.stats.dead == 0
+    assert [json.loads(e.content)["n"] for e in read_outbox(outbox_path(tmp_path, 5)).pending] == [
+        1,
+        2,
+    ]
+
+
+def test_a_terminal_callback_is_never_a_dead_letter(tmp_path: Path) -> None:
+    sender = _sender(Backend(lambda r: httpx.Response(500)), tmp_path)
+    with pytest.raises(CallbackDeliveryError):
+        sender.send("training_completion", "POST", COMPLETION, encode_body({"n": 1}))
+    sender.close(flush=False)
+    assert sender.stats.dead == 0
+
+
+def test_a_send_with_a_deadline_overtakes_a_stuck_head(tmp_path: Path) -> None:
+    release = threading.Event()
+
+    def behaviour(request: httpx.Request) -> httpx.Response:
+        if b'"n":1' in request.content:
+            release.wait(30)  # the head hangs
+        return httpx.Response(200)
+
+    backend = Backend(behaviour)
+    sender = _sender(backend, tmp_path)
+    _post(sender, 1)
+    time.sleep(0.05)  # the worker is inside the hanging request
+    sender.send(
+        "training_completion",
+        "POST",
+        COMPLETION,
+        encode_body({"n": 2}),
+        deadline=time.monotonic() + 1.0,
+    )
+    assert [b["n"] for b in backend.bodies()] == [1, 2]  # 2 answered, 1 still hanging
+    release.set()
+    sender.close()
+    assert read_outbox(outbox_path(tmp_path, 5)).pending == ()

@@ -130,3 +130,33 @@ def test_unknown_scheme_is_refused_without_leaking_credentials() -> None:
     with pytest.raises(ValueError, match="CALLBACK_URL") as info:
         open_transport("ftp://me:pa55word@host/x", user_agent="ua", timeout=1.0)
     assert "pa55word" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "@127.0.0.1:9/steal",
+        "//127.0.0.1:9/steal",
+        "training/jobs/1/callback/logs",
+        "/a@127.0.0.1:9/steal",
+        "\\\\127.0.0.1:9/steal",
+    ],
+)
+def test_a_path_that_would_leave_the_backend_is_refused_unsent(path: str) -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200)
+
+    transport = HttpTransport(
+        "http://backend.test/api/v1",
+        user_agent="t",
+        timeout=1.0,
+        token="secret-token",
+        transport=httpx.MockTransport(handler),
+    )
+    envelope = Envelope(1, "k", "training_logs", "POST", path, b"{}")
+    result = transport.send(envelope)
+    assert result.outcome is Outcome.REJECTED and "would leave CALLBACK_URL" in result.detail
+    assert sent == []

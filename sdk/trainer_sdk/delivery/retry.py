@@ -15,15 +15,28 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-__all__ = ["RetryPolicy", "is_retryable_status", "parse_retry_after"]
+__all__ = ["RetryPolicy", "is_refusal_status", "is_retryable_status", "parse_retry_after"]
 
 # Status codes that mean "try again later" rather than "your request is wrong" (RFC 9110).
 _RETRYABLE_CLIENT_STATUSES = frozenset({408, 425, 429})
+# Server errors that say the backend is not there (a gateway, an overloaded or restarting
+# service), as opposed to the backend having failed on this very request.
+_UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
 
 def is_retryable_status(status: int) -> bool:
     """True for 5xx, 408 (timeout), 425 (too early) and 429 (rate limited)."""
     return status >= 500 or status in _RETRYABLE_CLIENT_STATUSES
+
+
+def is_refusal_status(status: int | None) -> bool:
+    """True when the backend answered and failed on this request (500, 501, 505...): sending
+    the same callback again is unlikely to help, while the callbacks behind it may go through.
+
+    502, 503 and 504 (the backend is unavailable), 408, 429 and connection errors (no status)
+    are outages, not refusals: everything behind the callback would fail the same way.
+    """
+    return status is not None and status >= 500 and status not in _UNAVAILABLE_STATUSES
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

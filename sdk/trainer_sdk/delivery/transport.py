@@ -59,8 +59,11 @@ class SendResult:
 class Transport(Protocol):
     """Makes one attempt to deliver an envelope."""
 
-    def send(self, envelope: Envelope) -> SendResult:
-        """Deliver once and classify the outcome; never raises for network failures."""
+    def send(self, envelope: Envelope, timeout: float | None = None) -> SendResult:
+        """Deliver once and classify the outcome; never raises for network failures.
+
+        `timeout` (seconds) bounds this attempt more tightly than the configured timeout.
+        """
         ...
 
     def close(self) -> None:
@@ -113,6 +116,7 @@ class HttpTransport:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
+        self._base_url = httpx.URL(self._base)
         headers = {"User-Agent": user_agent, "Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -126,14 +130,44 @@ class HttpTransport:
             trust_env=False,
         )
 
-    def send(self, envelope: Envelope) -> SendResult:
-        """POST the envelope once and classify the response."""
+    def _url(self, path: str) -> httpx.URL | None:
+        """`CALLBACK_URL` + `path`, or None when the result would leave the backend (a path
+        that is not absolute, or that smuggles in a host as `//host` or `@host`)."""
+        if not path.startswith("/") or path.startswith("//") or "@" in path or "\\" in path:
+            return None
+        try:
+            url = httpx.URL(self._base + path)
+        except (httpx.InvalidURL, ValueError):
+            return None
+        base = self._base_url
+        if (url.scheme, url.host, url.port, url.userinfo) != (
+            base.scheme,
+            base.host,
+            base.port,
+            base.userinfo,
+        ) or not url.path.startswith(base.path.rstrip("/") + "/"):
+            return None
+        return url
+
+    def send(self, envelope: Envelope, timeout: float | None = None) -> SendResult:
+        """POST the envelope once and classify the response (within `timeout` when given)."""
+        url = self._url(envelope.path)
+        if url is None:
+            return SendResult(
+                Outcome.REJECTED,
+                detail=f"refused to send: the path {envelope.path[:120]!r} would leave CALLBACK_URL",
+            )
         try:
             response = self._client.request(
                 envelope.method,
-                self._base + envelope.path,
+                url,
                 content=envelope.content,
                 headers={IDEMPOTENCY_HEADER: envelope.key},
+                timeout=(
+                    httpx.Timeout(timeout, connect=min(timeout, 5.0))
+                    if timeout is not None
+                    else httpx.USE_CLIENT_DEFAULT
+                ),
             )
         except httpx.TimeoutException as exc:
             return SendResult(Outcome.RETRY, detail=f"timed out ({type(exc).__name__})")
@@ -179,7 +213,7 @@ class FileTransport:
         """The JSONL file."""
         return self._path
 
-    def send(self, envelope: Envelope) -> SendResult:
+    def send(self, envelope: Envelope, timeout: float | None = None) -> SendResult:
         """Append one line: timestamp, endpoint, method, path, headers and body."""
         record = {
             "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),

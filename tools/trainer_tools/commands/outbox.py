@@ -4,10 +4,13 @@ The SDK spools every callback to `$WORK_DIR/.trainer-sdk/outbox/job-<JOB_ID>.jso
 sending it. When the backend stayed unreachable (the trainer exited with code 2), the file holds
 what was not delivered; `trainer-sdk outbox replay PATH` sends it, in order and with the original
 idempotency keys (so a backend that already got one of them can drop the duplicate), and marks
-each delivered one in the file. PATH may be a spool file or a folder containing spool files.
+each delivered one in the file. Dead letters (background callbacks the backend kept refusing
+during the run) are sent again in their place. PATH may be a spool file or a folder containing
+spool files. A record is sent only to the path its endpoint and the spool's job id give; records
+that disagree are not sent (`show` lists them as refused).
 
-Exit codes follow the contract: 0 everything delivered, 1 the backend rejected a callback (4xx),
-2 the backend could not be reached after the retries.
+Exit codes follow the contract: 0 everything delivered, 1 the backend rejected a callback (4xx)
+or a record was refused, 2 the backend could not be reached (or kept refusing) after the retries.
 """
 
 from __future__ import annotations
@@ -45,10 +48,14 @@ def _env_number(name: str, default: object) -> float:
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the `show` and `replay` actions."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    show = actions.add_parser("show", help="list the pending callbacks of a spool")
+    show = actions.add_parser(
+        "show", help="list the pending callbacks, dead letters and refused records of a spool"
+    )
     show.add_argument("path", type=Path, help="a spool file (job-N.jsonl) or a folder of them")
     replay = actions.add_parser(
-        "replay", help="send the pending callbacks of a spool, in order, with their original keys"
+        "replay",
+        help="send the pending callbacks and dead letters of a spool, in order, with their "
+        "original keys",
     )
     replay.add_argument("path", type=Path, help="a spool file (job-N.jsonl) or a folder of them")
     replay.add_argument(
@@ -87,12 +94,22 @@ def _show(paths: list[Path]) -> int:
     for path in paths:
         state = read_outbox(path)
         done = ", ".join(f"{count} {state_}" for state_, count in sorted(state.done.items()))
-        print(f"{path}: {len(state.pending)} pending" + (f" ({done})" if done else ""))
-        for envelope in state.pending:
+        refused = f", {len(state.refused)} refused" if state.refused else ""
+        print(
+            f"{path}: {len(state.pending)} pending, {len(state.dead)} dead{refused}"
+            + (f" ({done})" if done else "")
+        )
+        listed = sorted(
+            [("pending", e) for e in state.pending] + [("dead", e) for e in state.dead],
+            key=lambda item: item[1].seq,
+        )
+        for label, envelope in listed:
             print(
-                f"  #{envelope.seq} {envelope.created_at} {envelope.method} {envelope.path} "
-                f"key={envelope.key}"
+                f"  #{envelope.seq} {label} {envelope.created_at} {envelope.method} "
+                f"{envelope.path} key={envelope.key}"
             )
+        for record in state.refused:
+            print(f"  #{record.seq} refused: {record.reason}")
     return int(ExitCode.SUCCESS)
 
 
@@ -114,7 +131,9 @@ def _replay(paths: list[Path], args: argparse.Namespace) -> int:
             print(f"trainer-sdk outbox replay: {exc}", file=sys.stderr)
             worst = max(worst, int(ExitCode.TRAINING_FAILURE))
             continue
-        pending = len(outbox.recovered)
+        pending = len(outbox.recovered) + len(outbox.dead_letters)
+        if outbox.refused:
+            worst = max(worst, int(ExitCode.TRAINING_FAILURE))
         if not pending:
             outbox.close()
             print(f"{path}: nothing to deliver")
@@ -125,7 +144,7 @@ def _replay(paths: list[Path], args: argparse.Namespace) -> int:
             timeout=args.timeout,
             token=token,
         )
-        sender = CallbackSender(transport, policy, outbox, redact=redact)
+        sender = CallbackSender(transport, policy, outbox, redact=redact, include_dead=True)
         try:
             sender.flush()
         except CallbackDeliveryError as exc:
@@ -135,6 +154,15 @@ def _replay(paths: list[Path], args: argparse.Namespace) -> int:
             continue
         sender.close(flush=False)
         stats = sender.stats
+        if sender.spool_error:
+            print(
+                f"{path}: could not record the deliveries in the spool ({sender.spool_error}); "
+                "a later replay sends them again with the same idempotency keys, which the "
+                "backend drops as duplicates",
+                file=sys.stderr,
+            )
+        if stats.dead:
+            worst = max(worst, int(ExitCode.CALLBACK_FAILURE))
         print(
             f"{path}: delivered {stats.delivered} of {pending} callback(s) to "
             f"{redact(redact_url(args.callback_url))}"

@@ -1,14 +1,19 @@
 """The per-job lifecycle as a state machine: what the reference backend accepts, and in which order.
 
-The rules a platform backend needs, and a trainer must therefore keep::
+The rules are the contract's (`lifecycle.json` `x-job-lifecycle`, generated as
+`trainer_contract.job_lifecycle`)::
 
     pending --started/progress--> running --progress (epoch never decreasing)--> running
-    pending|running --completed--> completed        (terminal)
+    pending|running --completed--> completed        (terminal, final)
     pending|running --failed-----> failed           (terminal)
+    running|failed --started-----> running          (resume: a restart with the same JOB_ID)
 
-A lifecycle callback after a terminal one, or an epoch lower than the last one reported, is a
-conflict (HTTP 409) whose reason says what happened and what to do instead. Callbacks that are
-not part of the lifecycle (logs, validation results) are accepted in every state.
+A training's start report is the progress report at `START_EPOCH`; sent again by a restarted
+Job, it resumes the job and starts the epoch count afresh. A lifecycle callback the table does
+not allow (anything but a start after `failed`, anything after `completed`) or an epoch lower
+than the last one of the run is a conflict (HTTP 409) whose reason says what happened and what
+to do instead. Callbacks that are not part of the lifecycle (logs, validation results) are
+accepted in every state.
 
 The module is pure: states in, states out. The store persists the state; `events` maps a request
 onto an `Event`.
@@ -18,6 +23,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
+
+from trainer_contract.job_lifecycle import START_EPOCH, TRANSITIONS
 
 __all__ = ["Event", "EventKind", "JobState", "LifecycleConflict", "Phase", "advance"]
 
@@ -108,6 +115,13 @@ class LifecycleConflict(Exception):
         self.status = status
 
 
+def _contract_event(event: Event) -> str:
+    """The event's name in the contract's table (a progress report at START_EPOCH is a start)."""
+    if event.kind is EventKind.PROGRESS and event.epoch == START_EPOCH:
+        return EventKind.STARTED.value
+    return event.kind.value
+
+
 def advance(state: JobState, event: Event, seq: int) -> JobState:
     """Return the state after `event` (timeline number `seq`), or raise `LifecycleConflict`."""
     if event.kind is EventKind.OTHER:
@@ -123,25 +137,45 @@ def advance(state: JobState, event: Event, seq: int) -> JobState:
             f"from 0 to the total, or raise the total first",
             event.epoch_path,
         )
-    if state.phase.terminal:
+    name = _contract_event(event)
+    transition = TRANSITIONS.get((state.phase.value, name))
+    if transition is None:
+        if state.phase.terminal:
+            again = (
+                " (a failed job resumes when a restart sends its start report again; a "
+                "completed one is final: run it again under a new JOB_ID)"
+            )
+            raise LifecycleConflict(
+                f"the job already reported '{state.phase.value}' (timeline #{state.terminal_seq}); "
+                f"a '{event.kind.value}' callback after the end of a job is refused{again}. "
+                f"Report the end exactly once, as the last lifecycle callback",
+                "$",
+            )
         raise LifecycleConflict(
-            f"the job already reported '{state.phase.value}' (timeline #{state.terminal_seq}); "
-            f"a '{event.kind.value}' callback after the end of a job is refused. Report the end "
-            f"exactly once, as the last lifecycle callback",
-            "$",
+            f"a '{name}' callback is not allowed while the job is '{state.phase.value}'", "$"
         )
-    if event.kind in (EventKind.COMPLETED, EventKind.FAILED):
-        phase = Phase.COMPLETED if event.kind is EventKind.COMPLETED else Phase.FAILED
+    phase = Phase(transition.to)
+    if phase.terminal:
         return replace(state, phase=phase, terminal_seq=seq)
+    if transition.resume:
+        # A restarted Job: the run begins again, from the epoch its start report gives.
+        return JobState(
+            phase=phase,
+            last_epoch=event.epoch,
+            total_epochs=event.total_epochs
+            if event.total_epochs is not None
+            else state.total_epochs,
+            terminal_seq=None,
+        )
     if event.epoch is not None and state.last_epoch is not None and event.epoch < state.last_epoch:
         raise LifecycleConflict(
             f"epoch went backwards: {event.epoch} after {state.last_epoch}; epochs must never "
-            f"decrease within a job",
+            f"decrease within a run (a restarted job sends its start report first)",
             event.epoch_path,
         )
     return replace(
         state,
-        phase=Phase.RUNNING,
+        phase=phase,
         last_epoch=event.epoch if event.epoch is not None else state.last_epoch,
         total_epochs=event.total_epochs if event.total_epochs is not None else state.total_epochs,
     )

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from trainer_contract.env import ENV_VARS
+from trainer_contract.job_lifecycle import TERMINATION_GRACE_SECONDS
 from trainer_contract.lint_rules import ENTRY_ARGS, ENTRY_SCRIPT, PYTHON_EXECUTABLES
 from trainer_tools.k8s.distributed import headless_service, torchrun_command, torchrun_env
 from trainer_tools.k8s.env_values import contract_values, left_to_config, unset_variables
@@ -215,6 +216,9 @@ def build_manifests(spec: JobSpec) -> list[dict[str, Any]]:
         container["ports"] = [{"name": "rendezvous", "containerPort": spec.master_port}]
     pod: dict[str, Any] = {
         "restartPolicy": "Never",
+        # SIGTERM, then SIGKILL after this long: the SDK's run() reports the stop within
+        # FINAL_REPORT_SECONDS of the signal, inside this grace period (lifecycle.json).
+        "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": spec.run_as_user,

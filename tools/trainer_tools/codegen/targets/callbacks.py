@@ -31,7 +31,7 @@ def generate(ctx: GenContext) -> dict[str, str]:
         "",
         "__all__ = ["
         '"ENDPOINTS", "ERROR_RESPONSE_SCHEMA", "IDEMPOTENCY_HEADER", "JOB_ID_MAXIMUM", '
-        '"Endpoint", "endpoints_for_body"]',
+        '"MAX_INTEGER_DIGITS", "MAX_NESTING_DEPTH", "Endpoint", "endpoints_for_body"]',
         "",
         "",
         "@dataclass(frozen=True)",
@@ -69,6 +69,10 @@ def generate(ctx: GenContext) -> dict[str, str]:
         f"IDEMPOTENCY_HEADER = {api['x-api']['idempotency_header']!r}",
         "# The largest job id (a signed 64-bit integer).",
         f"JOB_ID_MAXIMUM = {api['x-api']['job_id_maximum']!r}",
+        "# The deepest nesting of objects and arrays a callback body may have (the body is level 1).",
+        f"MAX_NESTING_DEPTH = {api['x-api']['max_nesting_depth']!r}",
+        "# The most digits an integer in a callback body may have (what every JSON reader parses).",
+        f"MAX_INTEGER_DIGITS = {api['x-api']['max_integer_digits']!r}",
         "",
         "",
         "def endpoints_for_body(schema: str, operation: str | None = None) -> list[Endpoint]:",
