@@ -5,10 +5,12 @@
     result.data_yaml            # .../data.yaml, for Ultralytics
     result.report.to_dict()     # images, objects kept, dropped by reason, negatives, splits
 
-Modules: `api` (convert_dataset and where each target writes), `dice_reader` (locate, parse,
-validate, one model for both layouts), `tasks`, `split`, `geometry`, `pose`, `yolo_labels` /
-`yolo`, `coco`, `classification` / `imagefolder`, `job`, `staging` (safe output), `file_writer`
-and `writer_process` (fast small files), `problems` (errors with JSON paths), `tally` / `report`.
+Modules: `api` (convert_dataset and where each target writes), `json_stream` (a large JSON
+object read member by member, its arrays in batches), `dice_reader` (locate, stream, validate each
+batch, one model for both layouts), `conversion_run` (labels written as the file is read, the
+split bookkeeping), `tasks`, `split`, `geometry`, `pose`, `yolo_labels` / `yolo`, `coco`,
+`classification` / `imagefolder`, `job`, `staging` (safe output), `file_writer` and
+`writer_process` (fast small files), `problems` (errors with JSON paths), `tally` / `report`.
 """
 
 from trainer_sdk.convert.api import (

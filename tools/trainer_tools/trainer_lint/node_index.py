@@ -62,19 +62,15 @@ class NodeIndex:
         owners: list[ast.AST | None] = [None]
         by_type: dict[type, list[ast.AST]] = {}
         returns: list[tuple[Function, ast.Return]] = []
-        # The loop is the linter's hottest code: locals instead of globals, no context nodes
-        # (Load/Store/Del are shared singletons no rule asks about).
+        # The loop is the linter's hottest code: locals instead of globals, only the fields that
+        # can hold nodes (`ctx`, the shared Load/Store/Del singletons no rule asks about, is not
+        # one), and the lists iterated while they grow (breadth-first without index arithmetic).
         node_type = ast.AST
-        context = ast.expr_context
         scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
         append, owner_append = nodes.append, owners.append
         field_cache = _NODE_FIELDS
-        index = 0
-        while index < len(nodes):
-            node = nodes[index]
-            owner = owners[index]
-            index += 1
-            kind = type(node)
+        for node, owner in zip(nodes, owners, strict=False):
+            kind = node.__class__
             bucket = by_type.get(kind)
             if bucket is None:
                 by_type[kind] = [node]
@@ -93,10 +89,12 @@ class NodeIndex:
                         if isinstance(item, node_type):
                             append(item)
                             owner_append(inner)
-                elif isinstance(value, node_type) and not isinstance(value, context):
+                elif isinstance(value, node_type):
                     append(value)
                     owner_append(inner)
         self.nodes = nodes
+        self._owners = owners
+        self._positions: dict[int, int] | None = None
         self.returns = returns
         """(function, return statement) for every `return` directly in a function's body."""
         self._by_type = by_type
@@ -104,6 +102,15 @@ class NodeIndex:
     def of(self, kind: type[N]) -> list[N]:
         """Nodes of exactly this type (ast classes are not subclassed), breadth-first."""
         return self._by_type.get(kind, [])  # type: ignore[return-value]
+
+    def scope_of(self, node: ast.AST) -> ast.AST | None:
+        """The innermost function, lambda or class whose body holds `node` (None at module
+        level or for a node not in this tree): the one whose local walk (`iter_local_nodes`)
+        reaches it."""
+        if self._positions is None:
+            self._positions = {id(n): i for i, n in enumerate(self.nodes)}
+        position = self._positions.get(id(node))
+        return None if position is None else self._owners[position]
 
     def returns_of(self, function: ast.AST) -> list[ast.Return]:
         """The `return` statements of one function (not of functions nested in it)."""

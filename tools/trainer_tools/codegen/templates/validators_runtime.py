@@ -112,13 +112,18 @@ def _all_finite(value: Any) -> bool:
     return True
 
 
-_JSON_VALUE: dict[str, Any] = {
-    "type": ["null", "boolean", "string", "number", "array", "object"],
-    "items": {"$ref": "#/$defs/json-value"},
-    "additionalProperties": {"$ref": "#/$defs/json-value"},
-}
-"""Every value is of a JSON type, all the way down: jsonschema-rs gives NaN and the infinities
-no JSON type, so this rejects them, in the same pass as the schema (see `Validator.is_valid`)."""
+_JSON_TYPES = ["null", "boolean", "string", "number", "array", "object"]
+
+
+def _json_value(depth: int) -> dict[str, Any]:
+    """Every value is of a JSON type, all the way down: jsonschema-rs gives NaN and the
+    infinities no JSON type, so this rejects them, in the same pass as the schema (see
+    `Validator.is_valid`). Spelled out `depth` levels deep (a `$ref` per level costs a lookup
+    per value), then recursive."""
+    if depth == 0:
+        return {"$ref": "#/$defs/json-value"}
+    inner = _json_value(depth - 1)
+    return {"type": _JSON_TYPES, "items": inner, "additionalProperties": inner}
 
 
 class Validator:
@@ -138,8 +143,8 @@ class Validator:
         if self._finite is None:
             schema = {
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
-                "allOf": [{"$ref": self._target}, {"$ref": "#/$defs/json-value"}],
-                "$defs": {"json-value": _JSON_VALUE},
+                "allOf": [{"$ref": self._target}, _json_value(4)],
+                "$defs": {"json-value": _json_value(1)},
             }
             self._finite = jsonschema_rs.validator_for(
                 schema, registry=_get_registry(), validate_formats=True, retriever=_no_network
@@ -153,8 +158,9 @@ class Validator:
         check together. Anything else (an error, a value jsonschema-rs cannot take) is decided
         by the exact path: the schema alone, then the walk over every number."""
         if check_finite and self._target is not None:
+            finite = self._finite or self._finite_validator()
             try:
-                if self._finite_validator().is_valid(instance):
+                if finite.is_valid(instance):
                     return True
             except ValueError:
                 pass  # a type jsonschema-rs does not take: the exact path says what it says

@@ -29,11 +29,8 @@ def _success_value(node: ast.expr | None, success: int) -> bool:
 
 
 def _handler_function(analysis: Analysis, handler: ast.ExceptHandler) -> Function | None:
-    functions: list[Function] = [*analysis.of(ast.FunctionDef), *analysis.of(ast.AsyncFunctionDef)]
-    for function in functions:
-        if any(node is handler for node in iter_local_nodes(function.body)):
-            return function
-    return None
+    scope = analysis.index.scope_of(handler)
+    return scope if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef) else None
 
 
 def check(analysis: Analysis) -> Iterator[Finding]:
