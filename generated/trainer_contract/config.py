@@ -11,6 +11,7 @@ __all__ = [
     "ADVANCED_CONFIG_KEY",
     "BASIC_CONFIG_KEYS",
     "BASIC_KEY_TO_CONFIG_KEY",
+    "BASIC_KEY_SYNONYMS",
     "BASIC_KEY_TO_ENV_VAR",
     "CONFIG_DEFAULTS",
     "DICE_TASKS",
@@ -42,6 +43,20 @@ BASIC_KEY_TO_CONFIG_KEY: dict[str, str] = {
     "device": "device",
     "workers": "workers",
     "patience": "patience",
+}
+# Names trainers write for a get_basic_config() key (x-synonyms) -> the key (lr -> lr0).
+BASIC_KEY_SYNONYMS: dict[str, str] = {
+    "img_size": "imgsz",
+    "image_size": "imgsz",
+    "imgsize": "imgsz",
+    "num_epochs": "epochs",
+    "epoch": "epochs",
+    "max_epochs": "epochs",
+    "batch_size": "batch",
+    "bs": "batch",
+    "learning_rate": "lr0",
+    "lr": "lr0",
+    "num_workers": "workers",
 }
 # get_basic_config() key -> the environment variable that overrides it.
 BASIC_KEY_TO_ENV_VAR: dict[str, str] = {

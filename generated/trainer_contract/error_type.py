@@ -5,9 +5,17 @@
 
 from __future__ import annotations
 
+import difflib
 from enum import StrEnum
 
-__all__ = ["ERROR_TYPE_ALIASES", "ERROR_TYPE_DESCRIPTIONS", "ErrorType"]
+__all__ = [
+    "ERROR_TYPE_ALIASES",
+    "ERROR_TYPE_DESCRIPTIONS",
+    "ERROR_TYPE_SPELLINGS",
+    "ErrorType",
+    "parse_error_type",
+    "suggest_error_type",
+]
 
 
 class ErrorType(StrEnum):
@@ -48,3 +56,41 @@ ERROR_TYPE_DESCRIPTIONS: dict[ErrorType, str] = {
 ERROR_TYPE_ALIASES: dict[str, ErrorType] = {
     "TRAINING_ERROR": ErrorType.UNKNOWN_ERROR,
 }
+
+# Every string the SDK accepts for an ErrorType, and trainer-lint with it: the wire values,
+# and the member and alias names (also in any case: `resource_error`).
+ERROR_TYPE_SPELLINGS: dict[str, ErrorType] = {
+    "DatasetError": ErrorType.DATASET_ERROR,
+    "CheckpointError": ErrorType.CHECKPOINT_ERROR,
+    "ConfigError": ErrorType.CONFIG_ERROR,
+    "ResourceError": ErrorType.RESOURCE_ERROR,
+    "NetworkError": ErrorType.NETWORK_ERROR,
+    "FrameworkError": ErrorType.FRAMEWORK_ERROR,
+    "ValidationError": ErrorType.VALIDATION_ERROR,
+    "UnknownError": ErrorType.UNKNOWN_ERROR,
+    "DATASET_ERROR": ErrorType.DATASET_ERROR,
+    "CHECKPOINT_ERROR": ErrorType.CHECKPOINT_ERROR,
+    "CONFIG_ERROR": ErrorType.CONFIG_ERROR,
+    "RESOURCE_ERROR": ErrorType.RESOURCE_ERROR,
+    "NETWORK_ERROR": ErrorType.NETWORK_ERROR,
+    "FRAMEWORK_ERROR": ErrorType.FRAMEWORK_ERROR,
+    "VALIDATION_ERROR": ErrorType.VALIDATION_ERROR,
+    "UNKNOWN_ERROR": ErrorType.UNKNOWN_ERROR,
+    "TRAINING_ERROR": ErrorType.UNKNOWN_ERROR,
+}
+
+
+def parse_error_type(text: str) -> ErrorType | None:
+    """The member a string names (a wire value, or a member or alias name in any case)."""
+    return ERROR_TYPE_SPELLINGS.get(text) or ERROR_TYPE_SPELLINGS.get(text.upper())
+
+
+def suggest_error_type(text: str) -> str:
+    """`ErrorType.X`, the member to write instead of `text` (the closest, for a typo)."""
+    member = parse_error_type(text)
+    if member is None:
+        names = [m.name for m in ErrorType]
+        upper = text.upper().replace(" ", "_").replace("-", "_")
+        close = difflib.get_close_matches(upper, list(ERROR_TYPE_SPELLINGS), n=1, cutoff=0.75)
+        member = ERROR_TYPE_SPELLINGS[close[0]] if close else ErrorType[names[-1]]
+    return f"ErrorType.{member.name}"

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 __all__ = [
+    "APT_INSTALLERS",
+    "BASIC_CONFIG_METHOD",
     "CALLBACK_REGISTRARS",
     "CPU_DEVICE",
+    "DELIVERY_ERRORS",
     "DOCKERFILE_NAMES",
     "DOCKERFILE_NAME_EXCLUSIONS",
     "END_HOOKS",
@@ -35,6 +38,8 @@ __all__ = [
     "PACKAGE_INSTALLERS",
     "PATH_DEFAULT_READERS",
     "PYTHON_EXECUTABLES",
+    "RETIRED_APT_PACKAGES",
+    "RETIRED_APT_RELEASE",
     "ROOT_USERS",
     "SCRATCH_DIR_ENV_VARS",
     "SDK_CLASS",
@@ -53,7 +58,7 @@ __all__ = [
     "Severity",
 ]
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "hint"]
 Language = Literal["python", "dockerfile"]
 Placement = Literal[
     "constructed",
@@ -519,6 +524,87 @@ LINT_RULES: Final[dict[str, LintRule]] = {
             facts=("sdk_api",),
         ),
     ),
+    "TRL025": LintRule(
+        code="TRL025",
+        name="error-type-as-string",
+        severity="warning",
+        language="python",
+        summary="an ErrorType given as a string",
+        what='Checks string literals given for an ErrorType parameter (`report_failed("RESOURCE_ERROR", ...)`) that the SDK accepts: the wire value or a member name, in any case. The table is the generated `trainer_contract.error_type.parse_error_type`, which the SDK uses too; strings it refuses are TRL011.',
+        why="A string works until it is mistyped, and a mistyped one is only found when the job fails, which is when the report matters most; `ErrorType.X` is checked by Python and by trainer-lint before anything runs.",
+        example='from trainer_sdk import TrainerSDK\n\nsdk = TrainerSDK()\nsdk.report_failed("RESOURCE_ERROR", "CUDA out of memory")\n',
+        fix="Write the member the message names: `ErrorType.RESOURCE_ERROR`.",
+        fix_example='from trainer_sdk import ErrorType, TrainerSDK\n\nsdk = TrainerSDK()\nsdk.report_failed(ErrorType.RESOURCE_ERROR, "CUDA out of memory")\n',
+        contract=LintRuleContract(
+            sdk_methods=("report_failed",),
+            placement="anywhere",
+            facts=(
+                "error_type",
+                "sdk_api",
+            ),
+        ),
+    ),
+    "TRL026": LintRule(
+        code="TRL026",
+        name="unknown-config-key",
+        severity="error",
+        language="python",
+        summary="get_basic_config() has no such key",
+        what='Checks the string keys read from the dict `get_basic_config()` returns (`config["key"]`, `config.get("key")`, `"key" in config`) against the basic config schema\'s keys; a synonym the schema lists (`x-synonyms`: `learning_rate` and `lr` for `lr0`) names the right key.',
+        why='The basic config has exactly its keys: `config["learning_rate"]` raises KeyError at the start of every job (the key is `lr0`), and `config.get("batch_size", 8)` silently trains with 8 whatever the job asked for.',
+        example='from trainer_sdk import TrainerSDK\n\nsdk = TrainerSDK()\nconfig = sdk.get_basic_config()\nlr = config["learning_rate"]\n',
+        fix='Read the key the message names (`config["lr0"]`); every key is always present.',
+        fix_example='from trainer_sdk import TrainerSDK\n\nsdk = TrainerSDK()\nconfig = sdk.get_basic_config()\nlr = config["lr0"]\n',
+        contract=LintRuleContract(
+            sdk_methods=("get_basic_config",),
+            placement="anywhere",
+            facts=("config",),
+        ),
+    ),
+    "TRL027": LintRule(
+        code="TRL027",
+        name="unknown-metric-name",
+        severity="hint",
+        language="python",
+        summary="a metric name the platform does not know",
+        what="Checks the literal metric names of `report_progress` (`metrics`), `report_completed` (`final_metrics`) and the primary metric of `report_validation` against the metrics schema's known names (`x-known-metrics` in metrics.json); the closest known name is suggested.",
+        why="The platform draws its charts and picks the best epoch by metric name: `mAP50_95` is stored, but shown nowhere next to the `mAP50-95` of every other trainer, and a primary metric with an unknown name never marks a best epoch in the UI.",
+        example='from trainer_sdk import TrainerSDK\n\nsdk = TrainerSDK()\nsdk.report_progress(1, 10, {"loss": 0.5, "mAP50_95": 0.4})\n',
+        fix="Use the known name the message suggests; a metric of your own may keep its name (the hint is only a hint).",
+        fix_example='from trainer_sdk import TrainerSDK\n\nsdk = TrainerSDK()\nsdk.report_progress(1, 10, {"loss": 0.5, "mAP50-95": 0.4})\n',
+        contract=LintRuleContract(
+            sdk_methods=(
+                "report_progress",
+                "report_completed",
+                "report_validation",
+            ),
+            placement="anywhere",
+            facts=("lint_rules",),
+        ),
+    ),
+    "TRL028": LintRule(
+        code="TRL028",
+        name="failure-exit-without-run",
+        severity="hint",
+        language="python",
+        summary="a failure report that exits 1 when the backend is down",
+        what="Checks an entry point that reports failures itself (`report_failed` in an `except` handler) without the SDK's `run(main)` and without a handler for the SDK's delivery errors (`CallbackDeliveryError`, `NetworkError`, `TrainerSDKError`).",
+        why="When the backend cannot be reached, `report_failed()` raises `CallbackDeliveryError` inside the handler: the process dies with a traceback and exit code 1, which the platform reads as a training failure, not the 2 (backend unreachable) the contract promises. `run(main)` maps every case to its exit code (0, 1 after `report_exception`, 2).",
+        example='import sys\nimport traceback\n\nfrom trainer_sdk import ErrorType, TrainerSDK\n\n\ndef main():\n    sdk = TrainerSDK()\n    try:\n        sdk.report_started("training", total_epochs=1)\n        sdk.report_progress(1, 1, {"loss": 0.5})\n        sdk.report_completed({"loss": 0.5}, {}, 1)\n        return 0\n    except Exception as exc:\n        sdk.report_failed(ErrorType.UNKNOWN_ERROR, str(exc), traceback.format_exc())\n        return 1\n    finally:\n        sdk.close()\n\n\nif __name__ == "__main__":\n    sys.exit(main())\n',
+        fix="Let the SDK run the entry point: `def main(sdk): ...` then `run(main)` (it builds the SDK, reports an exception with `report_exception`, closes, and exits 0, 1 or 2); or catch `CallbackDeliveryError` and return 2.",
+        fix_example='from trainer_sdk import TrainerSDK, run\n\n\ndef main(sdk: TrainerSDK) -> None:\n    sdk.report_started("training", total_epochs=1)\n    sdk.report_progress(1, 1, {"loss": 0.5})\n    sdk.report_completed({"loss": 0.5}, {}, 1)\n\n\nif __name__ == "__main__":\n    run(main)\n',
+        contract=LintRuleContract(
+            sdk_methods=(
+                "report_failed",
+                "report_exception",
+            ),
+            placement="exception_handler",
+            facts=(
+                "exit_codes",
+                "lint_rules",
+            ),
+        ),
+    ),
     "TRL101": LintRule(
         code="TRL101",
         name="entry-point-not-train-py",
@@ -604,6 +690,57 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         contract=LintRuleContract(
             sdk_methods=(),
             placement="final_stage",
+            facts=("lint_rules",),
+        ),
+    ),
+    "TRL106": LintRule(
+        code="TRL106",
+        name="comment-after-instruction",
+        severity="error",
+        language="dockerfile",
+        summary="a `#` after an instruction is read as arguments, not as a comment",
+        what="Checks every instruction except `RUN` and shell-form commands (whose shell does read `#` as a comment): a word starting with `#` after the keyword, as in the guide's `COPY utils.py ./  # if present`.",
+        why="Docker treats `#` as a comment only at the start of a line. `COPY utils.py ./  # if present` copies three sources, `utils.py`, `#` and `if`, to the destination `present`: the build fails (no file `#`; several sources need a folder destination ending in `/`), or, for `WORKDIR /app # x`, the image silently uses a folder named `/app # x`.",
+        example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./  # the trainer\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        fix="Move the note to its own line above the instruction (`# the trainer` then `COPY train.py ./`).",
+        fix_example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\n# the trainer\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="anywhere",
+            facts=("lint_rules",),
+        ),
+    ),
+    "TRL107": LintRule(
+        code="TRL107",
+        name="copy-source-missing",
+        severity="error",
+        language="dockerfile",
+        summary="a COPY or ADD source is not in the build context",
+        what="Checks every `COPY` and `ADD` that reads the build context (not `--from`, not a URL): each source must name a file or folder of the context (the Dockerfile's folder when trainer-lint finds the Dockerfile itself), a wildcard must match something, and nothing may escape the context with `..`. A source the context's `.dockerignore` excludes is missing too.",
+        why='`docker build` stops at the first source it cannot find (`failed to compute cache key: "/utils.py": not found`), after every earlier layer was built: the image is never pushed and the job never starts. The guide\'s template copies `utils.py` and `requirements.txt` "if present", which Docker does not support.',
+        example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nCOPY ../shared/utils.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        fix="Copy only files that exist in the build context: create them, or delete the line; for an optional file, copy a folder that holds it (`COPY src/ ./`).",
+        fix_example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="anywhere",
+            facts=("lint_rules",),
+        ),
+    ),
+    "TRL108": LintRule(
+        code="TRL108",
+        name="retired-apt-package",
+        severity="error",
+        language="dockerfile",
+        summary="an apt package the base image's Debian release no longer ships",
+        what="Checks the packages of every `apt-get install` (and `apt install`) against the list of packages that Debian 12 (bookworm) dropped, in `x-lint-vocabulary.retired_apt_packages` with the package that replaces each (`libgl1-mesa-glx` -> `libgl1`).",
+        why="`python:3.11-slim` and most current base images are Debian 12 or later: `apt-get install libgl1-mesa-glx` there fails with `E: Package 'libgl1-mesa-glx' has no installation candidate`, and the image does not build. The guide's template installs it in both stages.",
+        example='FROM python:3.11-slim\nRUN apt-get update && apt-get install -y --no-install-recommends libgl1-mesa-glx libglib2.0-0 && rm -rf /var/lib/apt/lists/*\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        fix="Install the replacement the message names (`libgl1` for OpenCV's `libGL.so.1`).",
+        fix_example='FROM python:3.11-slim\nRUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 && rm -rf /var/lib/apt/lists/*\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="anywhere",
             facts=("lint_rules",),
         ),
     ),
@@ -749,4 +886,25 @@ SECRET_NAME_PARTS: Final[tuple[str, ...]] = (
     "PRIVATE_KEY",
     "SECRET*",
     "TOKEN",
+)
+BASIC_CONFIG_METHOD: Final[str] = "get_basic_config"
+DELIVERY_ERRORS: Final[tuple[str, ...]] = (
+    "CallbackDeliveryError",
+    "NetworkError",
+    "TrainerSDKError",
+)
+APT_INSTALLERS: Final[tuple[str, ...]] = (
+    "apt-get install",
+    "apt install",
+    "aptitude install",
+)
+RETIRED_APT_RELEASE: Final[str] = "Debian 12 (bookworm), the base of python:3.11-slim"
+RETIRED_APT_PACKAGES: Final[tuple[str, ...]] = (
+    "libgl1-mesa-glx=libgl1",
+    "python-dev=python3-dev",
+    "python-pip=python3-pip",
+    "libssl1.1=libssl3",
+    "libffi7=libffi8",
+    "libtiff5=libtiff6",
+    "libwebp6=libwebp7",
 )

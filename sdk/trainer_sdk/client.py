@@ -32,7 +32,7 @@ import httpx
 
 from trainer_contract.callbacks import Endpoint, endpoints_for_body
 from trainer_contract.config import TASK_TYPE_ALIASES
-from trainer_contract.error_type import ErrorType
+from trainer_contract.error_type import ErrorType, parse_error_type, suggest_error_type
 from trainer_contract.models.config import BasicConfig, FullConfig
 from trainer_contract.sdk_api import SDK_METHODS
 from trainer_contract.validators import schema_documents
@@ -52,7 +52,7 @@ from trainer_sdk.errors import (
 )
 from trainer_sdk.failure_types import error_type_for
 from trainer_sdk.finite_metrics import finite_extra_data, finite_metrics
-from trainer_sdk.logging_bridge import CallbackLogHandler
+from trainer_sdk.logging_bridge import CallbackLogHandler, quiet_http_loggers
 from trainer_sdk.redaction import install_log_filter, redact_url, secret_values
 from trainer_sdk.version import __version__
 
@@ -160,6 +160,7 @@ class TrainerSDK:
             env = os.environ
         self._env: Mapping[str, str] = env
         self._settings: Settings = load_settings(env)
+        quiet_http_loggers()  # one httpx INFO line per callback is noise in the trainer's log
         self._redact = self._settings.redactor
         rank = self._settings["RANK"]
         self._rank: int = rank if isinstance(rank, int) else 0
@@ -1162,19 +1163,20 @@ def _is_failure(exc: BaseException) -> bool:
 
 
 def _error_type_value(value: ErrorType | str) -> str:
-    """The wire value of an ErrorType given as a member, a wire value or a member name."""
+    """The wire value of an ErrorType given as a member, or a string the contract's table
+    accepts (`parse_error_type`: a wire value, a member name in any case); trainer-lint judges
+    string literals by the same table."""
     if isinstance(value, ErrorType):
         return value.value
     if isinstance(value, str):
-        if value in ErrorType._value2member_map_:
-            return value
-        member = ErrorType.__members__.get(value.upper())
+        member = parse_error_type(value)
         if member is not None:
             return member.value
     choices = ", ".join(member.name for member in ErrorType)
+    hint = suggest_error_type(value) if isinstance(value, str) else "ErrorType.UNKNOWN_ERROR"
     raise PayloadValidationError(
-        f"report_failed(): error_type {value!r} is not an ErrorType; use one of {choices} "
-        f"(e.g. ErrorType.RESOURCE_ERROR); nothing was sent."
+        f"report_failed(): error_type {value!r} is not an ErrorType; use {hint} (members: "
+        f"{choices}); nothing was sent."
     )
 
 

@@ -17,7 +17,13 @@ import logging
 import re
 from typing import Protocol
 
-__all__ = ["FORWARDING_EXCLUDED_LOGGERS", "CallbackLogHandler", "plain_text"]
+__all__ = [
+    "FORWARDING_EXCLUDED_LOGGERS",
+    "QUIETED_LOGGERS",
+    "CallbackLogHandler",
+    "plain_text",
+    "quiet_http_loggers",
+]
 
 # CSI sequences (colours, cursor moves: ESC [ ... letter) and the other two-byte ESC sequences.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
@@ -34,6 +40,21 @@ def plain_text(message: str) -> str:
     while lines and not lines[-1]:
         lines.pop()
     return "\n".join(lines)
+
+
+# The HTTP stack the SDK sends through: httpx logs one INFO line per request ("HTTP Request:
+# POST ... 200 OK"), i.e. one per callback, into the trainer's own log when it configures
+# logging at INFO (Ultralytics and most frameworks do).
+QUIETED_LOGGERS: tuple[str, ...] = ("httpx", "httpcore")
+
+
+def quiet_http_loggers() -> None:
+    """Set the HTTP stack's loggers to WARNING unless the trainer set a level on them itself
+    (a logger whose level is NOTSET was not configured: it only inherits the root's)."""
+    for name in QUIETED_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
 
 
 # Loggers whose records are about the delivery itself (the SDK, httpx/httpcore, boto's stack).

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from packaging.requirements import Requirement
 
 # Put the app folder and the runtime-only site first, after `-I -S` removed every site-packages
 # folder and the editable project paths (`-S` skips the .pth files that add them).
@@ -39,3 +42,21 @@ def run_json(code: str, app: Path, site: Path, **kwargs: Any) -> Any:
     done = run_isolated(code, app, site, **kwargs)
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def distribution_closure(project: str) -> list[importlib.metadata.Distribution]:
+    """The installed distributions `project` needs at run time (no extras), transitively."""
+    found: dict[str, importlib.metadata.Distribution] = {}
+    pending = [project]
+    while pending:
+        name = pending.pop()
+        key = name.lower().replace("_", "-")
+        if key in found:
+            continue
+        dist = importlib.metadata.distribution(name)
+        found[key] = dist
+        for line in dist.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                pending.append(requirement.name)
+    return [dist for key, dist in sorted(found.items()) if key != project]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
+from bundle_isolation import distribution_closure as _distribution_closure
 
 from trainer_tools.bundle.__main__ import build
 
@@ -25,24 +24,6 @@ def app_dir(tmp_path_factory: pytest.TempPathFactory, bundle_text: str) -> Path:
     app = tmp_path_factory.mktemp("app")
     (app / "trainer_sdk.py").write_text(bundle_text, encoding="utf-8")
     return app
-
-
-def _distribution_closure(project: str) -> list[importlib.metadata.Distribution]:
-    """The installed distributions `project` needs at run time (no extras), transitively."""
-    found: dict[str, importlib.metadata.Distribution] = {}
-    pending = [project]
-    while pending:
-        name = pending.pop()
-        key = name.lower().replace("_", "-")
-        if key in found:
-            continue
-        dist = importlib.metadata.distribution(name)
-        found[key] = dist
-        for line in dist.requires or []:
-            requirement = Requirement(line)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                pending.append(requirement.name)
-    return [dist for key, dist in sorted(found.items()) if key != project]
 
 
 @pytest.fixture(scope="session")

@@ -35,3 +35,11 @@ def test_the_guide_links_resolve() -> None:
         if link.startswith("http") or Path(link).name in WRITTEN_ELSEWHERE:
             continue
         assert (GUIDE.parent / link).exists(), link
+
+
+def test_the_guides_train_py_is_what_trainer_sdk_init_writes(tmp_path: Path) -> None:
+    from trainer_tools.starter import write_starter
+
+    blocks = re.findall(r"```python\n(.*?)```", GUIDE.read_text(), flags=re.DOTALL)
+    write_starter(tmp_path)
+    assert blocks[0] == (tmp_path / "train.py").read_text()

@@ -86,6 +86,14 @@ def good_run() -> list[TimelineEntry]:
     return [progress(1, 0), progress(2, 1), completed(3)]
 
 
+def no_checkpoint_run() -> list[TimelineEntry]:
+    """A good run whose completion reports no checkpoint (nothing to look up in S3)."""
+    final = completed(3, checkpoints=None)
+    final.body.pop("best_checkpoint_path", None)
+    final.body.pop("last_checkpoint_path", None)
+    return [progress(1, 0), progress(2, 1), final]
+
+
 def failing(verdict: Any) -> set[str]:
     return {c.name for c in verdict.checks if not c.ok}
 
@@ -110,7 +118,7 @@ def test_a_clean_run_passes_every_check() -> None:
 
 def test_an_empty_timeline_fails_the_lifecycle_and_the_exit_code() -> None:
     verdict = judge(1, [], 0, {}, BUCKET)
-    assert failing(verdict) == {"lifecycle_in_order", "exit_code_agrees"}
+    assert failing(verdict) == {"lifecycle_in_order", "exit_code_agrees", "training_succeeded"}
     assert "no callback" in verdict.check("lifecycle_in_order").summary
 
 
@@ -141,15 +149,70 @@ def test_the_exit_code_must_be_a_contract_code_and_match_the_final_callback() ->
     assert judge(1, failure, 1, {}, BUCKET).check("exit_code_agrees").ok
 
 
-def test_a_reported_failure_is_the_outcome_and_is_spelled_out() -> None:
+def test_a_reported_failure_is_never_a_pass() -> None:
     failure = example(FAILED)
     verdict = judge(1, [progress(1, 0), entry(2, FAILED, failure)], 1, {}, BUCKET)
-    assert verdict.ok  # the contract was kept ...
-    assert verdict.outcome == "failed"  # ... but the job failed, and the verdict says so first
-    assert verdict.notes[0].startswith("the job reported a failure (#2): ")
-    assert str(failure["error_message"]) in verdict.notes[0]
-    assert verdict.to_json()["outcome"] == "failed"
+    # The contract was kept (every other check passes) but the training failed: FAIL.
+    assert failing(verdict) == {"training_succeeded"}
+    assert not verdict.ok and verdict.format().startswith("verdict: FAIL")
+    summary = verdict.check("training_succeeded").summary
+    assert summary.startswith("the job reported a failure (#2: ")
+    assert str(failure["error_message"]) in summary and "--expect-failure" in summary
+    assert verdict.outcome == "failed" and verdict.to_json()["outcome"] == "failed"
     assert judge(1, good_run(), 0, {}, BUCKET).outcome == "completed"
+
+
+def test_expect_failure_inverts_the_training_check_only() -> None:
+    failure = [progress(1, 0), entry(2, FAILED, example(FAILED))]
+    expected = judge(1, failure, 1, {}, BUCKET, expect_failure=True)
+    assert expected.ok, expected.format()
+    assert "failed as expected" in expected.check("training_succeeded").summary
+    assert expected.to_json()["expect_failure"] is True
+    # A success when a failure was expected is a FAIL; so is a failure exiting 0.
+    surprise = judge(1, no_checkpoint_run(), 0, {}, BUCKET, expect_failure=True)
+    assert failing(surprise) == {"training_succeeded"}
+    assert "succeeded although --expect-failure" in surprise.check("training_succeeded").summary
+    wrong_exit = judge(1, failure, 0, {}, BUCKET, expect_failure=True)
+    assert failing(wrong_exit) == {"exit_code_agrees", "training_succeeded"}
+
+
+def test_a_completion_with_a_non_zero_exit_is_a_failed_training() -> None:
+    verdict = judge(1, good_run(), 1, {}, BUCKET)
+    assert "training_succeeded" in failing(verdict)
+    assert "and the trainer exited 1" in verdict.check("training_succeeded").summary
+
+
+def test_refused_validation_results_fail_their_own_check() -> None:
+    from trainer_tools.dry_run.verdict import VALIDATION_ENDPOINTS
+
+    endpoint = next(iter(VALIDATION_ENDPOINTS))
+    schema = ENDPOINTS[endpoint].bodies[0]
+    body = example(schema)
+    accepted = entry(3, schema, body)
+    refused = entry(
+        4,
+        schema,
+        {**body, "epoch": -1},
+        422,
+        errors=[{"path": "$.epoch", "message": "-1 is less than the minimum of 0"}],
+    )
+    run = [*no_checkpoint_run()[:2], accepted, no_checkpoint_run()[2]]
+    ok = judge(1, run, 0, {}, BUCKET).check("validation_accepted")
+    assert ok.ok and ok.summary.startswith("1 validation result(s) accepted (epochs ")
+    bad = judge(1, [*run[:3], refused, run[3]], 0, {}, BUCKET).check("validation_accepted")
+    assert not bad.ok and bad.summary.startswith("1 of 2 validation result(s) refused")
+    assert bad.details == (f"#4 {endpoint}: 422 $.epoch: -1 is less than the minimum of 0",)
+    none = judge(1, good_run(), 0, {}, BUCKET).check("validation_accepted")
+    assert none.ok and none.summary == "no validation result reported"
+
+
+def test_the_verdict_is_coloured_only_when_asked() -> None:
+    verdict = judge(1, good_run(), 1, {}, BUCKET)
+    plain = verdict.format()
+    assert "\033[" not in plain
+    painted = verdict.format(color=True)
+    assert "verdict: \033[1;31mFAIL\033[0m" in painted
+    assert "\033[1;32mPASS\033[0m  payloads_valid" in painted
 
 
 def test_checkpoints_must_be_uploaded_s3_objects_in_the_checkpoint_bucket() -> None:
@@ -301,13 +364,35 @@ def test_the_table_shows_rejections_replays_and_no_job_id() -> None:
     )
     replayed = TimelineEntry(**{**progress(3, 1).__dict__, "replays": 2})
     table = format_timeline([progress(1, 0), rejected, replayed])
-    lines = table.splitlines()
+    assert (
+        table.splitlines()[0]
+        == "no primary metric reported (report_validation names one): loss leads"
+    )
+    lines = table.splitlines()[1:]
     assert lines[0].split() == ["#", "t+s", "endpoint", "answer", "summary"]
     assert "REJECTED $.current_epoch: -1 is less than 0 (+1 more)" in lines[3]
     assert "200 x3" in lines[4]
     assert "0.20" in lines[4]  # seconds since the first callback
     assert "job_id=" not in table
     assert format_timeline([]) == "(the backend received no callback)"
+
+
+def test_the_timeline_fits_the_width_and_leads_with_the_primary_metric() -> None:
+    from trainer_tools.dry_run.verdict import VALIDATION_ENDPOINTS
+
+    schema = ENDPOINTS[next(iter(VALIDATION_ENDPOINTS))].bodies[0]
+    validation = example(schema)
+    name = str(validation["primary_metric_name"])
+    step = with_epoch(example(PROGRESS), 1)
+    step["metrics"] = {"loss": 0.5, "extra_metrics": {"loss": 0.5, name: 0.42}}
+    entries = [progress(1, 0), entry(2, PROGRESS, step), entry(3, schema, validation)]
+    for width in (60, 80, 120):
+        lines = format_timeline(entries, width=width).splitlines()
+        assert max(len(line) for line in lines) <= width, lines
+    table = format_timeline(entries, width=80).splitlines()
+    assert table[0] == f"primary metric: {name} (leads each summary)"
+    assert table[4].split()[4] == f"{name}=0.42"  # epoch 1's row leads with it
+    assert table[5].split()[4].startswith(f"{name}=")  # the validation row too
 
 
 # ------------------------------------------------------------------------------ arguments

@@ -73,7 +73,7 @@ def test_the_minimal_example_passes_every_check(seaweed: SeaweedServer) -> None:
 def test_no_report_completed_fails_the_lifecycle_and_the_exit_code(seaweed: SeaweedServer) -> None:
     result, _ = run(seaweed, EXAMPLES / "broken" / "no_completed.py", 202)
     problems = failed(result)
-    assert set(problems) == {"lifecycle_in_order", "exit_code_agrees"}
+    assert set(problems) == {"lifecycle_in_order", "exit_code_agrees", "training_succeeded"}
     assert any("no final callback" in d for d in problems["lifecycle_in_order"])
     assert "exited 0 (SUCCESS) without a final callback" in problems["exit_code_agrees"][0]
 
@@ -92,7 +92,8 @@ def test_an_invalid_payload_fails_payloads_naming_each_path(seaweed: SeaweedServ
 def test_exit_zero_after_report_failed_fails_the_exit_code_check(seaweed: SeaweedServer) -> None:
     result, _ = run(seaweed, EXAMPLES / "broken" / "exit_zero_after_failed.py", 204)
     problems = failed(result)
-    assert set(problems) == {"exit_code_agrees"}
+    assert set(problems) == {"exit_code_agrees", "training_succeeded"}
+    assert problems["training_succeeded"][0].startswith("the job reported a failure (#3: ")
     assert problems["exit_code_agrees"][0].startswith(
         "exited 0 (SUCCESS) but the final callback #3 reported 'failed' with exit code 1"
     )

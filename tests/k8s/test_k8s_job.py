@@ -261,7 +261,7 @@ def test_output_is_deterministic_and_can_go_to_a_file(
     first = render(*CASES["nodes"], capsys=capsys)[1]
     assert render(*CASES["nodes"], capsys=capsys)[1] == first
     out = tmp_path / "job.yaml"
-    code, stdout, _ = render(*CASES["nodes"], "-o", str(out), capsys=capsys)
+    code, stdout, _ = render(*CASES["nodes"], "--output-file", str(out), capsys=capsys)
     assert code == 0 and stdout == ""
     assert out.read_text() == first
     assert first.startswith("# Kubernetes Job for training job 9")

@@ -21,7 +21,7 @@ from trainer_tools.trainer_lint.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
 TRAINER = (FIXTURES / "trainers" / "plain_pytorch.py").read_text(encoding="utf-8")
-TEMPLATE = (FIXTURES / "dockerfiles" / "guide_template.Dockerfile").read_text(encoding="utf-8")
+TEMPLATE = (FIXTURES / "dockerfiles" / "guide_fixed.Dockerfile").read_text(encoding="utf-8")
 CMD = 'CMD ["python", "train.py"]'
 SECRET_VALUE = "hf_S3cr3tValueThatMustNeverBePrinted"
 LEAKY = TEMPLATE.replace(
@@ -29,11 +29,20 @@ LEAKY = TEMPLATE.replace(
 )
 
 
+def build_context(folder: Path) -> None:
+    """The files the template copies from its build context (trainer_sdk.py is copied in at
+    build time and not checked)."""
+    for name in ("pyproject.toml", "train.py"):
+        if not (folder / name).exists():
+            (folder / name).write_text(TRAINER if name == "train.py" else "# context\n", "utf-8")
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     project = tmp_path / "project"
     project.mkdir()
     monkeypatch.chdir(project)
+    (project / "pyproject.toml").write_text("# build context\n", encoding="utf-8")
     return project
 
 
@@ -77,6 +86,7 @@ def test_folders_are_walked_for_every_dockerfile_name(
 ) -> None:
     images = workdir / "images"
     images.mkdir()
+    build_context(images)
     for name in ("Dockerfile.cuda", "cpu.Dockerfile", "Dockerfile"):
         (images / name).write_text(TEMPLATE.replace(CMD, "CMD python train.py"), "utf-8")
     (images / "notes.txt").write_text("FROM x\nUSER root\n", encoding="utf-8")
@@ -92,6 +102,7 @@ def test_select_ignore_and_per_file_ignores(
 ) -> None:
     both = TEMPLATE.replace("USER appuser", "USER root").replace(CMD, "CMD python train.py")
     (workdir / "Dockerfile").write_text(both, encoding="utf-8")
+    build_context(workdir)
     codes = lambda out: [line.split()[1] for line in finding_lines(out)]  # noqa: E731
     assert codes(run(["Dockerfile"], capsys)[1]) == ["TRL103", "TRL105"]
     assert codes(run(["Dockerfile", "--select", "TRL105"], capsys)[1]) == ["TRL105"]
@@ -179,6 +190,7 @@ def test_a_schema_change_reaches_the_dockerfile_rules_through_codegen(tmp_path: 
     (tmp_path / "Dockerfile").write_text(
         TEMPLATE.replace(CMD, f"ENV MODEL_SIGNING_KEY=abc\n{CMD}"), encoding="utf-8"
     )
+    build_context(tmp_path)
     schemas = tmp_path / "schemas"
     shutil.copytree(ROOT / "schemas", schemas)
 
@@ -229,6 +241,7 @@ def test_a_long_chain_of_stages_is_linted_and_inherits_from_the_first(
         'CMD ["python", "train.py"]\n'
     )
     chain = "".join(f"FROM s{i} AS s{i + 1}\n" for i in range(sys.getrecursionlimit() + 10))
+    build_context(workdir)
     (workdir / "Dockerfile").write_text(first + chain, encoding="utf-8")
     assert run(["Dockerfile"], capsys)[0] == EXIT_CLEAN
     (workdir / "Dockerfile").write_text(first.replace("USER 1000", "USER 0") + chain, "utf-8")

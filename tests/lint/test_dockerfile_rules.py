@@ -19,7 +19,7 @@ from trainer_tools.trainer_lint.engine import is_dockerfile, lint_dockerfile_sou
 
 DOCKERFILES = Path(__file__).parent / "fixtures" / "dockerfiles"
 CLEAN = [
-    "guide_template.Dockerfile",
+    "guide_fixed.Dockerfile",
     "pip_package.Dockerfile",
     "uv_venv.Dockerfile",
     "inherited.Dockerfile",
@@ -32,14 +32,44 @@ def read(name: str) -> str:
     return (DOCKERFILES / name).read_text(encoding="utf-8")
 
 
-def lint(text: str, context: Path | None = None) -> list[tuple[str, int]]:
-    return [(f.code, f.line) for f in lint_dockerfile_source(text, "Dockerfile", context=context)]
+def lint(
+    text: str, context: Path | None = None, skip: tuple[str, ...] = ()
+) -> list[tuple[str, int]]:
+    enabled = [c for c in DOCKERFILE_CODES if c not in skip]
+    found = lint_dockerfile_source(text, "Dockerfile", enabled=enabled, context=context)
+    return [(f.code, f.line) for f in found]
+
+
+# Contexts built by a test hold only the files that test is about (no train.py): TRL107, which
+# checks that every COPY source exists, is left out there.
+NOT_COPIES = ("TRL107",)
 
 
 @pytest.mark.parametrize("name", CLEAN)
 def test_clean_dockerfiles_give_no_findings(name: str) -> None:
     context = (DOCKERFILES / name).parent
     assert lint(read(name), context) == []
+
+
+def test_the_guides_template_gets_its_three_traps_with_their_fixes() -> None:
+    # The template as the guide prints it: `# note` after COPY, files copied "if present", and
+    # a package Debian 12 dropped. guide_fixed.Dockerfile is the same template, fixed.
+    text = read("guide_template.Dockerfile")
+    findings = lint_dockerfile_source(text, "Dockerfile", context=DOCKERFILES)
+    note = line_of(text, "COPY utils.py")
+    got = sorted((f.code, f.line) for f in findings)
+    assert got == [
+        ("TRL106", note),
+        ("TRL106", note + 1),
+        ("TRL107", note),
+        ("TRL107", note + 1),
+        ("TRL108", line_of(text, "libgl1-mesa-glx")),
+        ("TRL108", line_of(text, "libgl1-mesa-glx", 1)),
+    ]
+    messages = {f.code: f.message for f in findings}
+    assert "move it to its own line above" in messages["TRL106"]
+    assert "install `libgl1` instead" in messages["TRL108"]
+    assert "`requirements.txt` is not in the build context" in messages["TRL107"]
 
 
 def test_the_guide_template_fixture_is_the_guides() -> None:
@@ -55,7 +85,7 @@ def test_the_guide_template_fixture_is_the_guides() -> None:
 m = mutation_maker(DOCKERFILES)
 
 
-GT = "guide_template.Dockerfile"
+GT = "guide_fixed.Dockerfile"
 PIP = "pip_package.Dockerfile"
 UV = "uv_venv.Dockerfile"
 INH = "inherited.Dockerfile"
@@ -212,6 +242,75 @@ MUTATIONS = [
         "TRL105",
         "CMD python3",
     ),
+    # -- TRL106 comment after an instruction -------------------------------------------------------
+    m(
+        GT,
+        "note-after-copy",
+        [("COPY train.py ./", "COPY train.py ./  # the trainer")],
+        "TRL106",
+        "# the trainer",
+    ),
+    m(
+        GT,
+        "note-after-workdir",
+        [("WORKDIR /app\n\n# Python", "WORKDIR /app # app\n\n# Python")],
+        "TRL106",
+        "WORKDIR /app #",
+    ),
+    # -- TRL107 COPY source missing ----------------------------------------------------------------
+    m(
+        GT,
+        "copied-if-present",
+        [("COPY train.py ./", "COPY train.py ./\nCOPY utils.py ./")],
+        "TRL107",
+        "COPY utils.py",
+    ),
+    m(
+        GT,
+        "outside-the-context",
+        [("COPY train.py ./", "COPY ../train.py ./")],
+        "TRL107",
+        "COPY ../train.py",
+    ),
+    m(
+        UV,
+        "one-of-two-sources",
+        [("COPY train.py engine.py ./", "COPY train.py engin.py ./")],
+        "TRL107",
+        "COPY train.py engin.py",
+    ),
+    m(
+        GT,
+        "wildcard-matching-nothing",
+        [("COPY train.py ./", "COPY train.py ./\nCOPY *.yaml ./")],
+        "TRL107",
+        "COPY *.yaml",
+    ),
+    # -- TRL108 retired apt package ----------------------------------------------------------------
+    m(
+        GT,
+        "libgl1-mesa-glx",
+        [
+            (
+                "    libgl1 \\\n    libglib2.0-0 \\\n    && rm -rf /var/lib/apt/lists/*\n\nWORKDIR /app\n\n# Python",
+                "    libgl1-mesa-glx \\\n    libglib2.0-0 \\\n    && rm -rf /var/lib/apt/lists/*\n\nWORKDIR /app\n\n# Python",
+            )
+        ],
+        "TRL108",
+        "libgl1-mesa-glx",
+    ),
+    m(
+        PIP,
+        "python-pip",
+        [
+            (
+                "install -y --no-install-recommends tini",
+                "install -y --no-install-recommends tini python-pip",
+            )
+        ],
+        "TRL108",
+        "python-pip",
+    ),
 ]
 
 
@@ -231,13 +330,13 @@ def test_a_requirements_file_must_name_the_sdk(tmp_path: Path) -> None:
     context = tmp_path / "context"
     shutil.copytree(DOCKERFILES / "requirements_context", context)
     text = read(REQ)
-    assert lint(text, context) == []
+    assert lint(text, context, NOT_COPIES) == []
     base = context / "requirements" / "base.txt"
     base.write_text("httpx>=0.27\n# trainer-sdk is vendored\n", encoding="utf-8")
-    assert lint(text, context) == [("TRL102", line_of(text, "FROM python:3.11-slim\n"))]
+    assert lint(text, context, NOT_COPIES) == [("TRL102", line_of(text, "FROM python:3.11-slim\n"))]
     (context / "requirements" / "base.txt").unlink()
-    assert lint(text, context) == [("TRL102", line_of(text, "FROM python:3.11-slim\n"))]
-    assert lint(text, None) == [("TRL102", line_of(text, "FROM python:3.11-slim\n"))]
+    assert lint(text, context, NOT_COPIES) == [("TRL102", line_of(text, "FROM python:3.11-slim\n"))]
+    assert lint(text, None, NOT_COPIES) == [("TRL102", line_of(text, "FROM python:3.11-slim\n"))]
 
 
 def test_a_pyproject_installed_by_uv_may_name_the_sdk(tmp_path: Path) -> None:
@@ -246,11 +345,11 @@ def test_a_pyproject_installed_by_uv_may_name_the_sdk(tmp_path: Path) -> None:
         '[project]\nname = "t"\nversion = "1"\ndependencies = ["trainer-sdk>=1", "timm"]\n',
         encoding="utf-8",
     )
-    assert lint(text, tmp_path) == []
+    assert lint(text, tmp_path, NOT_COPIES) == []
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "t"\nversion = "1"\ndependencies = ["timm"]\n', encoding="utf-8"
     )
-    assert [code for code, _ in lint(text, tmp_path)] == ["TRL102"]
+    assert [code for code, _ in lint(text, tmp_path, NOT_COPIES)] == ["TRL102"]
 
 
 def test_an_install_in_a_stage_that_never_reaches_the_final_image_is_named() -> None:
@@ -343,9 +442,12 @@ def test_a_copy_docker_rejects_puts_nothing_in_the_image() -> None:
     """`COPY trainer_sdk.py ./  # the SDK`: `#` is not a comment there, so Docker sees four
     sources and a destination that is not a folder, and fails; the SDK is not in the image."""
     text = read(GT).replace("COPY trainer_sdk.py ./\n", "COPY trainer_sdk.py ./  # the SDK\n")
-    assert lint(text) == [("TRL102", line_of(text, PRODUCTION))]
+    assert lint(text, None, NOT_COPIES) == [
+        ("TRL102", line_of(text, PRODUCTION)),
+        ("TRL106", line_of(text, "# the SDK")),  # and the note itself is reported
+    ]
     folder = read(GT).replace("COPY trainer_sdk.py ./\n", "COPY trainer_sdk.py helpers.py /app/\n")
-    assert lint(folder) == []
+    assert lint(folder, None, NOT_COPIES) == []
 
 
 def test_a_bundle_on_pythonpath_is_importable() -> None:
@@ -393,7 +495,7 @@ def test_a_malformed_pyproject_names_nothing_and_does_not_crash(
 ) -> None:
     (tmp_path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
     text = read(GT).replace("COPY trainer_sdk.py ./\n", "")
-    assert [c for c, _ in lint(text, tmp_path)] == ["TRL102"]
+    assert [c for c, _ in lint(text, tmp_path, NOT_COPIES)] == ["TRL102"]
 
 
 def test_files_outside_the_build_context_are_never_read(tmp_path: Path) -> None:
@@ -406,4 +508,4 @@ def test_files_outside_the_build_context_are_never_read(tmp_path: Path) -> None:
         "RUN pip install -r requirements.txt -r outside.txt\nCOPY train.py ./\nUSER 1000\n"
         'CMD ["python", "train.py"]\n'
     )
-    assert [c for c, _ in lint(text, context)] == ["TRL102"]
+    assert [c for c, _ in lint(text, context, NOT_COPIES)] == ["TRL102"]

@@ -158,6 +158,10 @@ def test_exit_code_through_a_variable_and_system_exit() -> None:
     assert codes(text.replace("raise SystemExit(code)", "print(code)")) == {"TRL010"}
 
 
+def line_of_text(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
 def test_oom_message_test_inside_a_generic_handler() -> None:
     text = trainer().replace(
         "        sdk.report_failed(ErrorType.UNKNOWN_ERROR, str(exc), traceback.format_exc())\n",
@@ -168,7 +172,9 @@ def test_oom_message_test_inside_a_generic_handler() -> None:
     )
     line = text.count("\n", 0, text.index("ErrorType.CONFIG_ERROR")) + 1
     assert lint(text) == [("TRL018", line)]
-    assert lint(text.replace("ErrorType.CONFIG_ERROR", "'ResourceError'")) == []
+    # A string the SDK accepts is fine for TRL018; TRL025 asks for the member instead.
+    as_string = text.replace("ErrorType.CONFIG_ERROR", "'ResourceError'")
+    assert lint(as_string) == [("TRL025", line_of_text(as_string, "'ResourceError'"))]
 
 
 def test_cuda_rules() -> None:

@@ -311,7 +311,7 @@ def test_non_utf8_file_is_an_error_with_its_path(
     (workdir / "train.py").write_bytes(b"\xff\xfe not text")
     code, out, _ = run(["train.py"], capsys)
     assert code == EXIT_USAGE
-    assert out.startswith("train.py:1:1: syntax error: not UTF-8 text")
+    assert out.startswith("train.py:1:1: read error: cannot decode it as Python would")
 
 
 def test_exclude_patterns_skip_folders(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

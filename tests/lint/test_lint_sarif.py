@@ -19,6 +19,7 @@ SCHEMA = json.loads(
     )
 )
 TRAINERS = Path(__file__).parent / "fixtures" / "trainers"
+ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILES = Path(__file__).parent / "fixtures" / "dockerfiles"
 
 
@@ -56,7 +57,8 @@ def test_sarif_with_findings_is_valid(
     results = run["results"]
     assert [r["ruleId"] for r in results] == ["TRL017", "TRL017", "TRL017", "TRL012"]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == list(LINT_RULES)
+    # Every rule the run checked: all but the opt-in hints.
+    assert [r["id"] for r in rules] == [c for c, r in LINT_RULES.items() if r.severity != "hint"]
     for result in results:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         location = result["locations"][0]["physicalLocation"]
@@ -116,7 +118,7 @@ def test_sarif_with_dockerfile_findings_and_errors_is_valid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    template = (DOCKERFILES / "guide_template.Dockerfile").read_text(encoding="utf-8")
+    template = (DOCKERFILES / "guide_fixed.Dockerfile").read_text(encoding="utf-8")
     (tmp_path / "Dockerfile").write_text(
         template.replace("USER appuser", "USER root").replace(
             'CMD ["python", "train.py"]', "ENV API_TOKEN=abc\nCMD python train.py"
@@ -124,6 +126,9 @@ def test_sarif_with_dockerfile_findings_and_errors_is_valid(
         encoding="utf-8",
     )
     (tmp_path / "broken.Dockerfile").write_text("RUN echo\nFROM x\n", encoding="utf-8")
+    # What the template copies from its build context (a clean trainer).
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / "train.py").write_bytes((ROOT / "examples" / "minimal" / "train.py").read_bytes())
     code, log = sarif_of(["."], capsys)
     assert code == EXIT_USAGE  # one Dockerfile cannot be built
     assert_valid_sarif(log)

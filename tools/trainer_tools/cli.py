@@ -56,7 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `trainer-sdk` console script."""
+    """Entry point of the `trainer-sdk` console script (quiet when its reader closes the pipe)."""
+    from trainer_tools.terminal import quiet_pipe
+
+    return quiet_pipe(lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     run = getattr(args, "_run", None)

@@ -31,7 +31,7 @@ class Contract(TypedDict):
     """
     Where the calls must be: `constructed` (the SDK object exists), `before_training` (before the first epoch or framework training call), `per_epoch` (inside the epoch loop or an epoch hook), `success_path` (after training, outside exception handlers and finally), `exception_handler` (an except handler that covers training), `finally_or_with` (a finally clause or a `with TrainerSDK()` block), `entry_point` (the `__main__` exit), `anywhere` (each call site, or each Dockerfile instruction, on its own), `final_stage` (a Dockerfile's last stage, with what it inherits from the stages it is built from or copies from: what the running container has).
     """
-    facts: list[Literal["sdk_api", "error_type", "exit_codes", "env", "lint_rules"]]
+    facts: list[Literal["sdk_api", "error_type", "exit_codes", "env", "lint_rules", "config"]]
     """
     Generated modules (`trainer_contract.<module>`) whose values the rule checks against.
     """
@@ -50,9 +50,9 @@ class LifecycleRule(TypedDict):
     """
     Kebab-case name, stable like the code.
     """
-    severity: Literal["error", "warning"]
+    severity: Literal["error", "warning", "hint"]
     """
-    `error`: the job will misbehave on the platform (lost status, wrong exit code, a payload the backend rejects). `warning`: it works today but breaks under conditions the platform does create (no GPU, a different volume layout, a deprecated name).
+    `error`: the job will misbehave on the platform (lost status, wrong exit code, a payload the backend rejects). `warning`: it works today but breaks under conditions the platform does create (no GPU, a different volume layout, a deprecated name). `hint`: works, but there is a better way; reported, never a failing exit status.
     """
     language: NotRequired[Literal["python", "dockerfile"]]
     """

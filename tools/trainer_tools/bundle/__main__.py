@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from trainer_tools.bundle.render import project_metadata, render_bundle
-from trainer_tools.bundle.sources import collect_sources
+from trainer_tools.bundle.sources import collect_package_sources, collect_sources
 from trainer_tools.drift import report_drift
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -25,13 +25,37 @@ def build(root: Path) -> str:
     return render_bundle(sources, version, dependencies)
 
 
+BUNDLE_MODE = 0o644
+"""Readable by everyone: the image copies it as root and runs it as a non-root `USER`."""
+
+
+def build_installed() -> str:
+    """The bundle of the installed packages (a wheel install has no project folder): the
+    packages' own folders, the version and dependencies from the distribution's metadata."""
+    import importlib.metadata
+
+    import trainer_contract
+    import trainer_sdk
+
+    folders = [Path(trainer_sdk.__file__).parent, Path(trainer_contract.__file__).parent]
+    sources = collect_package_sources(folders)
+    distribution = importlib.metadata.distribution("trainer-sdk")
+    dependencies = [
+        r.split(";", 1)[0].strip() for r in distribution.requires or [] if "extra" not in r
+    ]
+    return render_bundle(sources, distribution.version, dependencies)
+
+
 def write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file and a rename: a reader never sees half a bundle."""
+    """Write through a temporary file and a rename: a reader never sees half a bundle. The
+    file is 0644 (mkstemp's 0600 would make `COPY trainer_sdk.py ./` unreadable to `USER
+    appuser`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
+        os.chmod(temporary, BUNDLE_MODE)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -10,6 +10,18 @@ from trainer_tools.bundle.literal import data_literal, text_literal
 from trainer_tools.bundle.sources import PACKAGE_DIRS, BundleSources
 
 COMMAND = "`make bundle` (python -m trainer_tools.bundle)"
+BUNDLE_MARKER = "trainer_sdk.py"
+"""The first line of a bundle starts with `# trainer_sdk.py: trainer-sdk <version> in one file`;
+trainer-lint recognises a copied bundle by it (see `is_bundle_header`)."""
+
+
+def is_bundle_header(first_line: str) -> bool:
+    """True for the first line of a bundle this module rendered."""
+    return (
+        first_line.startswith(f"# {BUNDLE_MARKER}: trainer-sdk ") and " in one file" in first_line
+    )
+
+
 RUNTIME_PATH = Path(__file__).with_name("runtime.py")
 
 # Names the bundle defines before the SDK's own __init__ runs in the same namespace; the
@@ -29,7 +41,7 @@ def render_bundle(sources: BundleSources, version: str, dependencies: list[str])
     install = "pip install " + " ".join(shlex.quote(d) for d in dependencies)
     folders = " and ".join(f"{folder}/" for folder in PACKAGE_DIRS)
     out = [
-        f"# trainer_sdk.py: trainer-sdk {version} in one file (trainer_sdk and trainer_contract: models,",
+        f"# {BUNDLE_MARKER}: trainer-sdk {version} in one file (trainer_sdk and trainer_contract: models,",
         "# validators and schemas embedded). Copy it beside train.py; import it as usual:",
         "#     from trainer_sdk import TrainerSDK, ErrorType",
         f"# It needs only the runtime dependencies: {install}",

@@ -18,9 +18,12 @@ import importlib.machinery
 import importlib.metadata
 import importlib.util
 import io
+import linecache
 import os
 import posixpath
 import sys
+import threading
+import traceback
 import types
 from collections.abc import Iterator, Mapping, Sequence
 from importlib.resources.abc import Traversable, TraversableResources
@@ -209,6 +212,15 @@ class BundleImporter(importlib.abc.MetaPathFinder, importlib.abc.InspectLoader):
         """Run the module's code in its namespace."""
         exec(self.get_code(module.__name__), module.__dict__)
 
+    def register_sources(self) -> None:
+        """Put every embedded source in `linecache` under its file name inside the bundle, so
+        that tracebacks, `inspect` and logging show the lines without needing a loader."""
+        for name, (_, _, source) in self._sources.items():
+            filename = self.filename(name)
+            lines = source.splitlines(keepends=True)
+            # mtime None: `linecache.checkcache` leaves the entry alone (no file to compare).
+            linecache.cache[filename] = (len(source), None, lines, filename)
+
     def get_resource_reader(self, fullname: str) -> EmbeddedResources:
         """Resources of a package (`importlib.resources.files("trainer_contract")`)."""
         folder = posixpath.dirname(self._entry(fullname)[1])
@@ -219,6 +231,32 @@ class BundleImporter(importlib.abc.MetaPathFinder, importlib.abc.InspectLoader):
         if entry is None:
             raise ImportError(f"{fullname} is not in the bundle {self.origin}", name=fullname)
         return entry
+
+
+def _print_exception(
+    kind: type[BaseException], value: BaseException, tb: types.TracebackType | None
+) -> None:
+    """sys.excepthook printing through `traceback`, which reads `linecache` (CPython's
+    built-in printer opens the files by name and shows no line for the embedded modules)."""
+    traceback.print_exception(kind, value, tb)
+
+
+def _print_thread_exception(args: Any) -> None:
+    """threading.excepthook like the default one, printing through `traceback`."""
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else threading.get_ident()
+    print(f"Exception in thread {name}:", file=sys.stderr, flush=True)
+    traceback.print_exception(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def _show_sources_in_tracebacks() -> None:
+    """Print uncaught exceptions through `traceback` where Python's own hooks are in place
+    (a hook the trainer or a framework set is left alone)."""
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _print_exception
+    if threading.excepthook is threading.__excepthook__:
+        threading.excepthook = _print_thread_exception
 
 
 def install(
@@ -262,6 +300,8 @@ def install(
         version,
     )
     sys.meta_path.insert(0, importer)
+    importer.register_sources()
+    _show_sources_in_tracebacks()
     # An empty __path__ makes the module a package: its submodules are looked up on
     # sys.meta_path, where the importer answers for them.
     bundle.__path__ = []

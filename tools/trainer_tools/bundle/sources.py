@@ -57,15 +57,19 @@ def _wanted(path: Path, package_dir: Path) -> bool:
 
 
 def collect_sources(root: Path) -> BundleSources:
-    """Read the bundled packages under the project folder `root`.
+    """Read the bundled packages under the project folder `root`."""
+    return collect_package_sources([root / folder for folder in PACKAGE_DIRS])
+
+
+def collect_package_sources(package_dirs: list[Path]) -> BundleSources:
+    """Read the bundled packages from their folders (the project's, or the installed ones).
 
     A folder holding Python files but no `__init__.py` (a namespace package) becomes a package
     with an empty `__init__`, which imports the same way.
     """
     modules: dict[str, EmbeddedModule] = {}
     data: list[EmbeddedData] = []
-    for folder in PACKAGE_DIRS:
-        package_dir = root / folder
+    for package_dir in package_dirs:
         if not (package_dir / "__init__.py").is_file():
             raise FileNotFoundError(
                 f"{package_dir} is not a Python package (no __init__.py): run the bundler from "

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
+from trainer_tools.terminal import COLOR_CHOICES, terminal_width, use_color
+
 NAME = "dry-run"
 HELP = (
     "Run a train.py end to end against the reference backend and a real S3 server on loopback, "
@@ -47,7 +49,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR_OR_JSON",
         help="a DICE dataset folder (annotations_<task>.json, metadata.json, images/) or an "
-        "annotation JSON file; uploaded to the external bucket under datasets/{dataset_id}/",
+        "annotation JSON file; uploaded to the external bucket under datasets/{dataset_id}/ "
+        "(default: the demo dataset shipped with trainer-sdk, ds_demo_shapes)",
+    )
+    parser.add_argument(
+        "--no-dataset",
+        action="store_true",
+        help="upload no dataset (DATASET_S3_URI unset), for trainers that need none",
     )
     parser.add_argument(
         "--epochs",
@@ -100,6 +108,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the verdict (with the timeline) as JSON on stdout; everything else on stderr",
     )
+    parser.add_argument(
+        "--expect-failure",
+        action="store_true",
+        help="the trainer is meant to fail (testing a failure path): pass when the job reports "
+        "a failure and exits 1 with the contract kept, fail when it succeeds",
+    )
+    parser.add_argument(
+        "--color",
+        choices=COLOR_CHOICES,
+        default="auto",
+        help="colour PASS and FAIL: auto (on a terminal, unless NO_COLOR is set), always, never",
+    )
 
 
 def _interrupt_on_sigterm() -> None:
@@ -112,7 +132,8 @@ def _interrupt_on_sigterm() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the dry-run; 0 when every check passed, 1 when one failed, 2 when it could not run."""
+    """Run the dry-run; 0 when every check passed, 1 when one failed (a failed training too,
+    unless --expect-failure), 2 when it could not run."""
     from trainer_tools.dry_run import DryRunError, DryRunOptions, dry_run
     from trainer_tools.dry_run.dataset_upload import DatasetError
     from trainer_tools.services.seaweed import SeaweedStartError
@@ -124,14 +145,23 @@ def run(args: argparse.Namespace) -> int:
         target.write(line + "\n")
         target.flush()
 
+    dataset = args.dataset
+    if dataset is None and not args.no_dataset:
+        from trainer_tools.dry_run.demo_dataset import demo_dataset
+
+        dataset = demo_dataset()
     options = DryRunOptions(
         train_py=args.train_py,
-        dataset=args.dataset,
+        dataset=dataset,
+        demo_dataset=args.dataset is None and dataset is not None,
         epochs=args.epochs,
         env=({"MODEL_NAME": args.model} if args.model else {}) | dict(args.env),
         timeout=args.timeout,
         require_token=not args.no_token,
         python=args.python,
+        expect_failure=args.expect_failure,
+        color=use_color(args.color, sys.stderr if args.json else sys.stdout),
+        width=terminal_width(),
     )
     try:
         result = dry_run(options, say=human, stream=human)

@@ -2,8 +2,11 @@
 
 Every contract variable that is not a secret has its own option, made from the env schema
 (`JOB_ID` -> `--job-id`, `EPOCHS` -> `--epochs`, ...); `--set NAME=VALUE` is the same for any
-name. Secrets are never options: the manifest reads them from a Secret. Exit codes: 0 printed,
-1 an option is wrong (the message names it and the fix).
+name. Secrets are never options: the manifest reads them from a Secret. `--env NAME=VALUE` adds
+variables the contract does not define (W&B, Hugging Face, ...); a secret-looking name goes to
+the Secret. As with kubectl, `-o yaml|json` selects the format and the manifest goes to stdout;
+`--output-file` writes a file instead. Exit codes: 0 printed, 1 an option is wrong (the message
+names it and the fix).
 """
 
 from __future__ import annotations
@@ -14,7 +17,14 @@ from pathlib import Path
 
 from trainer_contract.env import ENV_VARS, EnvVar
 from trainer_contract.validators import schema_documents
-from trainer_tools.k8s import ContractValueError, JobSpec, ManifestError, render_yaml
+from trainer_tools.k8s import (
+    ContractValueError,
+    JobSpec,
+    ManifestError,
+    render_json,
+    render_yaml,
+    secret_help,
+)
 from trainer_tools.k8s.env_values import hidden_credentials, launcher_set
 
 NAME = "k8s-job"
@@ -49,6 +59,16 @@ def _pair(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=VALUE")
     return name, value
+
+
+FORMATS = ("yaml", "json")
+
+
+def _format(text: str) -> str:
+    if text in FORMATS:
+        return text
+    hint = f"; to write a file use --output-file {text}" if "." in text or "/" in text else ""
+    raise argparse.ArgumentTypeError(f"{text!r} is not a format: choose yaml or json{hint}")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -113,7 +133,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"seconds a finished Job is kept (default: {JobSpec.ttl_seconds}; -1: forever)",
     )
     job.add_argument("--deadline", type=int, help="seconds after which the Job is stopped")
-    job.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    job.add_argument(
+        "-o",
+        "--output",
+        type=_format,
+        choices=FORMATS,
+        default="yaml",
+        help="output format, as kubectl's -o (default: yaml, with a comment saying how to create "
+        "the Secret; json prints that comment on stderr)",
+    )
+    job.add_argument(
+        "--output-file", type=Path, metavar="PATH", help="write to this file instead of stdout"
+    )
+    job.add_argument(
+        "--env",
+        action="append",
+        type=_pair,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a variable the contract does not define (WANDB_PROJECT=x; repeatable); a "
+        "secret-looking name (WANDB_API_KEY, HF_TOKEN) is read from the Secret, its value "
+        "never written",
+    )
     contract = parser.add_argument_group(
         "contract variables", "each sets the environment variable of the same name"
     )
@@ -180,6 +221,7 @@ def spec_from_args(args: argparse.Namespace) -> JobSpec:
         node_selector=dict(args.node_selector),
         ttl_seconds=None if args.ttl is not None and args.ttl < 0 else args.ttl,
         deadline_seconds=args.deadline,
+        extra_env=dict(args.env),
     )
 
 
@@ -187,7 +229,9 @@ def run(args: argparse.Namespace) -> int:
     """Print (or write) the manifest; 1 with the reason on stderr when an option is wrong."""
     try:
         spec = spec_from_args(args)
-        text = render_yaml(spec)
+        text = render_json(spec) if args.output == "json" else render_yaml(spec)
+        if args.output == "json":
+            sys.stderr.write(secret_help(spec))
     except (ManifestError, ContractValueError) as error:
         print(f"trainer-sdk k8s-job: error: {error}", file=sys.stderr)
         return 1
@@ -200,9 +244,9 @@ def run(args: argparse.Namespace) -> int:
                 "manifest; put the whole value there",
                 file=sys.stderr,
             )
-    if args.output is not None:
-        args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}", file=sys.stderr)
+    if args.output_file is not None:
+        args.output_file.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output_file}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

@@ -69,6 +69,14 @@ class DryRunOptions:
     timeout: float = 600.0
     require_token: bool = True
     python: str = sys.executable
+    demo_dataset: bool = False
+    """`dataset` is the demo dataset, used because none was given (said in the verdict's notes)."""
+    expect_failure: bool = False
+    """The run tests a failure path: a reported failure passes, a success fails."""
+    color: bool = False
+    """Paint PASS and FAIL (the caller decides: a terminal, NO_COLOR unset)."""
+    width: int | None = None
+    """Fit the timeline to this many columns (the terminal's)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,8 @@ class DryRunResult:
     timeline: tuple[TimelineEntry, ...]
     run: TrainerRun | None
     seconds: float
+    teardown_seconds: float = 0.0
+    """How long stopping the servers took after the verdict (kept well under a second)."""
     # Knows the secrets the run injected (token, S3 keys, secret --env values): masked in JSON.
     redactor: Redactor = field(default_factory=Redactor, repr=False, compare=False)
 
@@ -86,6 +96,7 @@ class DryRunResult:
         """The result as printed by `dry-run --json`, every secret of the run masked."""
         data = self.verdict.to_json()
         data["duration_seconds"] = round(self.seconds, 3)
+        data["teardown_seconds"] = round(self.teardown_seconds, 3)
         data["timeline"] = [e.to_json() for e in self.timeline]
         data["output_tail"] = list(self.run.output_tail) if self.run else []
         scrubbed: dict[str, Any] = self.redactor.scrub(data)
@@ -137,8 +148,9 @@ def _start_services(
 
     if s3_server is None:
         s3 = SeaweedServer(root / "s3")
-        # Registered before start(): Ctrl-C while it starts must still stop the process.
-        stack.callback(s3.stop)
+        # Registered before start(): Ctrl-C while it starts must still stop the process. Its
+        # data is thrown away with the temporary folder: no orderly shutdown to wait for.
+        stack.callback(s3.stop, grace=0)
         s3.start()
     else:
         s3 = s3_server
@@ -226,6 +238,11 @@ def dry_run(
             )
         else:
             notes.append("no --dataset given: nothing was uploaded and DATASET_S3_URI is unset")
+        if options.demo_dataset:
+            notes.append(
+                "no --dataset given: the trainer got the demo dataset shipped with trainer-sdk; "
+                "pass --dataset DIR for your own"
+            )
         for folder in ("tmp", "workspace", "cache"):
             (root / folder).mkdir()
         settings = DryRunSettings(
@@ -271,26 +288,29 @@ def dry_run(
             checkpoints_bucket,
             timed_out=run.timed_out,
             notes=notes,
+            expect_failure=options.expect_failure,
         )
         emit("")
         emit(f"callback timeline of job {job_id} ({len(entries)} callbacks):")
-        emit(format_timeline(entries))
+        emit(format_timeline(entries, width=options.width))
         sparklines = format_sparklines(events_from_timeline(entries))
         if sparklines:
             emit("")
             emit("metrics per epoch:")
             emit(sparklines)
         emit("")
-        emit(verdict.format())
+        emit(verdict.format(color=options.color))
     except BaseException:
         emit("dry-run: stopping the trainer, the backend and S3 ...")
         raise
     finally:
         # A second Ctrl-C must not cut the cleanup short and leave servers or files behind;
         # every step of it has its own timeout.
+        stopping = time.monotonic()
         with _interrupts_deferred():
             stack.close()
-    return DryRunResult(verdict, entries, run, time.monotonic() - started, redact)
+        teardown_seconds = time.monotonic() - stopping
+    return DryRunResult(verdict, entries, run, time.monotonic() - started, teardown_seconds, redact)
 
 
 def _masked(write: Callable[[str], None], redact: Redactor) -> Callable[[str], None]:

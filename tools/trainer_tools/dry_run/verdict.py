@@ -9,6 +9,13 @@ Four checks, each with a stable name (the JSON output uses it) and details that 
 - `checkpoints_exist`: every `s3://` URI a callback reported exists, and the checkpoints of the
   final report are in the internal (checkpoint) bucket.
 - `exit_code_agrees`: the process exit code is the one the final callback announced.
+- `validation_accepted`: every validation result the trainer sent was accepted (a refused one is
+  lost: the platform shows no validation for that epoch).
+- `training_succeeded`: the job reported its completion and the trainer exited 0. A trainer that
+  keeps the contract while failing is still a failed training: the dry-run says FAIL. With
+  `expect_failure` (`--expect-failure`, for testing failure paths) the check is inverted: it
+  passes when the job reported a failure and exited with the failure code, and fails when the
+  training succeeded.
 
 The module is pure: it gets the timeline, the exit code and the S3 lookups from the runner.
 """
@@ -19,10 +26,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from trainer_contract.callbacks import ENDPOINTS
 from trainer_contract.exit_codes import ExitCode
 from trainer_contract.lint_rules import LIFECYCLE_METHODS
 from trainer_contract.models.callbacks.failed import JobFailed
 from trainer_contract.models.callbacks.training_completed import TrainingCompleted
+from trainer_contract.models.callbacks.validation import ValidationResult
 from trainer_tools.dev_backend.lifecycle import EventKind
 from trainer_tools.dev_backend.roles import body_roles, event_for
 from trainer_tools.dev_backend.store import TimelineEntry
@@ -36,11 +45,27 @@ __all__ = [
     "reported_uris",
 ]
 
-CHECK_NAMES = ("payloads_valid", "lifecycle_in_order", "checkpoints_exist", "exit_code_agrees")
+CHECK_NAMES = (
+    "payloads_valid",
+    "lifecycle_in_order",
+    "checkpoints_exist",
+    "exit_code_agrees",
+    "validation_accepted",
+    "training_succeeded",
+)
 _MAX_DETAILS = 12
 _EXIT_FIELD = "exit_code"  # checked against the generated models below
 _CHECKPOINT_WORD = "checkpoint"
 assert _EXIT_FIELD in TrainingCompleted.__annotations__ and _EXIT_FIELD in JobFailed.__annotations__
+# The validation body's schema name, from its generated model's module (models/callbacks/x.py is
+# the schema callbacks/x), and the endpoints that carry it.
+_VALIDATION_SCHEMA = "/".join(ValidationResult.__module__.split(".")[-2:])
+VALIDATION_ENDPOINTS = frozenset(
+    e.name for e in ENDPOINTS.values() if _VALIDATION_SCHEMA in e.bodies
+)
+assert VALIDATION_ENDPOINTS, "no endpoint carries the validation body"
+_EPOCH_FIELD = "epoch"
+assert _EPOCH_FIELD in ValidationResult.__annotations__
 
 
 @dataclass(frozen=True)
@@ -66,6 +91,7 @@ class Verdict:
     checks: tuple[Check, ...]
     notes: tuple[str, ...] = field(default=())
     outcome: str | None = None  # how the job ended by its final callback: completed, failed
+    expect_failure: bool = False  # judged with --expect-failure
 
     @property
     def ok(self) -> bool:
@@ -83,16 +109,17 @@ class Verdict:
             "job_id": self.job_id,
             "exit_code": self.exit_code,
             "outcome": self.outcome,
+            "expect_failure": self.expect_failure,
             "checks": [c.to_json() for c in self.checks],
             "notes": list(self.notes),
         }
 
-    def format(self) -> str:
-        """The verdict as text lines."""
+    def format(self, color: bool = False) -> str:
+        """The verdict as text lines; `color` paints PASS green and FAIL red (ANSI SGR)."""
         width = max(len(c.name) for c in self.checks)
-        lines = [f"verdict: {'PASS' if self.ok else 'FAIL'}"]
+        lines = [f"verdict: {paint(self.ok, color)}"]
         for check in self.checks:
-            mark = "PASS" if check.ok else "FAIL"
+            mark = paint(check.ok, color)
             lines.append(f"  {mark}  {check.name.ljust(width)}  {check.summary}")
             shown = check.details[:_MAX_DETAILS]
             lines.extend(f"          - {d}" for d in shown)
@@ -100,6 +127,17 @@ class Verdict:
                 lines.append(f"          ... and {len(check.details) - len(shown)} more")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
+
+
+_GREEN, _RED, _RESET = "\033[1;32m", "\033[1;31m", "\033[0m"
+
+
+def paint(ok: bool, color: bool) -> str:
+    """`PASS` or `FAIL`, in bold green or red when `color`."""
+    word = "PASS" if ok else "FAIL"
+    if not color:
+        return word
+    return f"{_GREEN if ok else _RED}{word}{_RESET}"
 
 
 @dataclass(frozen=True)
@@ -324,6 +362,92 @@ def _exit_code(entries: Sequence[TimelineEntry], exit_code: int | None, timed_ou
     )
 
 
+def _validation(entries: Sequence[TimelineEntry]) -> Check:
+    sent = [e for e in entries if e.endpoint in VALIDATION_ENDPOINTS]
+    if not sent:
+        return Check("validation_accepted", True, "no validation result reported")
+    refused = [e for e in sent if not e.accepted]
+    if refused:
+        details = []
+        for entry in refused:
+            errors = entry.response.get("errors")
+            first = errors[0] if isinstance(errors, list) and errors else None
+            reason = (
+                f"{first.get('path')}: {first.get('message')}"
+                if isinstance(first, dict)
+                else str(entry.response.get("detail") or entry.response.get("title") or "")
+            )
+            details.append(f"#{entry.seq} {entry.endpoint}: {entry.status_code} {reason}".rstrip())
+        return Check(
+            "validation_accepted",
+            False,
+            f"{len(refused)} of {len(sent)} validation result(s) refused: the platform keeps no "
+            "validation for those epochs; fix the fields named below",
+            tuple(details),
+        )
+    epochs = sorted(
+        {
+            e.body[_EPOCH_FIELD]
+            for e in sent
+            if isinstance(e.body, dict) and isinstance(e.body.get(_EPOCH_FIELD), int)
+        }
+    )
+    shown = ", ".join(str(n) for n in epochs[:10]) + (" ..." if len(epochs) > 10 else "")
+    return Check(
+        "validation_accepted",
+        True,
+        f"{len(sent)} validation result(s) accepted" + (f" (epochs {shown})" if epochs else ""),
+    )
+
+
+def _succeeded(
+    entries: Sequence[TimelineEntry], exit_code: int | None, expect_failure: bool
+) -> Check:
+    terminal = [e for e in entries if _kind(e) in (EventKind.COMPLETED, EventKind.FAILED)]
+    last = terminal[-1] if terminal else None
+    kind = _kind(last) if last is not None else None
+    failed_by = ""
+    if last is not None and kind is EventKind.FAILED:
+        body = cast(JobFailed, last.body if isinstance(last.body, dict) else {})
+        failed_by = f" (#{last.seq}: {body.get('error_message', '(no message)')})"
+    success = int(ExitCode.SUCCESS)
+    failure = int(ExitCode.TRAINING_FAILURE)
+    if expect_failure:
+        if kind is EventKind.FAILED and exit_code == failure:
+            return Check(
+                "training_succeeded",
+                True,
+                f"failed as expected (--expect-failure): reported a failure{failed_by} and "
+                f"exited {failure}",
+            )
+        if kind is EventKind.COMPLETED and exit_code == success:
+            said = "the training succeeded although --expect-failure was given"
+        else:
+            said = (
+                "--expect-failure: expected a reported failure and exit code "
+                f"{failure}, got {kind.value if kind else 'no final callback'} and exit code "
+                f"{exit_code if exit_code is not None else '(none: stopped)'}"
+            )
+        return Check("training_succeeded", False, said)
+    if kind is EventKind.COMPLETED and exit_code == success:
+        return Check("training_succeeded", True, f"completed (#{last.seq if last else 0}), exit 0")
+    if kind is EventKind.FAILED:
+        said = f"the job reported a failure{failed_by}"
+    elif kind is None:
+        said = "the job never reported its completion"
+    else:
+        said = "the job reported its completion"
+    if exit_code is None:
+        said += " and the trainer was stopped after the timeout"
+    elif exit_code != success:
+        said += f" and the trainer exited {exit_code}"
+    return Check(
+        "training_succeeded",
+        False,
+        f"{said}: the training did not succeed (pass --expect-failure when testing a failure path)",
+    )
+
+
 def judge(
     job_id: int,
     entries: Sequence[TimelineEntry],
@@ -333,27 +457,23 @@ def judge(
     *,
     timed_out: bool = False,
     notes: Sequence[str] = (),
+    expect_failure: bool = False,
 ) -> Verdict:
-    """Run every check; `exists` maps each reported `s3://` URI to whether it is stored."""
+    """Run every check; `exists` maps each reported `s3://` URI to whether it is stored.
+
+    `expect_failure` says the run tests a failure path: a reported failure then passes
+    `training_succeeded` and a success fails it.
+    """
     uris = reported_uris(entries)
     checks = (
         _payloads(entries),
         _lifecycle(entries),
         _checkpoints(uris, exists, checkpoint_bucket),
         _exit_code(entries, exit_code, timed_out),
+        _validation(entries),
+        _succeeded(entries, None if timed_out else exit_code, expect_failure),
     )
     terminal = [e for e in entries if _kind(e) in (EventKind.COMPLETED, EventKind.FAILED)]
     outcome = _kind(terminal[-1]).value if terminal else None
     remarks = list(notes)
-    if terminal and _kind(terminal[-1]) is EventKind.FAILED:
-        # Keeping the contract while failing is a pass of the checks, but not a working trainer:
-        # say so where nobody can miss it.
-        body = terminal[-1].body if isinstance(terminal[-1].body, dict) else {}
-        failed = cast(JobFailed, body)
-        remarks.insert(
-            0,
-            f"the job reported a failure (#{terminal[-1].seq}): "
-            f"{failed.get('error_message', '(no message)')}; the contract was kept, but training "
-            "did not succeed",
-        )
-    return Verdict(job_id, exit_code, checks, tuple(remarks), outcome)
+    return Verdict(job_id, exit_code, checks, tuple(remarks), outcome, expect_failure)

@@ -9,7 +9,14 @@ variable comes from `trainer_contract.env.ENV_VARS`; secrets only ever come from
 from __future__ import annotations
 
 from trainer_tools.k8s.env_values import ContractValueError, contract_values
-from trainer_tools.k8s.manifest import JobSpec, ManifestError, build_manifests, render_yaml
+from trainer_tools.k8s.manifest import (
+    JobSpec,
+    ManifestError,
+    build_manifests,
+    render_json,
+    render_yaml,
+    secret_help,
+)
 
 __all__ = [
     "ContractValueError",
@@ -17,5 +24,7 @@ __all__ = [
     "ManifestError",
     "build_manifests",
     "contract_values",
+    "render_json",
     "render_yaml",
+    "secret_help",
 ]

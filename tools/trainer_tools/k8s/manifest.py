@@ -21,9 +21,11 @@ from trainer_tools.k8s.env_values import (
     left_to_config,
     unset_variables,
 )
+from trainer_tools.secret_names import looks_secret
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _GPU_RESOURCE = "nvidia.com/gpu"
 _CONTAINER = "trainer"
 
@@ -57,6 +59,9 @@ class JobSpec:
     node_selector: Mapping[str, str] = field(default_factory=dict)
     ttl_seconds: int | None = 86400
     deadline_seconds: int | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    """Variables the contract does not define (`--env WANDB_PROJECT=x`); a secret-looking name
+    (`WANDB_API_KEY`) is read from the Secret instead, its value never written."""
 
     @property
     def job_name(self) -> str:
@@ -90,6 +95,18 @@ def _check(spec: JobSpec) -> None:
         raise ManifestError(f"--secret {spec.secret_name!r} is not a valid Secret name")
     if not 1 <= spec.master_port <= 65535:
         raise ManifestError(f"--master-port {spec.master_port}: must be a TCP port")
+    for name in spec.extra_env:
+        if not _ENV_NAME.match(name):
+            raise ManifestError(
+                f"--env {name!r}: not an environment variable name (letters, digits, '_'; "
+                "not starting with a digit)"
+            )
+        if name in ENV_VARS:
+            flag = "--" + name.lower().replace("_", "-")
+            raise ManifestError(
+                f"--env {name}: a contract variable; give it with {flag} (or --set {name}=...), "
+                "which checks its value against the contract"
+            )
 
 
 def _config_keys(given: Mapping[str, str]) -> set[str]:
@@ -139,6 +156,12 @@ def _env(spec: JobSpec) -> list[dict[str, Any]]:
             if var.default is None and not var.required:
                 reference["optional"] = True
             entries.append({"name": name, "valueFrom": {"secretKeyRef": reference}})
+    for name, value in spec.extra_env.items():
+        if looks_secret(name):
+            ref = {"name": spec.secret_name, "key": name}
+            entries.append({"name": name, "valueFrom": {"secretKeyRef": ref}})
+        else:
+            entries.append({"name": name, "value": value})
     return entries
 
 
@@ -282,6 +305,24 @@ def _header(spec: JobSpec, manifests: list[dict[str, Any]]) -> list[str]:
             f"torchrun; pod 0 ({spec.job_name}-0.{spec.job_name}) is the rendezvous."
         )
     return lines
+
+
+def render_json(spec: JobSpec) -> str:
+    """The manifests as JSON, as `kubectl get -o json` prints them: the object, or a `List` of
+    them (several nodes: the Service and the Job). JSON has no comments: `secret_help` says
+    how to create the Secret."""
+    manifests = build_manifests(spec)
+    document: dict[str, Any] = (
+        manifests[0]
+        if len(manifests) == 1
+        else {"apiVersion": "v1", "kind": "List", "items": manifests}
+    )
+    return json.dumps(document, indent=2) + "\n"
+
+
+def secret_help(spec: JobSpec) -> str:
+    """The comment lines `render_yaml` starts with (how to create the Secret, what is unset)."""
+    return "\n".join(_header(spec, build_manifests(spec))) + "\n"
 
 
 def render_yaml(spec: JobSpec) -> str:

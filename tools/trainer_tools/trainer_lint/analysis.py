@@ -186,12 +186,39 @@ class Analysis:
 
     @functools.cached_property
     def literal_problems(self) -> list[tuple[BoundCall, LiteralProblem]]:
-        """Schema errors of literal arguments of SDK calls (see `literals`)."""
+        """Schema errors of literal arguments of SDK calls (see `literals`). ErrorType
+        parameters are left out: a string there is judged by the SDK's own table
+        (`error_type_strings`, TRL011 and TRL025), which accepts more than the wire values."""
         found = []
         for bound in self.bound_calls():
             schema = self.facts.methods[bound.method].schema
+            skip = self._error_type_params(bound.method)
             for problem in check_literal_arguments(schema, bound.arguments):
-                found.append((bound, problem))
+                if problem.param not in skip:
+                    found.append((bound, problem))
+        return found
+
+    def _error_type_params(self, method: str) -> frozenset[str]:
+        """Parameters of `method` whose schema is the ErrorType schema (`report_failed`'s
+        `error_type`)."""
+        spec = self.facts.methods.get(method)
+        if spec is None:
+            return frozenset()
+        return frozenset(
+            p.name
+            for p in spec.params
+            if str(p.schema.get("$ref", "")).split("#")[0] == self.facts.error_type_schema
+        )
+
+    @functools.cached_property
+    def error_type_strings(self) -> list[tuple[ast.Constant, str]]:
+        """(string literal, method) of every string given for an ErrorType parameter."""
+        found = []
+        for bound in self.bound_calls():
+            for name in self._error_type_params(bound.method):
+                node = bound.arguments.get(name)
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    found.append((node, bound.method))
         return found
 
     # -- names ----------------------------------------------------------------------------------

@@ -10,10 +10,17 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from trainer_tools.terminal import quiet_pipe
 from trainer_tools.trainer_lint.config import ConfigError, Settings, find_pyproject, load_settings
 from trainer_tools.trainer_lint.contract import facts
 from trainer_tools.trainer_lint.docs import render_rule
-from trainer_tools.trainer_lint.engine import ENTRY_FILE, collect_files, lint_file
+from trainer_tools.trainer_lint.engine import (
+    ENTRY_FILE,
+    FileResult,
+    collect_files,
+    lint_bytes,
+    lint_file,
+)
 from trainer_tools.trainer_lint.reporters import FORMATS, Report
 from trainer_tools.trainer_lint.rules import registry
 
@@ -22,40 +29,54 @@ __all__ = ["EXIT_CLEAN", "EXIT_FINDINGS", "EXIT_USAGE", "main"]
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+STDIN = Path("-")
+"""The path that means standard input (`trainer-lint -`)."""
 
 
 def _codes(value: str) -> list[str]:
     return [c.strip() for c in value.split(",") if c.strip()]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of trainer-lint (shell completion is generated from it)."""
+    result = argparse.ArgumentParser(
         prog="trainer-lint",
         description="Check, without running it, that a train.py keeps the platform's lifecycle "
         "contract (report_started, report_progress per epoch, report_completed, report_failed, "
         "close, exit codes, ...), and that its Dockerfile runs it as the platform expects (the "
         "Dockerfile beside train.py is linted with it).",
-        epilog="Exit status: 0 clean, 1 findings, 2 usage error or a file that does not parse.",
+        epilog="Exit status: 0 clean (or only hints), 1 findings, 2 usage error or a file that "
+        "does not parse.",
     )
-    parser.add_argument(
-        "paths", nargs="*", type=Path, help=f"files or folders (default: {ENTRY_FILE})"
+    result.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help=f"files or folders (default: {ENTRY_FILE}); `-` reads the source from standard input",
     )
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format")
-    parser.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to check")
-    parser.add_argument("--extend-select", type=_codes, help="codes to add to the selection")
-    parser.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to skip")
-    parser.add_argument(
+    result.add_argument(
+        "--stdin-filename",
+        metavar="NAME",
+        default=None,
+        help=f"the name standard input is linted as (default: {ENTRY_FILE}; a Dockerfile's name "
+        "lints it as a Dockerfile, with the working folder as its build context)",
+    )
+    result.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format")
+    result.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to check")
+    result.add_argument("--extend-select", type=_codes, help="codes to add to the selection")
+    result.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to skip")
+    result.add_argument(
         "--config", type=Path, help="pyproject.toml to read [tool.trainer-lint] from"
     )
-    parser.add_argument("--isolated", action="store_true", help="ignore every pyproject.toml")
-    parser.add_argument("--output-file", type=Path, help="write the report here instead of stdout")
-    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
-    parser.add_argument("--explain", metavar="CODE", help="print the documentation of a rule")
-    parser.add_argument(
+    result.add_argument("--isolated", action="store_true", help="ignore every pyproject.toml")
+    result.add_argument("--output-file", type=Path, help="write the report here instead of stdout")
+    result.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    result.add_argument("--explain", metavar="CODE", help="print the documentation of a rule")
+    result.add_argument(
         "--list-rules", action="store_true", help="print every rule code and summary"
     )
-    parser.add_argument("--version", action="version", version=f"trainer-lint {_version()}")
-    return parser
+    result.add_argument("--version", action="version", version=f"trainer-lint {_version()}")
+    return result
 
 
 def _version() -> str:
@@ -86,9 +107,24 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _display(path: Path) -> str:
     """The path relative to the working folder when it is inside it (portable in reports)."""
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        # The folder resolved, not the file: a symbolic link is reported by its own name.
+        return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def _stdin(args: argparse.Namespace, settings: Settings) -> FileResult:
+    """Lint standard input as `--stdin-filename` (default: the entry file) in the working folder."""
+    name = Path(args.stdin_filename or ENTRY_FILE)
+    data = sys.stdin.buffer.read()
+    return lint_bytes(
+        data,
+        Path.cwd() / name,
+        settings,
+        explicit=True,
+        display=name.as_posix(),
+        context=Path.cwd(),
+    )
 
 
 def _explain(code: str) -> int:
@@ -108,8 +144,12 @@ def _explain(code: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run trainer-lint; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Run trainer-lint; returns the exit status (quiet when its reader closes the pipe)."""
+    return quiet_pipe(lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
+    args = parser().parse_args(argv)
     if args.explain:
         return _explain(args.explain)
     rules = facts().rules
@@ -124,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trainer-lint: {exc}", file=sys.stderr)
         return EXIT_USAGE
     paths: list[Path] = args.paths or [Path(ENTRY_FILE)]
-    missing = [p for p in paths if not p.exists()]
+    missing = [p for p in paths if p != STDIN and not p.exists() and not p.is_symlink()]
     if missing:
         hint = (
             f"; run it in the trainer's folder or pass the path, e.g. `trainer-lint path/to/{ENTRY_FILE}`"
@@ -136,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         results = [
-            lint_file(path, settings, explicit=explicit, display=_display(path))
+            _stdin(args, settings)
+            if path == STDIN
+            else lint_file(path, settings, explicit=explicit, display=_display(path))
             for path, explicit in collect_files(paths, settings)
         ]
     except ConfigError as exc:
@@ -153,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             for error in report.errors:
                 print(error, file=sys.stderr)
         return EXIT_USAGE
-    if report.findings and not args.exit_zero:
+    if report.failing and not args.exit_zero:  # hints are shown, never fail the run
         return EXIT_FINDINGS
     return EXIT_CLEAN
 

@@ -38,10 +38,18 @@ class Settings:
     """The pyproject.toml the settings came from, if any."""
 
     def enabled(self, codes: Iterable[str]) -> frozenset[str]:
-        """The codes this run reports."""
+        """The codes this run reports. Hint rules (severity `hint`) are opt-in: only a
+        selector naming the full code (`--extend-select TRL028`) turns one on; `ALL` and
+        prefixes leave them out, so that a hint never changes what an existing setup reports."""
+        from trainer_tools.trainer_lint.contract import facts
+
         all_codes = list(codes)
+        rules = facts().rules
+        hints = {c for c in all_codes if c in rules and rules[c].severity == "hint"}
+        named = {s.strip().upper() for s in (*self.select, *self.extend_select)}
         chosen = resolve_codes(self.select, all_codes, "select")
         chosen |= resolve_codes(self.extend_select, all_codes, "extend-select")
+        chosen -= hints - named
         chosen -= resolve_codes(self.ignore, all_codes, "ignore")
         return frozenset(chosen)
 

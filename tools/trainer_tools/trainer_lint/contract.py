@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from trainer_contract import lint_rules
+from trainer_contract.config import BASIC_CONFIG_KEYS, BASIC_KEY_SYNONYMS
 from trainer_contract.env import ENV_VARS, SECRET_ENV_VARS
 from trainer_contract.error_type import ERROR_TYPE_ALIASES, ErrorType
 from trainer_contract.exit_codes import ExitCode
@@ -47,6 +48,8 @@ class ContractFacts:
     sdk_class: str
     error_type_class: str
     error_type_modules: tuple[str, ...]
+    error_type_schema: str
+    """The file name of the ErrorType schema, as SDK parameters `$ref` it."""
     entry_runner: str
     """The SDK's `run(main)` helper: builds the SDK for `main(sdk)`, reports, closes, exits."""
     started: str
@@ -88,6 +91,19 @@ class ContractFacts:
     root_users: frozenset[str]
     secret_env_vars: frozenset[str]
     secret_name_parts: tuple[str, ...]
+    basic_config_method: str
+    """`get_basic_config`: returns the dict of `basic_config_keys`."""
+    basic_config_keys: tuple[str, ...]
+    basic_key_synonyms: Mapping[str, str]
+    """Names trainers write for a basic config key -> the key (`learning_rate` -> `lr0`)."""
+    known_metrics: tuple[str, ...]
+    """Metric names the platform knows (metrics.json `x-known-metrics`)."""
+    delivery_errors: frozenset[str]
+    """The SDK's exceptions for an unreachable backend (a handler for one exits 2 itself)."""
+    apt_installers: tuple[tuple[str, ...], ...]
+    retired_apt_packages: Mapping[str, str]
+    """Debian package the base image's release dropped -> the package that replaces it."""
+    retired_apt_release: str
 
     def hook_kind(self, name: str) -> str | None:
         """`epoch`, `start` or `end` for a framework hook name, else None."""
@@ -98,6 +114,10 @@ class ContractFacts:
         if name in self.end_hooks:
             return "end"
         return None
+
+
+# The ErrorType schema's file, from its `$id` (https://.../schemas/error-type.json).
+_ERROR_TYPE_SCHEMA = str(schema_documents()["error-type"]["$id"]).rsplit("/", 1)[-1]
 
 
 @functools.cache
@@ -127,6 +147,7 @@ def facts() -> ContractFacts:
         sdk_class=lint_rules.SDK_CLASS,
         error_type_class=lint_rules.ERROR_TYPE_CLASS,
         error_type_modules=lint_rules.ERROR_TYPE_MODULES,
+        error_type_schema=_ERROR_TYPE_SCHEMA,
         entry_runner=lint_rules.ENTRY_RUNNER,
         started=methods.started,
         progress=methods.progress,
@@ -163,4 +184,15 @@ def facts() -> ContractFacts:
         root_users=frozenset(lint_rules.ROOT_USERS),
         secret_env_vars=frozenset(SECRET_ENV_VARS),
         secret_name_parts=lint_rules.SECRET_NAME_PARTS,
+        basic_config_method=lint_rules.BASIC_CONFIG_METHOD,
+        basic_config_keys=BASIC_CONFIG_KEYS,
+        basic_key_synonyms=BASIC_KEY_SYNONYMS,
+        known_metrics=tuple(schema_documents()["metrics"].get("x-known-metrics", ())),
+        delivery_errors=frozenset(lint_rules.DELIVERY_ERRORS),
+        apt_installers=tuple(tuple(i.split()) for i in lint_rules.APT_INSTALLERS),
+        retired_apt_packages=dict(
+            pair.split("=", 1)
+            for pair in lint_rules.RETIRED_APT_PACKAGES  # "old=new"
+        ),
+        retired_apt_release=lint_rules.RETIRED_APT_RELEASE,
     )

@@ -1,17 +1,20 @@
 """Lint files: parse, analyse once, run the enabled rules, drop what `# noqa` silences.
 
 Python files get the Python rules; Dockerfiles (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`)
-the Dockerfile rules. The `Dockerfile` beside a `train.py` is linted with it.
+the Dockerfile rules. The `Dockerfile` beside a `train.py` is linted with it. A folder walk skips
+a copied single-file SDK (`trainer_sdk.py` with the bundle's header), FIFOs, sockets and devices.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trainer_tools.bundle.render import is_bundle_header
 from trainer_tools.trainer_lint.analysis import Analysis
 from trainer_tools.trainer_lint.config import Settings
 from trainer_tools.trainer_lint.contract import facts
@@ -20,6 +23,12 @@ from trainer_tools.trainer_lint.dockerfile.parser import parse_dockerfile
 from trainer_tools.trainer_lint.finding import Finding
 from trainer_tools.trainer_lint.modules import sibling_modules
 from trainer_tools.trainer_lint.noqa import ALL, dockerfile_noqa_lines, noqa_lines
+from trainer_tools.trainer_lint.reading import (
+    SourceReadError,
+    decode_dockerfile,
+    decode_python,
+    read_bytes,
+)
 from trainer_tools.trainer_lint.rules import registry, rules_for
 from trainer_tools.trainer_lint.source import SourceFile, TrainerSyntaxError
 
@@ -27,6 +36,7 @@ __all__ = [
     "FileResult",
     "collect_files",
     "is_dockerfile",
+    "lint_bytes",
     "lint_dockerfile_source",
     "lint_file",
     "lint_source",
@@ -63,6 +73,12 @@ class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     error: TrainerSyntaxError | None = None
+
+
+def default_codes() -> set[str]:
+    """What `enabled=None` means: every rule but the opt-in hints (see `Settings.enabled`)."""
+    rules = facts().rules
+    return {code for code in registry() if rules[code].severity != "hint"}
 
 
 def is_dockerfile(path: Path | str) -> bool:
@@ -108,7 +124,7 @@ def lint_dockerfile_source(
     """
     dockerfile = parse_dockerfile(text, path)
     analysis = DockerfileAnalysis(dockerfile, facts(), context)
-    codes = set(enabled) if enabled is not None else None
+    codes = set(enabled) if enabled is not None else default_codes()
     silenced = dockerfile_noqa_lines(dockerfile)
     found: list[Finding] = []
     for code, rule in rules_for("dockerfile").items():
@@ -130,7 +146,7 @@ def _lint(
     siblings: Sequence[tuple[str, SourceFile]],
 ) -> list[Finding]:
     analysis = Analysis(source, facts(), siblings if entry else ())
-    codes = set(enabled) if enabled is not None else None
+    codes = set(enabled) if enabled is not None else default_codes()
     silenced = {source.path: noqa_lines(source.text)}
     silenced |= {s.path: noqa_lines(s.text) for _, s in siblings}
     found: list[Finding] = []
@@ -158,20 +174,42 @@ def _is_entry(path: Path, text: str, explicit: bool) -> bool:
 def lint_file(
     path: Path, settings: Settings, *, explicit: bool, display: str | None = None
 ) -> FileResult:
-    """Lint one file with the run's settings."""
+    """Lint one file with the run's settings (a file that cannot be read is an error result)."""
     shown = display or path.as_posix()
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return FileResult(
-            shown, error=TrainerSyntaxError(shown, 1, 1, f"not UTF-8 text ({exc.reason})")
-        )
+        data = read_bytes(path)
+    except SourceReadError as exc:
+        return FileResult(shown, error=TrainerSyntaxError(shown, 1, 1, str(exc), "read error"))
+    return lint_bytes(data, path, settings, explicit=explicit, display=shown)
+
+
+def lint_bytes(
+    data: bytes,
+    path: Path,
+    settings: Settings,
+    *,
+    explicit: bool,
+    display: str | None = None,
+    context: Path | None = None,
+) -> FileResult:
+    """Lint the bytes of a file named `path` (it need not exist: standard input is linted as
+    `--stdin-filename`); `context` is a Dockerfile's build context (default: its folder)."""
+    shown = display or path.as_posix()
+    dockerfile = is_dockerfile(path)
+    try:
+        text = decode_dockerfile(data) if dockerfile else decode_python(data)
+    except SourceReadError as exc:
+        error = TrainerSyntaxError(shown, exc.line, 1, str(exc), "read error")
+        return FileResult(shown, error=error)
     all_codes = list(registry())
     enabled = settings.enabled(all_codes) - settings.ignored_for(shown, all_codes)
-    if is_dockerfile(path):
+    if dockerfile:
         try:
             findings = lint_dockerfile_source(
-                text, shown, enabled=enabled, context=path.resolve().parent
+                text,
+                shown,
+                enabled=enabled,
+                context=context if context is not None else path.resolve().parent,
             )
         except TrainerSyntaxError as exc:
             return FileResult(shown, error=exc)
@@ -197,6 +235,30 @@ def lint_file(
     return FileResult(shown, findings)
 
 
+def is_sdk_bundle(path: Path) -> bool:
+    """A copied single-file SDK (`trainer_sdk.py` whose first line is the bundle's header):
+    generated code, not the trainer's, so a folder walk leaves it out."""
+    if path.name != facts().sdk_bundle:
+        return False
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(512).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return is_bundle_header(first)
+
+
+def _lintable(path: Path) -> bool:
+    """A regular file (following links), or a dangling link (reported, not skipped); FIFOs,
+    sockets and devices in a folder are not source files and are never opened."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        return path.is_symlink()
+    except OSError:
+        return True  # unreadable: lint_file reports why
+
+
 def collect_files(paths: Iterable[Path], settings: Settings) -> Iterator[tuple[Path, bool]]:
     """(file, named explicitly) for each path; folders are walked for `*.py` and Dockerfiles
     in sorted order, and the `Dockerfile` beside a `train.py` comes right after it."""
@@ -218,8 +280,11 @@ def collect_files(paths: Iterable[Path], settings: Settings) -> Iterator[tuple[P
                 )
                 for name in sorted(files):
                     candidate = Path(root, name)
-                    wanted = (name.endswith(".py") or is_dockerfile(name)) and not (
-                        settings.excluded(candidate)
+                    wanted = (
+                        (name.endswith(".py") or is_dockerfile(name))
+                        and not settings.excluded(candidate)
+                        and _lintable(candidate)
+                        and not is_sdk_bundle(candidate)
                     )
                     if wanted and candidate not in seen:
                         seen.add(candidate)
@@ -228,4 +293,5 @@ def collect_files(paths: Iterable[Path], settings: Settings) -> Iterator[tuple[P
         elif path not in seen:
             seen.add(path)
             yield path, True
-            yield from beside(path)
+            if path != Path("-"):
+                yield from beside(path)

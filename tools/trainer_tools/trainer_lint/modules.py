@@ -13,6 +13,7 @@ import ast
 from pathlib import Path, PurePosixPath
 
 from trainer_tools.trainer_lint.node_index import NodeIndex
+from trainer_tools.trainer_lint.reading import SourceReadError, decode_python, read_bytes
 from trainer_tools.trainer_lint.source import SourceFile, TrainerSyntaxError
 
 __all__ = ["MAX_MODULES", "sibling_modules"]
@@ -63,9 +64,9 @@ def sibling_modules(
         if not candidate.is_file():
             continue
         try:
-            text = candidate.read_text(encoding="utf-8")
+            text = decode_python(read_bytes(candidate))
             source = SourceFile.parse(text, (shown / candidate.name).as_posix())
-        except (OSError, UnicodeDecodeError, TrainerSyntaxError):
+        except (SourceReadError, TrainerSyntaxError):
             continue  # linted (and reported) on its own when it is named or in a linted folder
         found.append((name, source))
         queue += _imported_names(source.index)

@@ -28,9 +28,17 @@ def _error_type(ctx: GenContext) -> str:
         "",
         "from __future__ import annotations",
         "",
+        "import difflib",
         "from enum import StrEnum",
         "",
-        '__all__ = ["ERROR_TYPE_ALIASES", "ERROR_TYPE_DESCRIPTIONS", "ErrorType"]',
+        "__all__ = [",
+        '    "ERROR_TYPE_ALIASES",',
+        '    "ERROR_TYPE_DESCRIPTIONS",',
+        '    "ERROR_TYPE_SPELLINGS",',
+        '    "ErrorType",',
+        '    "parse_error_type",',
+        '    "suggest_error_type",',
+        "]",
         "",
         "",
         "class ErrorType(StrEnum):",
@@ -55,7 +63,39 @@ def _error_type(ctx: GenContext) -> str:
     lines.append("ERROR_TYPE_ALIASES: dict[str, ErrorType] = {")
     for a in aliases:
         lines.append(f"    {a['name']!r}: ErrorType.{a['target']},")
-    lines += ["}", ""]
+    lines += [
+        "}",
+        "",
+        "# Every string the SDK accepts for an ErrorType, and trainer-lint with it: the wire values,",
+        "# and the member and alias names (also in any case: `resource_error`).",
+        "ERROR_TYPE_SPELLINGS: dict[str, ErrorType] = {",
+    ]
+    for m in members:
+        lines.append(f"    {m['value']!r}: ErrorType.{m['name']},")
+    for m in members:
+        lines.append(f"    {m['name']!r}: ErrorType.{m['name']},")
+    for a in aliases:
+        lines.append(f"    {a['name']!r}: ErrorType.{a['target']},")
+    lines += [
+        "}",
+        "",
+        "",
+        "def parse_error_type(text: str) -> ErrorType | None:",
+        '    """The member a string names (a wire value, or a member or alias name in any case)."""',
+        "    return ERROR_TYPE_SPELLINGS.get(text) or ERROR_TYPE_SPELLINGS.get(text.upper())",
+        "",
+        "",
+        "def suggest_error_type(text: str) -> str:",
+        '    """`ErrorType.X`, the member to write instead of `text` (the closest, for a typo)."""',
+        "    member = parse_error_type(text)",
+        "    if member is None:",
+        "        names = [m.name for m in ErrorType]",
+        "        upper = text.upper().replace(' ', '_').replace('-', '_')",
+        "        close = difflib.get_close_matches(upper, list(ERROR_TYPE_SPELLINGS), n=1, cutoff=0.75)",
+        "        member = ERROR_TYPE_SPELLINGS[close[0]] if close else ErrorType[names[-1]]",
+        "    return f'ErrorType.{member.name}'",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -210,6 +210,12 @@ def _config_module(ctx: GenContext) -> str:
             f"config.json basic_config keys {sorted(keys)} != env.json x-basic-key {sorted(basic_to_config)}"
         )
     defaults = {k: v.get("default") for k, v in config["properties"].items()}
+    synonyms = {
+        word: key for key in keys for word in basic["properties"][key].get("x-synonyms", [])
+    }
+    clash = sorted(set(synonyms) & set(keys))
+    if clash:
+        raise SystemExit(f"config.json basic_config x-synonyms {clash} are keys themselves")
     tasks = ctx.schemas["task-type"]
     canonical = tasks["$defs"]["canonical"]["enum"]
     aliases = tasks["x-aliases"]
@@ -228,6 +234,7 @@ def _config_module(ctx: GenContext) -> str:
         '    "ADVANCED_CONFIG_KEY",',
         '    "BASIC_CONFIG_KEYS",',
         '    "BASIC_KEY_TO_CONFIG_KEY",',
+        '    "BASIC_KEY_SYNONYMS",',
         '    "BASIC_KEY_TO_ENV_VAR",',
         '    "CONFIG_DEFAULTS",',
         '    "DICE_TASKS",',
@@ -240,6 +247,8 @@ def _config_module(ctx: GenContext) -> str:
         f"BASIC_CONFIG_KEYS: tuple[str, ...] = {tuple(keys)!r}",
         "# get_basic_config() key -> CONFIG key (e.g. lr0 -> learning_rate).",
         f"BASIC_KEY_TO_CONFIG_KEY: dict[str, str] = {dict((k, basic_to_config[k]) for k in keys)!r}",
+        "# Names trainers write for a get_basic_config() key (x-synonyms) -> the key (lr -> lr0).",
+        f"BASIC_KEY_SYNONYMS: dict[str, str] = {synonyms!r}",
         "# get_basic_config() key -> the environment variable that overrides it.",
         f"BASIC_KEY_TO_ENV_VAR: dict[str, str] = {dict((k, basic_to_env[k]) for k in keys)!r}",
         "# CONFIG key -> default.",

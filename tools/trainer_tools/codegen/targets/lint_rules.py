@@ -90,6 +90,8 @@ def _cross_check(ctx: GenContext, rules: list[dict[str, Any]], vocabulary: dict[
     named = [(f"x-rules {r['code']}", m) for r in rules for m in r["contract"]["sdk_methods"]]
     lifecycle = vocabulary.get("lifecycle_methods", {})
     named += [(f"x-lint-vocabulary.lifecycle_methods.{k}", m) for k, m in lifecycle.items()]
+    if "basic_config_method" in vocabulary:
+        named.append(("x-lint-vocabulary.basic_config_method", vocabulary["basic_config_method"]))
     for where, method in named:
         if methods and method not in methods:
             raise _fail(f"{where}: {method!r} is not a method in schemas/sdk-api.json $defs")

@@ -20,7 +20,7 @@ def render(report: Report) -> str:
     lines: list[str] = []
     for f in report.findings:
         rule = report.rules[f.code]
-        level = "error" if rule.severity == "error" else "warning"
+        level = {"error": "error", "hint": "notice"}.get(rule.severity, "warning")
         props = ",".join(
             [
                 f"file={_property(f.path)}",

@@ -28,6 +28,11 @@ class Report:
         return [f for r in self.results for f in r.findings]
 
     @property
+    def failing(self) -> list[Finding]:
+        """Findings that fail the run: all but hints (severity `hint`)."""
+        return [f for f in self.findings if self.rules[f.code].severity != "hint"]
+
+    @property
     def errors(self) -> list[TrainerSyntaxError]:
         """Files that could not be parsed."""
         return [r.error for r in self.results if r.error is not None]

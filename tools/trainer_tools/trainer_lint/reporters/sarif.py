@@ -27,7 +27,7 @@ _TAGS = {"python": "trainer-lifecycle", "dockerfile": "trainer-image"}
 
 
 def _level(rule: LintRule) -> str:
-    return "error" if rule.severity == "error" else "warning"
+    return {"error": "error", "hint": "note"}.get(rule.severity, "warning")
 
 
 def _uri(path: str) -> tuple[str, bool]:

@@ -2,7 +2,9 @@
 
 How it is checked: every attribute of `ErrorType` (under any import alias, or as
 `trainer_sdk.ErrorType`) must be a member, a deprecated alias, or part of the enum's own API
-(`ErrorType.__members__`). The message lists the closest members.
+(`ErrorType.__members__`). A string literal given for an ErrorType parameter
+(`report_failed("GPU_ERROR", ...)`) must be one the SDK accepts, judged by the same generated
+table (`trainer_contract.error_type.parse_error_type`). The message names the closest member.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import ast
 import difflib
 from collections.abc import Iterator
 
+from trainer_contract.error_type import parse_error_type, suggest_error_type
 from trainer_tools.trainer_lint.analysis import Analysis
 from trainer_tools.trainer_lint.finding import Finding
 
@@ -32,5 +35,16 @@ def check(analysis: Analysis) -> Iterator[Finding]:
             CODE,
             node,
             f"ErrorType.{member} does not exist: use {hint} "
+            f"(members: {', '.join(facts.error_members)})",
+        )
+    for string, method in analysis.error_type_strings:
+        text = str(string.value)
+        if parse_error_type(text) is not None:
+            continue
+        yield analysis.finding(
+            CODE,
+            string,
+            f"{text!r} is not an ErrorType: {method}() refuses it at run time and the failure is "
+            f"never reported; use {suggest_error_type(text)} "
             f"(members: {', '.join(facts.error_members)})",
         )

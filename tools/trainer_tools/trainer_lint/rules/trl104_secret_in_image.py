@@ -10,10 +10,10 @@ image. The finding points at the name and never repeats the value.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterator
 
+from trainer_tools.secret_names import looks_secret
 from trainer_tools.trainer_lint.dockerfile.analysis import DockerfileAnalysis
 from trainer_tools.trainer_lint.dockerfile.words import key_values
 from trainer_tools.trainer_lint.finding import Finding
@@ -22,17 +22,7 @@ CODE = "TRL104"
 
 
 def _secret(name: str, analysis: DockerfileAnalysis) -> bool:
-    upper = name.upper()
-    if upper in analysis.facts.secret_env_vars:
-        return True
-    words = upper.split("_")
-    for part in analysis.facts.secret_name_parts:
-        wanted = part.split("_")
-        for start in range(len(words) - len(wanted) + 1):
-            window = words[start : start + len(wanted)]
-            if all(fnmatch.fnmatchcase(w, p) for w, p in zip(window, wanted, strict=True)):
-                return True
-    return False
+    return looks_secret(name)
 
 
 def check(analysis: DockerfileAnalysis) -> Iterator[Finding]:
