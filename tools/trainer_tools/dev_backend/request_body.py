@@ -21,12 +21,14 @@ from typing import Any
 
 from starlette.requests import Request
 
+from trainer_contract.callbacks import MAX_NESTING_DEPTH
+
 __all__ = ["MAX_BODY_BYTES", "MAX_DEPTH", "BodyTooLarge", "parse_strict_json", "read_bounded"]
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
-# Deep enough for any real payload (metrics, per-class dicts, a config echo); shallow enough that
-# validating, storing and re-encoding it never approach the interpreter's recursion limit.
-MAX_DEPTH = 256
+# The contract's nesting limit (callbacks/api.json x-api.max_nesting_depth), which the SDK enforces
+# before sending: validating, storing and re-encoding a body never approach the recursion limit.
+MAX_DEPTH = MAX_NESTING_DEPTH
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
