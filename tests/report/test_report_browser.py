@@ -124,6 +124,8 @@ def test_report_renders_every_section(
         "lifecycle_in_order",
         "checkpoints_exist",
         "exit_code_agrees",
+        "validation_accepted",
+        "training_succeeded",
     ]
     assert dom["marks"] and set(dom["marks"]) == {"accepted"}
     assert dom["phases"][0] == "download"
@@ -132,12 +134,15 @@ def test_report_renders_every_section(
     assert dom["datasetCharts"] >= 3  # classes, splits, objects per image (+ box sizes)
     if case.task != "classification":
         assert dom["datasetCharts"] == 4
+    verdict = dict(dom["checks"])
     if case.scenario == "failed":
         assert dom["state"] == "failed"
+        assert verdict["training_succeeded"] == "FAIL"  # a failed training is never a PASS
         assert any("the job failed" in f and "illegal memory access" in f for f in dom["flags"])
         assert dom["confusion"] == 0 and "validation" not in dom["phases"]
         return
     assert dom["state"] == "completed"
+    assert set(verdict.values()) == {"PASS"}
     assert dom["primary"] and dom["primaryLines"] == 1
     assert {"validation", "upload"} <= set(dom["phases"])
     assert dom["confusion"] == 7  # the non-zero cells of the 3x3 matrix
