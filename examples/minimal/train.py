@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from trainer_sdk import ErrorType, TrainerSDK
+from trainer_sdk import CallbackDeliveryError, ErrorType, TrainerSDK
 
 GRID = 16  # the saturation map is averaged down to GRID x GRID cells
 BETAS = (0.9, 0.999)  # Adam
@@ -323,4 +323,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except CallbackDeliveryError:
+        sys.exit(2)  # the backend could not be reached: exit code 2 by contract

@@ -27,7 +27,14 @@ import time
 import traceback
 from pathlib import Path
 
-from trainer_sdk import CallbackLogHandler, CheckpointError, ErrorType, TrainerSDK, TrainerSDKError
+from trainer_sdk import (
+    CallbackDeliveryError,
+    CallbackLogHandler,
+    CheckpointError,
+    ErrorType,
+    TrainerSDK,
+    TrainerSDKError,
+)
 
 TMP_DIR = Path(os.getenv("TMP_DIR", "/tmp"))
 WORK_DIR = Path(os.getenv("WORK_DIR", "/workspace"))
@@ -257,4 +264,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except CallbackDeliveryError:
+        sys.exit(2)  # the backend could not be reached: exit code 2 by contract

@@ -34,7 +34,14 @@ import time
 import traceback
 from pathlib import Path
 
-from trainer_sdk import CallbackLogHandler, CheckpointError, ErrorType, TrainerSDK, TrainerSDKError
+from trainer_sdk import (
+    CallbackDeliveryError,
+    CallbackLogHandler,
+    CheckpointError,
+    ErrorType,
+    TrainerSDK,
+    TrainerSDKError,
+)
 
 # Scratch space comes from the platform (emptyDir volumes), never hard-coded.
 TMP_DIR = Path(os.getenv("TMP_DIR", "/tmp"))
@@ -332,4 +339,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except CallbackDeliveryError:
+        sys.exit(2)  # the backend could not be reached: exit code 2 by contract

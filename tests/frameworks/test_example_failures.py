@@ -54,3 +54,42 @@ def test_a_model_that_cannot_be_loaded_is_a_checkpoint_error(
     assert failed["error_type"] == "CheckpointError", failed["error_message"]
     assert model in failed["error_message"]
     assert list(home.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "train_py",
+    ["examples/minimal/train.py", "examples/ultralytics/train.py", "examples/timm/train.py"],
+)
+def test_an_example_exits_2_when_the_backend_cannot_be_reached(
+    frameworks_bin: Path, tmp_path: Path, train_py: str
+) -> None:
+    """The examples keep the guide's `try`/`except` style and wrap their entry call (TRL028's
+    fix): with nobody listening at CALLBACK_URL the process ends with the contract's exit code 2,
+    not the 1 of a training failure, and says where the undelivered reports were kept."""
+    import socket
+    import subprocess
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        "PATH": f"{frameworks_bin}{os.pathsep}/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "JOB_ID": "7",
+        "CALLBACK_URL": f"http://127.0.0.1:{port}",
+        "CALLBACK_MAX_RETRIES": "1",
+        "CALLBACK_RETRY_DELAY": "0.05",
+        "CALLBACK_TIMEOUT": "1",
+        "WORK_DIR": str(tmp_path / "work"),
+        "TMP_DIR": str(tmp_path / "tmp"),
+    }
+    done = subprocess.run(
+        [str(frameworks_bin / "python"), str(ROOT / train_py), "--log-level", "INFO"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "kept in the outbox" in done.stderr, done.stderr[-3000:]

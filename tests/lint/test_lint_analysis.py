@@ -9,7 +9,10 @@ import pytest
 
 from trainer_tools.trainer_lint import TrainerSyntaxError, lint_source
 
-HEADER = "import sys\nimport traceback\n\nfrom trainer_sdk import ErrorType, TrainerSDK\n\n\n"
+HEADER = (
+    "import sys\nimport traceback\n\n"
+    "from trainer_sdk import CallbackDeliveryError, ErrorType, TrainerSDK\n\n\n"
+)
 
 
 def lint(body: str, **kwargs: object) -> list[tuple[str, int]]:
@@ -49,7 +52,10 @@ def trainer(
 
 
         if __name__ == "__main__":
-            sys.exit(main())
+            try:
+                sys.exit(main())
+            except CallbackDeliveryError:
+                sys.exit(2)
         """)
     )
 
@@ -148,7 +154,7 @@ def test_while_epoch_loop_is_training() -> None:
 
 def test_exit_code_through_a_variable_and_system_exit() -> None:
     text = trainer().replace(
-        "    sys.exit(main())\n", "    code = main()\n    raise SystemExit(code)\n"
+        "        sys.exit(main())\n", "        code = main()\n        raise SystemExit(code)\n"
     )
     assert lint(text) == []
     seven = text.replace("raise SystemExit(code)", "raise SystemExit(7)")

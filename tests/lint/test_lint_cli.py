@@ -360,7 +360,7 @@ MULTI_FILE_TRAIN = """import sys
 import traceback
 
 {import_line}
-from trainer_sdk import ErrorType, TrainerSDK
+from trainer_sdk import CallbackDeliveryError, ErrorType, TrainerSDK
 
 
 def main() -> int:
@@ -379,7 +379,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except CallbackDeliveryError:
+        sys.exit(2)
 """
 
 

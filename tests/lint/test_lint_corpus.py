@@ -273,7 +273,7 @@ MUTATIONS = [
         "factory-returns-nothing",
         [("    return SDK()\n", "    return None\n")],
         "TRL001",
-        "from trainer_sdk import ErrorType",
+        "from trainer_sdk import CallbackDeliveryError, ErrorType",
     ),
     m(
         UL,
@@ -581,11 +581,16 @@ def test_mutation_gives_exactly_its_code_at_its_line(mutation: Mutation) -> None
     )
 
 
-def test_guide_minimal_example_only_hard_codes_tmp() -> None:
+def test_guide_minimal_example_hard_codes_tmp_and_exits_1_when_the_backend_is_down() -> None:
     text = read("guide_minimal.py")
     found = [(f.code, f.line) for f in lint_source(text, "train.py")]
-    # The commented-out '/tmp/best.pt' lines are comments, not code.
-    assert found == [("TRL017", line_of(text, "'/tmp/dataset'"))]
+    # The commented-out '/tmp/best.pt' lines are comments, not code. The guide's `except` handler
+    # reports the failure and returns 1: with the backend down, report_failed raises and the
+    # process exits 1, not the 2 the guide's own exit-code table promises.
+    assert found == [
+        ("TRL017", line_of(text, "'/tmp/dataset'")),
+        ("TRL028", line_of(text, "sdk.report_failed(")),
+    ]
 
 
 def test_guide_basic_pattern_uses_a_deprecated_alias_and_tmp_paths() -> None:
@@ -595,5 +600,6 @@ def test_guide_basic_pattern_uses_a_deprecated_alias_and_tmp_paths() -> None:
         ("TRL017", line_of(text, "'/tmp/dataset'")),
         ("TRL017", line_of(text, "'/tmp/best.pt'")),
         ("TRL017", line_of(text, "'/tmp/last.pt'")),
+        ("TRL028", line_of(text, "sdk.report_failed(")),
         ("TRL012", line_of(text, "ErrorType.TRAINING_ERROR")),
     ]

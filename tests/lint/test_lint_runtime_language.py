@@ -98,43 +98,73 @@ def test_a_config_key_the_schema_does_not_define_names_the_right_one(tmp_path: P
     assert len(lines) == 3  # imgsz is a key: two findings and the summary
 
 
-def test_metric_and_exit_code_hints_are_opt_in_and_never_fail(tmp_path: Path) -> None:
+GUIDE_STYLE = (
+    "import sys, traceback\n"
+    "from trainer_sdk import CallbackDeliveryError, ErrorType, TrainerSDK\n\n\n"
+    "def main():\n"
+    "    sdk = TrainerSDK()\n"
+    "    try:\n"
+    "        sdk.report_started('training', total_epochs=1)\n"
+    "        for epoch in range(1, 2):\n"
+    "            sdk.report_progress(epoch, 1, {'loss': 0.5, 'mAP50_95': 0.4})\n"
+    "        sdk.report_completed({'loss': 0.5}, {}, 1)\n"
+    "        return 0\n"
+    "    except Exception as exc:\n"
+    "        sdk.report_failed(ErrorType.UNKNOWN_ERROR, str(exc), traceback.format_exc())\n"
+    "        return 1\n"
+    "    finally:\n"
+    "        sdk.close()\n\n\n"
+    "if __name__ == '__main__':\n"
+    "    sys.exit(main())\n"
+)
+WRAPPED_ENTRY = (
+    "if __name__ == '__main__':\n"
+    "    try:\n"
+    "        sys.exit(main())\n"
+    "    except CallbackDeliveryError:\n"
+    "        sys.exit(2)\n"
+)
+
+
+def test_the_metric_hint_is_opt_in_and_never_fails(tmp_path: Path) -> None:
     train = tmp_path / "train.py"
     train.write_text(
-        "import sys, traceback\n"
-        "from trainer_sdk import ErrorType, TrainerSDK\n\n\n"
-        "def main():\n"
-        "    sdk = TrainerSDK()\n"
-        "    try:\n"
-        "        sdk.report_started('training', total_epochs=1)\n"
-        "        for epoch in range(1, 2):\n"
-        "            sdk.report_progress(epoch, 1, {'loss': 0.5, 'mAP50_95': 0.4})\n"
-        "        sdk.report_completed({'loss': 0.5}, {}, 1)\n"
-        "        return 0\n"
-        "    except Exception as exc:\n"
-        "        sdk.report_failed(ErrorType.UNKNOWN_ERROR, str(exc), traceback.format_exc())\n"
-        "        return 1\n"
-        "    finally:\n"
-        "        sdk.close()\n\n\n"
-        "if __name__ == '__main__':\n"
-        "    sys.exit(main())\n"
+        GUIDE_STYLE.replace("if __name__ == '__main__':\n    sys.exit(main())\n", WRAPPED_ENTRY)
     )
-    assert lint_cli(train).returncode == 0  # hints are opt-in
-    done = lint_cli(train, "--extend-select", "TRL027,TRL028")
+    assert lint_cli(train).returncode == 0  # the hint is opt-in
+    done = lint_cli(train, "--extend-select", "TRL027")
     assert done.returncode == 0, done.stdout  # shown, never failing
     assert (
         "TRL027 report_progress(): metric 'mAP50_95' is not a name the platform knows; "
         "did you mean 'mAP50-95'?" in done.stdout
     )
-    line = (
-        train.read_text()
-        .splitlines()
-        .index(
-            "        sdk.report_failed(ErrorType.UNKNOWN_ERROR, str(exc), traceback.format_exc())"
-        )
+
+
+def test_a_failure_report_that_exits_1_when_the_backend_is_down_is_a_finding(
+    tmp_path: Path,
+) -> None:
+    train = tmp_path / "train.py"
+    train.write_text(GUIDE_STYLE)
+    done = lint_cli(train)
+    assert done.returncode == 1, done.stdout  # on by default: the guide's exit code 2 is at stake
+    line = GUIDE_STYLE.splitlines().index(
+        "        sdk.report_failed(ErrorType.UNKNOWN_ERROR, str(exc), traceback.format_exc())"
     )
     assert f":{line + 1}:9: TRL028 when the backend cannot be reached" in done.stdout
     assert "run(main)" in done.stdout
+    assert "except CallbackDeliveryError: sys.exit(2)" in done.stdout
+    # Either fix the finding names clears it.
+    train.write_text(
+        GUIDE_STYLE.replace("if __name__ == '__main__':\n    sys.exit(main())\n", WRAPPED_ENTRY)
+    )
+    assert lint_cli(train).returncode == 0
+    # A sibling handler of the reporting `try` does not count: Python never hands it the error.
+    sibling = GUIDE_STYLE.replace(
+        "        return 1\n    finally:",
+        "        return 1\n    except CallbackDeliveryError:\n        return 2\n    finally:",
+    )
+    train.write_text(sibling)
+    assert "TRL028" in lint_cli(train).stdout
 
 
 GUIDE = """
@@ -155,6 +185,12 @@ def main():
 
 sys.exit(main())
 """
+GUIDE_WRAPPED = GUIDE.replace(
+    "import ErrorType,", "import CallbackDeliveryError, ErrorType,"
+).replace(
+    "sys.exit(main())\n",
+    "try:\n    sys.exit(main())\nexcept CallbackDeliveryError:\n    sys.exit(2)\n",
+)
 RUN_MAIN = """
 from trainer_sdk import TrainerSDK, run
 
@@ -166,8 +202,9 @@ run(main)
 """
 
 
-def test_the_backend_down_exit_code_the_hint_is_about(tmp_path: Path) -> None:
-    """What TRL028 says, as it happens: the guide's pattern exits 1, run(main) exits 2."""
+def test_the_backend_down_exit_code_the_finding_is_about(tmp_path: Path) -> None:
+    """What TRL028 says, as it happens: the guide's pattern exits 1; run(main) and the guide's
+    pattern with its entry call wrapped, the two fixes the finding names, exit 2."""
     import os
     import socket
 
@@ -184,9 +221,12 @@ def test_the_backend_down_exit_code_the_hint_is_about(tmp_path: Path) -> None:
         "WORK_DIR": str(tmp_path),
     }
     codes = {}
-    for name, code in (("guide", GUIDE), ("run", RUN_MAIN)):
+    for name, code in (("guide", GUIDE), ("wrapped", GUIDE_WRAPPED), ("run", RUN_MAIN)):
         done = subprocess.run(
             [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
         )
         codes[name] = done.returncode
-    assert codes == {"guide": 1, "run": 2}
+    assert codes == {"guide": 1, "wrapped": 2, "run": 2}
+    # (TRL004: these one-epoch snippets send no progress.)
+    assert [f.code for f in lint_source(GUIDE_WRAPPED, "train.py")] == ["TRL004"]
+    assert [f.code for f in lint_source(GUIDE, "train.py")] == ["TRL004", "TRL028"]

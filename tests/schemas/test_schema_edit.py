@@ -46,7 +46,7 @@ TRAINER = textwrap.dedent(
     import sys
     import traceback
 
-    from trainer_sdk import ErrorType, TrainerSDK
+    from trainer_sdk import CallbackDeliveryError, ErrorType, TrainerSDK
 
 
     def main() -> int:
@@ -66,7 +66,10 @@ TRAINER = textwrap.dedent(
 
 
     if __name__ == "__main__":
-        sys.exit(main())
+        try:
+            sys.exit(main())
+        except CallbackDeliveryError:
+            sys.exit(2)
     """
 )
 

@@ -39,7 +39,7 @@ class Settings:
 
     def enabled(self, codes: Iterable[str]) -> frozenset[str]:
         """The codes this run reports. Hint rules (severity `hint`) are opt-in: only a
-        selector naming the full code (`--extend-select TRL028`) turns one on; `ALL` and
+        selector naming the full code (`--extend-select TRL027`) turns one on; `ALL` and
         prefixes leave them out, so that a hint never changes what an existing setup reports."""
         from trainer_tools.trainer_lint.contract import facts
 
