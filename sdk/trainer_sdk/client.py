@@ -51,7 +51,7 @@ from trainer_sdk.errors import (
     TrainerSDKError,
 )
 from trainer_sdk.failure_types import error_type_for
-from trainer_sdk.finite_metrics import finite_extra_data, finite_metrics
+from trainer_sdk.finite_metrics import finite_extra_data, finite_metrics, non_finite
 from trainer_sdk.logging_bridge import CallbackLogHandler, quiet_http_loggers
 from trainer_sdk.redaction import install_log_filter, redact_url, secret_values
 from trainer_sdk.version import __version__
@@ -477,7 +477,7 @@ class TrainerSDK:
         )
         arguments["metrics"], dropped = finite_metrics(arguments["metrics"], "report_progress()")
         arguments["extra_data"], replaced = finite_extra_data(arguments["extra_data"])
-        self._warn_non_finite(dropped, replaced, arguments["epoch"])
+        self._warn_non_finite(f"report_progress(epoch={arguments['epoch']})", dropped, replaced)
         args = self._check_args("report_progress", arguments)
         self._warn_missing_metrics(args["metrics"])
         done, planned = int(args["epoch"]), int(args["total_epochs"])
@@ -507,17 +507,20 @@ class TrainerSDK:
         )
         self._emit("report_progress", _PROGRESS_SCHEMA, body)
 
-    def _warn_non_finite(self, dropped: list[str], replaced: list[str], epoch: Any) -> None:
-        """Warn once per metric name (or extra_data path) that a non-finite value was left out."""
+    def _warn_non_finite(self, where: str, dropped: list[str], replaced: list[str]) -> None:
+        """Warn once per method and metric name (or value path) that a non-finite value was left
+        out of a report."""
+        method = where.split("(", 1)[0]
         for name, what in [(n, "metric") for n in dropped] + [(p, "value") for p in replaced]:
-            if name in self._non_finite_warned:
+            key = f"{method}:{name}"
+            if key in self._non_finite_warned:
                 continue
-            self._non_finite_warned.add(name)
+            self._non_finite_warned.add(key)
             action = "dropped" if what == "metric" else "sent as null"
             _log.warning(
-                "report_progress(epoch=%s): the %s %r is NaN or infinite and was %s (JSON "
-                "cannot carry it); the other metrics were sent. Warned once per name.",
-                epoch,
+                "%s: the %s %r is NaN or infinite and was %s (JSON cannot carry it); the rest "
+                "was sent. Warned once per name.",
+                where,
                 what,
                 name,
                 action,
@@ -556,10 +559,26 @@ class TrainerSDK:
 
         `primary_metric` is `(name, value)`; `task_type` accepts the long forms too.
         `class_names` may be Ultralytics' `names` mapping (`{0: 'cat', 1: 'dog'}`): it is sent
-        as the list the platform stores.
+        as the list the platform stores. NaN or infinity never makes it raise (a class without
+        instances has no AP): a non-finite metric of `all_metrics` is dropped, a non-finite
+        primary value or `overall_loss` is sent as null, and one inside `per_class_metrics` or
+        `pr_curves` becomes null; a warning names each, once.
         """
         if self._skip("report_validation"):
             return
+        where = f"report_validation(epoch={epoch})"
+        all_metrics, dropped = finite_metrics(payloads.plain(all_metrics), where, frozenset())
+        replaced: list[str] = []
+        primary = payloads.plain(primary_metric)
+        if isinstance(primary, list | tuple) and len(primary) == 2 and non_finite(primary[1]):
+            primary, replaced = [primary[0], None], [f"primary_metric {primary[0]!r}"]
+        if non_finite(payloads.plain(overall_loss)):
+            overall_loss, replaced = None, [*replaced, "overall_loss"]
+        per_class_metrics, nulled = finite_extra_data(
+            payloads.plain(per_class_metrics), "per_class_metrics"
+        )
+        pr_curves, nulled_curves = finite_extra_data(payloads.plain(pr_curves), "pr_curves")
+        self._warn_non_finite(where, dropped, [*replaced, *nulled, *nulled_curves])
         optional = {
             "class_names": class_names,
             "visualization_urls": visualization_urls,
@@ -574,7 +593,7 @@ class TrainerSDK:
         arguments = {
             "epoch": epoch,
             "task_type": task_type,
-            "primary_metric": primary_metric,
+            "primary_metric": primary,
             "all_metrics": all_metrics,
             "is_best": is_best,
             **optional,
@@ -605,15 +624,25 @@ class TrainerSDK:
 
         `checkpoints['best']` / `checkpoints['last']` fill the best/last checkpoint paths.
         Raises `CallbackDeliveryError` when the backend stayed unreachable (exit code 2).
+        Non-finite metrics are handled as in `report_progress`: an optional one is dropped
+        (warned once), inside `extra_data` it becomes null, and a non-finite `loss` raises
+        `NonFiniteMetricError`.
         """
         if self._skip("report_completed"):
             return
+        where = "report_completed()"
+        final, dropped = finite_metrics(payloads.plain(final_metrics), f"{where} final_metrics")
+        best, dropped_best = finite_metrics(payloads.plain(best_metrics), f"{where} best_metrics")
+        extra, replaced = finite_extra_data(payloads.plain(extra_data))
+        self._warn_non_finite(
+            where, [*dropped, *(f"best_metrics.{n}" for n in dropped_best)], replaced
+        )
         arguments = {
-            "final_metrics": final_metrics,
+            "final_metrics": final,
             "checkpoints": checkpoints,
             "total_epochs": total_epochs,
-            "extra_data": extra_data,
-            "best_metrics": best_metrics,
+            "extra_data": extra,
+            "best_metrics": best,
             "best_epoch": best_epoch,
         }
         args = self._check_args("report_completed", arguments)

@@ -1,8 +1,9 @@
-"""Non-finite metric values (NaN, infinity) in `report_progress`, as frameworks really send them.
+"""Non-finite metric values (NaN, infinity) in the reports, as frameworks really send them.
 
 A framework's metric dict often holds a NaN for one epoch (a loss term with nothing to learn from,
 a metric over an empty split). JSON cannot carry NaN or infinity, and raising from inside the
-framework's callback would abort a training that is otherwise fine. So `report_progress`:
+framework's callback would abort a training that is otherwise fine. So `report_progress` (and
+`report_completed` for its `final_metrics`, `best_metrics` and `extra_data`):
 
 - drops a non-finite *optional* metric (everything but the contract's required ones), warns once
   per metric name, and still sends the rest;
@@ -12,6 +13,12 @@ framework's callback would abort a training that is otherwise fine. So `report_p
   `x-recommended` of `metrics.json#/$defs/user_metrics`: the training `loss`): a NaN training loss
   means the training diverged, and `run(main)` reports it as a failure of that type. (A missing
   `loss` is only warned about: not reporting it is no sign of a broken training.)
+
+`report_validation` never raises on one: a validation metric is evidence about the model, not
+about the training's health (a class with no instances gives a NaN AP), so its non-finite
+metrics are dropped, a non-finite primary metric value or `overall_loss` is sent as null (both
+nullable in the contract), and inside `per_class_metrics` / `pr_curves` such a number becomes
+null.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from typing import Any
 from trainer_contract.validators import schema_documents
 from trainer_sdk.errors import NonFiniteMetricError
 
-__all__ = ["VITAL_METRICS", "finite_extra_data", "finite_metrics"]
+__all__ = ["VITAL_METRICS", "finite_extra_data", "finite_metrics", "non_finite"]
 
 _USER_METRICS: dict[str, Any] = schema_documents()["metrics"]["$defs"]["user_metrics"]
 VITAL_METRICS: frozenset[str] = frozenset(
@@ -36,15 +43,22 @@ def _non_finite(value: Any) -> bool:
     return isinstance(value, float) and not math.isfinite(value)
 
 
-def finite_metrics(metrics: Any, where: str) -> tuple[Any, list[str]]:
+def non_finite(value: Any) -> bool:
+    """A float that JSON cannot carry (NaN, +-infinity)."""
+    return _non_finite(value)
+
+
+def finite_metrics(
+    metrics: Any, where: str, vital_names: frozenset[str] = VITAL_METRICS
+) -> tuple[Any, list[str]]:
     """`metrics` without its non-finite optional values, and the names dropped.
 
-    Raises `NonFiniteMetricError` naming the metric when a vital one is non-finite. Anything
-    that is not a mapping is returned unchanged (the schema judges it).
+    Raises `NonFiniteMetricError` naming the metric when a vital one (of `vital_names`) is
+    non-finite. Anything that is not a mapping is returned unchanged (the schema judges it).
     """
     if not isinstance(metrics, Mapping):
         return metrics, []
-    vital = sorted(k for k in VITAL_METRICS if _non_finite(metrics.get(k)))
+    vital = sorted(k for k in vital_names if _non_finite(metrics.get(k)))
     if vital:
         shown = ", ".join(f"{name}={metrics[name]!r}" for name in vital)
         raise NonFiniteMetricError(

@@ -96,6 +96,74 @@ def test_a_non_finite_loss_raises_a_validation_error_naming_it_and_nothing_is_se
     assert read_outbox(sdk.outbox_path).pending == () and sdk.undelivered == 0
 
 
+def test_non_finite_validation_values_never_raise_and_are_named_once(
+    make_sdk: MakeSdk, backend: RecordingBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A class with no instances has a NaN AP: the validation report is still sent, valid."""
+    sdk = make_sdk()
+    for epoch in (1, 2):
+        sdk.report_validation(
+            epoch,
+            "detection",
+            ("mAP50-95", np.float64("nan")),
+            all_metrics={"mAP50": 0.4, "mAP50-95": math.nan, "loss": math.inf},
+            per_class_metrics={"cat": {"ap": math.nan, "n": 3}, "dog": {"ap": 0.5, "n": 2}},
+            pr_curves={"cat": {"precision": [1.0, math.nan], "recall": [0.0, 1.0]}},
+            overall_loss=np.float32("nan"),
+        )
+    sdk.flush_logs()
+    bodies = backend.bodies("/validation/jobs/7/results")
+    assert [b["epoch"] for b in bodies] == [1, 2]
+    for body in bodies:
+        assert validator("callbacks/validation").is_valid(body)
+        assert body["primary_metric_name"] == "mAP50-95"
+        assert body["primary_metric_value"] is None
+        assert body["metrics"] == {"mAP50": 0.4}  # loss too: validation metrics are evidence
+        assert body["per_class_metrics"] == {
+            "cat": {"ap": None, "n": 3},
+            "dog": {"ap": 0.5, "n": 2},
+        }
+        assert body["pr_curves"] == {"cat": {"precision": [1.0, None], "recall": [0.0, 1.0]}}
+        assert "overall_loss" not in body  # None: an optional field left out
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    for name in (
+        "the metric 'mAP50-95'",
+        "\"primary_metric 'mAP50-95'\"",
+        "'overall_loss'",
+        "'per_class_metrics.cat.ap'",
+        "'pr_curves.cat.precision[1]'",
+    ):
+        assert sum(name in w and "report_validation(epoch=1)" in w for w in warnings) == 1, (
+            name,
+            warnings,
+        )
+    assert not any("report_validation(epoch=2)" in w for w in warnings)  # once per name
+
+
+def test_non_finite_completion_metrics_are_dropped_and_a_nan_final_loss_raises(
+    make_sdk: MakeSdk, backend: RecordingBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    sdk = make_sdk()
+    sdk.report_completed(
+        {"loss": 0.2, "mAP50-95": math.nan, "recall": 0.7},
+        {},
+        3,
+        extra_data={"curve": [0.1, math.inf]},
+        best_metrics={"precision": math.inf, "mAP50": 0.6},
+        best_epoch=2,
+    )
+    (body,) = backend.bodies("/training/jobs/7/callback/completion")
+    assert validator("callbacks/training-completed").is_valid(body)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    text = json.dumps(body)
+    assert "NaN" not in text and "Infinity" not in text
+    for name in ("'mAP50-95'", "'best_metrics.precision'", "'extra_data.curve[1]'"):
+        assert sum(name in w and "report_completed()" in w for w in warnings) == 1, (name, warnings)
+    other = make_sdk()
+    with pytest.raises(NonFiniteMetricError, match="final_metrics: the metric loss=nan"):
+        other.report_completed({"loss": math.nan}, {}, 3)
+
+
 def test_every_bad_argument_is_listed_at_once(make_sdk: MakeSdk) -> None:
     sdk = make_sdk()
     with pytest.raises(PayloadValidationError) as info:
