@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import fnmatch
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +19,12 @@ __all__ = [
     "JOB_KINDS",
     "REQUIRED_ENV_VARS",
     "SECRET_ENV_VARS",
+    "SECRET_NAME_REFERENCE_ENDINGS",
+    "SECRET_NAME_WORDS",
     "Derivation",
     "EnvVar",
     "JobKind",
+    "is_secret_name",
 ]
 
 
@@ -747,3 +753,49 @@ SECRET_ENV_VARS: frozenset[str] = frozenset(
 # What a boolean variable accepts, compared case-insensitively.
 BOOLEAN_TRUE_WORDS: frozenset[str] = frozenset(["1", "on", "true", "yes"])
 BOOLEAN_FALSE_WORDS: frozenset[str] = frozenset(["0", "false", "no", "off"])
+# When a name says its value is a secret (x-secret-names): `_`-separated fnmatch patterns
+# of its upper-case words, and the last words that make it a reference to one instead.
+SECRET_NAME_WORDS: tuple[str, ...] = (
+    "ACCESSKEY",
+    "ACCESS_KEY",
+    "APIKEY",
+    "API_KEY",
+    "AUTHKEY",
+    "AUTH_KEY",
+    "CREDENTIAL*",
+    "PASSPHRASE",
+    "PASSWD",
+    "PASSWORD*",
+    "PRIVATEKEY",
+    "PRIVATE_KEY",
+    "SECRET",
+    "SECRETKEY",
+    "SECRETS",
+    "TOKEN",
+)
+SECRET_NAME_REFERENCE_ENDINGS: frozenset[str] = frozenset(["DIR", "FILE", "NAME", "PATH"])
+_CAMEL_HUMP = re.compile(r"([a-z0-9])([A-Z])")
+_WORD_PATTERNS = tuple(tuple(pattern.split("_")) for pattern in SECRET_NAME_WORDS)
+
+
+@functools.lru_cache(maxsize=4096)
+def is_secret_name(name: str) -> bool:
+    """True when a name says its value is a credential: an environment variable
+    (`HF_TOKEN`), a Dockerfile `ENV`/`ARG`, a JSON key (`wandbApiKey`, `db-password`).
+
+    x-secret-names: the name's upper-case words (split at non-alphanumerics and camelCase
+    humps) hold one of SECRET_NAME_WORDS as consecutive whole words (`API_KEY`,
+    `PASSWORD*`: `max_tokens` and `tokenizer` are not secrets), unless its last word is one
+    of SECRET_NAME_REFERENCE_ENDINGS (`PASSWORD_FILE` names where a secret is); the
+    contract's own secret variables (`x-secret`) are secrets."""
+    words = [w for w in re.split(r"[^A-Z0-9]+", _CAMEL_HUMP.sub(r"\1_\2", name).upper()) if w]
+    if "_".join(words) in SECRET_ENV_VARS:
+        return True
+    if len(words) > 1 and words[-1] in SECRET_NAME_REFERENCE_ENDINGS:
+        return False
+    for wanted in _WORD_PATTERNS:
+        for start in range(len(words) - len(wanted) + 1):
+            window = words[start : start + len(wanted)]
+            if all(fnmatch.fnmatchcase(w, p) for w, p in zip(window, wanted, strict=True)):
+                return True
+    return False

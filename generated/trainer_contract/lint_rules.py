@@ -45,7 +45,6 @@ __all__ = [
     "SDK_CLASS",
     "SDK_DISTRIBUTION",
     "SDK_MODULE",
-    "SECRET_NAME_PARTS",
     "SITE_PACKAGES_DIRS",
     "START_HOOKS",
     "TRAINING_CALLS",
@@ -662,7 +661,7 @@ LINT_RULES: Final[dict[str, LintRule]] = {
         severity="error",
         language="dockerfile",
         summary="a secret is set inline by ENV or ARG",
-        what="Checks every `ENV` and `ARG` of every stage: a variable that is one of the contract's secret variables (storage keys, callback token) or has a credential-looking name (`*_SECRET*`, `*_TOKEN`, `*_PASSWORD`, `*_API_KEY`, ...) must not be given a value in the Dockerfile. The finding names the variable, never its value.",
+        what="Checks every `ENV` and `ARG` of every stage: a variable that is one of the contract's secret variables (storage keys, callback token) or has a credential-looking name (`*_SECRET*`, `*_TOKEN`, `*_PASSWORD`, `*_API_KEY`, ...: env.json `x-secret-names`, the rule the SDK's redaction uses; `*_PASSWORD_FILE` and other names ending in a reference word are not secrets) must not be given a value in the Dockerfile. The finding names the variable, never its value.",
         why="A value in `ENV` or `ARG` is stored in the image's configuration and history: anyone who can pull the image can read it. The platform injects the storage secrets into the Job from a Kubernetes Secret at run time; a key baked into the image stays there after it is rotated, and is used wherever the variable is not set.",
         example='FROM python:3.11-slim\nWORKDIR /app\nCOPY trainer_sdk.py ./\nCOPY train.py ./\nENV EXTERNAL_STORAGE_SECRET_KEY=minioadmin\nRUN useradd -m -u 1000 appuser\nUSER appuser\nCMD ["python", "train.py"]\n',
         fix="Remove the value from the Dockerfile: the platform sets the contract's secret variables at run time; a secret needed while building goes through `RUN --mount=type=secret,id=NAME`.",
@@ -875,17 +874,6 @@ SITE_PACKAGES_DIRS: Final[tuple[str, ...]] = (
 ROOT_USERS: Final[tuple[str, ...]] = (
     "root",
     "0",
-)
-SECRET_NAME_PARTS: Final[tuple[str, ...]] = (
-    "API_KEY",
-    "APIKEY",
-    "CREDENTIAL*",
-    "PASSPHRASE",
-    "PASSWD",
-    "PASSWORD*",
-    "PRIVATE_KEY",
-    "SECRET*",
-    "TOKEN",
 )
 BASIC_CONFIG_METHOD: Final[str] = "get_basic_config"
 DELIVERY_ERRORS: Final[tuple[str, ...]] = (

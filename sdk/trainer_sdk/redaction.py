@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from trainer_contract.env import SECRET_ENV_VARS
+from trainer_contract.env import SECRET_ENV_VARS, is_secret_name
 
 __all__ = [
     "LIBRARY_LOGGERS",
@@ -49,21 +49,6 @@ _SECRET_QUERY = re.compile(
 # A bearer token rendered into text (an Authorization header in an exception message). Other
 # schemes ("Basic", "Token") are ordinary English words, so they are not matched.
 _BEARER = re.compile(r"(?P<scheme>\bBearer\s+)[A-Za-z0-9._~+/=-]{8,}")
-
-
-# Words of a key name (`hf_token`, `wandbApiKey`, `DB-PASSWORD`) that say its value is a
-# credential; whole words only, so `max_tokens` or `tokenizer` are not taken for secrets.
-_SECRET_WORDS = frozenset(
-    {"token", "secret", "password", "passwd", "pwd", "credential", "credentials", "apikey"}
-)
-_SECRET_KEY_WORDS = re.compile(r"(?:^|_)(?:api|access|private|secret|auth)_?key(?:_|$)")
-_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
-
-
-def is_secret_name(name: str) -> bool:
-    """True when a key's name says its value is a credential (`api_key`, `hfToken`, ...)."""
-    words = [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub(r"\1_\2", name).lower()) if w]
-    return any(w in _SECRET_WORDS for w in words) or bool(_SECRET_KEY_WORDS.search("_".join(words)))
 
 
 def credential_paths(value: Any) -> list[str]:

@@ -209,9 +209,9 @@ def test_a_schema_change_reaches_the_dockerfile_rules_through_codegen(tmp_path: 
 
     before = lint_with(None)
     assert before.returncode == EXIT_CLEAN, before.stdout + before.stderr
-    doc = json.loads((schemas / "lifecycle.json").read_text(encoding="utf-8"))
-    doc["x-lint-vocabulary"]["secret_name_parts"].append("SIGNING_KEY")
-    (schemas / "lifecycle.json").write_text(json.dumps(doc), encoding="utf-8")
+    doc = json.loads((schemas / "env.json").read_text(encoding="utf-8"))
+    doc["x-secret-names"]["words"].append("SIGNING_KEY")
+    (schemas / "env.json").write_text(json.dumps(doc), encoding="utf-8")
     out = tmp_path / "generated"
     out.mkdir()
     subprocess.run(

@@ -51,10 +51,47 @@ def test_scrub_masks_keys_and_values_at_any_depth_without_recursing() -> None:
 def test_secret_names_are_whole_words() -> None:
     from trainer_sdk.redaction import is_secret_name
 
-    for name in ("hf_token", "wandb_api_key", "wandbApiKey", "DB-PASSWORD", "aws_secret", "apikey"):
+    for name in (
+        "hf_token",
+        "wandb_api_key",
+        "wandbApiKey",
+        "DB-PASSWORD",
+        "aws_secret",
+        "apikey",
+        "AWS_SECRET_ACCESS_KEY",
+        "minio.accessKey",
+        "client_secrets",
+        "PASSWORD_HASHED",
+        "EXTERNAL_STORAGE_SECRET_KEY",  # an `x-secret` variable of the contract
+    ):
         assert is_secret_name(name), name
-    for name in ("max_tokens", "tokenizer", "keypoints", "key_frames", "monkey", "secretary"):
+    for name in (
+        "max_tokens",
+        "tokenizer",
+        "keypoints",
+        "key_frames",
+        "monkey",
+        "secretary",
+        "PWD",
+        "POSTGRES_PASSWORD_FILE",  # where the secret is, not the secret (Docker's convention)
+        "hf_token_path",
+        "SECRET_NAME",
+        "",
+    ):
         assert not is_secret_name(name), name
+
+
+def test_the_sdk_and_the_tools_share_one_secret_name_rule() -> None:
+    """The SDK's redaction, k8s-job --env and trainer-lint's TRL104 ask the contract's one
+    function (generated from env.json `x-secret-names`), not copies of it."""
+    from trainer_contract import env
+    from trainer_sdk import redaction
+    from trainer_tools.k8s import manifest
+    from trainer_tools.trainer_lint.rules import trl104_secret_in_image
+
+    assert redaction.is_secret_name is env.is_secret_name
+    assert manifest.is_secret_name is env.is_secret_name
+    assert trl104_secret_in_image.is_secret_name is env.is_secret_name
 
 
 def test_credential_paths_finds_urls_and_secret_named_values() -> None:

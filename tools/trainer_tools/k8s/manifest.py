@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from trainer_contract.env import ENV_VARS
+from trainer_contract.env import ENV_VARS, is_secret_name
 from trainer_contract.job_lifecycle import TERMINATION_GRACE_SECONDS
 from trainer_contract.lint_rules import ENTRY_ARGS, ENTRY_SCRIPT, PYTHON_EXECUTABLES
 from trainer_tools.k8s.distributed import headless_service, torchrun_command, torchrun_env
@@ -21,7 +21,6 @@ from trainer_tools.k8s.env_values import (
     left_to_config,
     unset_variables,
 )
-from trainer_tools.secret_names import looks_secret
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")
@@ -157,7 +156,7 @@ def _env(spec: JobSpec) -> list[dict[str, Any]]:
                 reference["optional"] = True
             entries.append({"name": name, "valueFrom": {"secretKeyRef": reference}})
     for name, value in spec.extra_env.items():
-        if looks_secret(name):
+        if is_secret_name(name):
             ref = {"name": spec.secret_name, "key": name}
             entries.append({"name": name, "valueFrom": {"secretKeyRef": ref}})
         else:

@@ -90,7 +90,6 @@ class ContractFacts:
     site_packages_dirs: tuple[str, ...]
     root_users: frozenset[str]
     secret_env_vars: frozenset[str]
-    secret_name_parts: tuple[str, ...]
     basic_config_method: str
     """`get_basic_config`: returns the dict of `basic_config_keys`."""
     basic_config_keys: tuple[str, ...]
@@ -183,7 +182,6 @@ def facts() -> ContractFacts:
         site_packages_dirs=lint_rules.SITE_PACKAGES_DIRS,
         root_users=frozenset(lint_rules.ROOT_USERS),
         secret_env_vars=frozenset(SECRET_ENV_VARS),
-        secret_name_parts=lint_rules.SECRET_NAME_PARTS,
         basic_config_method=lint_rules.BASIC_CONFIG_METHOD,
         basic_config_keys=BASIC_CONFIG_KEYS,
         basic_key_synonyms=BASIC_KEY_SYNONYMS,

@@ -106,22 +106,83 @@ def _derivations(env: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
+# The one test of a secret's name, for the SDK's redaction, k8s-job and trainer-lint (which
+# must not import the SDK), rendered beside the tables it reads.
+_IS_SECRET_NAME = [
+    "_CAMEL_HUMP = re.compile(r'([a-z0-9])([A-Z])')",
+    "_WORD_PATTERNS = tuple(tuple(pattern.split('_')) for pattern in SECRET_NAME_WORDS)",
+    "",
+    "",
+    "@functools.lru_cache(maxsize=4096)",
+    "def is_secret_name(name: str) -> bool:",
+    '    """True when a name says its value is a credential: an environment variable',
+    "    (`HF_TOKEN`), a Dockerfile `ENV`/`ARG`, a JSON key (`wandbApiKey`, `db-password`).",
+    "",
+    "    x-secret-names: the name's upper-case words (split at non-alphanumerics and camelCase",
+    "    humps) hold one of SECRET_NAME_WORDS as consecutive whole words (`API_KEY`,",
+    "    `PASSWORD*`: `max_tokens` and `tokenizer` are not secrets), unless its last word is one",
+    "    of SECRET_NAME_REFERENCE_ENDINGS (`PASSWORD_FILE` names where a secret is); the",
+    '    contract\'s own secret variables (`x-secret`) are secrets."""',
+    "    words = [w for w in re.split(r'[^A-Z0-9]+', _CAMEL_HUMP.sub(r'\\1_\\2', name).upper()) if w]",
+    "    if '_'.join(words) in SECRET_ENV_VARS:",
+    "        return True",
+    "    if len(words) > 1 and words[-1] in SECRET_NAME_REFERENCE_ENDINGS:",
+    "        return False",
+    "    for wanted in _WORD_PATTERNS:",
+    "        for start in range(len(words) - len(wanted) + 1):",
+    "            window = words[start : start + len(wanted)]",
+    "            if all(fnmatch.fnmatchcase(w, p) for w, p in zip(window, wanted, strict=True)):",
+    "                return True",
+    "    return False",
+    "",
+]
+
+
+def _secret_names(schema: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """`x-secret-names`: upper-case word patterns, and upper-case last words."""
+    table = schema.get("x-secret-names")
+    if not isinstance(table, dict) or set(table) != {"words", "reference_endings"}:
+        raise SystemExit("env.json x-secret-names: an object of `words` and `reference_endings`")
+    found: list[list[str]] = []
+    for key in ("words", "reference_endings"):
+        values = table[key]
+        bad = [
+            v
+            for v in values
+            if not isinstance(v, str) or not re.fullmatch(r"[A-Z0-9*?]+(?:_[A-Z0-9*?]+)*", v)
+        ]
+        if not values or bad or len(set(values)) != len(values):
+            raise SystemExit(
+                f"env.json x-secret-names.{key}: a non-empty list of distinct upper-case "
+                f"`_`-separated words (fnmatch patterns); wrong: {bad!r}"
+            )
+        found.append(sorted(values))
+    if any("_" in e for e in found[1]):
+        raise SystemExit("env.json x-secret-names.reference_endings: single words only")
+    return found[0], found[1]
+
+
 def _env_module(ctx: GenContext) -> str:
     schema = ctx.schemas["env"]
     rows = _env_rows(ctx)
     kinds = _job_kinds(schema)
     derivations = _derivations(schema)
+    secret_words, endings = _secret_names(schema)
     lines = [
         ctx.header(),
         f'"""{schema["title"]}: {schema["description"]}"""',
         "",
         "from __future__ import annotations",
         "",
+        "import fnmatch",
+        "import functools",
+        "import re",
         "from dataclasses import dataclass",
         "from typing import Any",
         "",
         '__all__ = ["BOOLEAN_FALSE_WORDS", "BOOLEAN_TRUE_WORDS", "ENV_DERIVATIONS", "ENV_VARS", '
-        '"JOB_KINDS", "REQUIRED_ENV_VARS", "SECRET_ENV_VARS", "Derivation", "EnvVar", "JobKind"]',
+        '"JOB_KINDS", "REQUIRED_ENV_VARS", "SECRET_ENV_VARS", "SECRET_NAME_REFERENCE_ENDINGS", '
+        '"SECRET_NAME_WORDS", "Derivation", "EnvVar", "JobKind", "is_secret_name"]',
         "",
         "",
         "@dataclass(frozen=True)",
@@ -193,7 +254,11 @@ def _env_module(ctx: GenContext) -> str:
         "# What a boolean variable accepts, compared case-insensitively.",
         f"BOOLEAN_TRUE_WORDS: frozenset[str] = frozenset({sorted(schema['x-boolean-words']['true'])!r})",
         f"BOOLEAN_FALSE_WORDS: frozenset[str] = frozenset({sorted(schema['x-boolean-words']['false'])!r})",
-        "",
+        "# When a name says its value is a secret (x-secret-names): `_`-separated fnmatch patterns",
+        "# of its upper-case words, and the last words that make it a reference to one instead.",
+        f"SECRET_NAME_WORDS: tuple[str, ...] = {tuple(secret_words)!r}",
+        f"SECRET_NAME_REFERENCE_ENDINGS: frozenset[str] = frozenset({sorted(endings)!r})",
+        *_IS_SECRET_NAME,
     ]
     return "\n".join(lines)
 

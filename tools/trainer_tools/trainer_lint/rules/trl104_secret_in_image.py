@@ -1,9 +1,10 @@
 """TRL104 secret-in-image.
 
 How it is checked: every `ENV` and `ARG` pair of every stage (and the `ARG`s before the first
-`FROM`) that gives a non-empty value, when the name is one of
-`trainer_contract.env.SECRET_ENV_VARS` or contains, as whole `_`-separated words, one of the
-vocabulary's `secret_name_parts` (`SECRET*`, `TOKEN`, `PASSWORD*`, `API_KEY`, ...). A value that
+`FROM`) that gives a non-empty value, when the name says it holds a secret by the contract's one
+rule (`trainer_contract.env.is_secret_name`, env.json `x-secret-names`): one of the `x-secret`
+variables, or whole words such as `SECRET`, `TOKEN`, `PASSWORD*`, `API_KEY`, unless it ends in a
+reference word (`PASSWORD_FILE` names a file). A value that
 copies a build argument (`ENV HF_TOKEN=$HF_TOKEN`) is reported too: it stores the argument in the
 image. The finding points at the name and never repeats the value.
 """
@@ -13,16 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from trainer_tools.secret_names import looks_secret
+from trainer_contract.env import is_secret_name
 from trainer_tools.trainer_lint.dockerfile.analysis import DockerfileAnalysis
 from trainer_tools.trainer_lint.dockerfile.words import key_values
 from trainer_tools.trainer_lint.finding import Finding
 
 CODE = "TRL104"
-
-
-def _secret(name: str, analysis: DockerfileAnalysis) -> bool:
-    return looks_secret(name)
 
 
 def check(analysis: DockerfileAnalysis) -> Iterator[Finding]:
@@ -32,7 +29,7 @@ def check(analysis: DockerfileAnalysis) -> Iterator[Finding]:
         if instruction.keyword not in ("ENV", "ARG"):
             continue
         for name, value in key_values(instruction.arguments):
-            if value is None or not value.strip() or not _secret(name, analysis):
+            if value is None or not value.strip() or not is_secret_name(name):
                 continue
             where = (
                 "the platform sets it at run time from the Job's Secret"
