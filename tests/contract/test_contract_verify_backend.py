@@ -23,6 +23,21 @@ def test_the_reference_backend_is_reported_conformant(capsys: pytest.CaptureFixt
     assert "tok-123" not in out
 
 
+def test_credentials_in_the_url_never_replace_the_bearer_token(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpx would send `user:password@` as Basic auth instead of the token: every
+    authenticated check would get 401 and the backend would be blamed for it."""
+    with AsgiServer(create_app(Store(":memory:"), token="tok-123")) as server:
+        url = server.url.replace("://", "://ops:hunter2-pass@", 1)
+        code = main(["verify-backend", url, "--token", "tok-123", "--examples", "2"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.splitlines()[-1].startswith("PASS: 23 of 23 checks passed")
+    assert "hunter2" not in out + caplog.text
+    assert "carries credentials" in caplog.text
+
+
 def test_a_lenient_backend_is_reported_with_what_to_fix(capsys: pytest.CaptureFixture[str]) -> None:
     with AsgiServer(lenient_app()) as server:
         code = main(["verify-backend", server.url, "--examples", "5", "--json"])

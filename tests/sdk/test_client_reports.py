@@ -198,6 +198,33 @@ def test_headers_carry_idempotency_key_and_version(
     assert "tok-abcdef-123" not in repr(sdk)
 
 
+def test_url_credentials_never_replace_the_bearer_token(
+    make_sdk: MakeSdk,
+    backend: RecordingBackend,
+    env: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """httpx turns `user:password@` into Basic auth, which would drop the bearer token: the
+    token is sent, the URL's credentials are not, and the warning masks them."""
+    with_userinfo = env["CALLBACK_URL"].replace("://", "://svc:hunter2-pass@", 1)
+    sdk = make_sdk(extra_env={"CALLBACK_URL": with_userinfo, "CALLBACK_TOKEN": "tok-abcdef-123"})
+    sdk.report_progress(1, 2, {"loss": 0.3})
+    sdk.flush_logs()
+    (request,) = backend.requests
+    assert request.headers["Authorization"] == "Bearer tok-abcdef-123"
+    assert request.url.userinfo == b""
+    warned = [r.getMessage() for r in caplog.records if "carries credentials" in r.getMessage()]
+    assert len(warned) == 1 and "svc:***@" not in warned[0] and "hunter2" not in warned[0]
+    # Without a token, the URL's credentials are Basic auth as usual (a proxy in front).
+    sdk.close()  # a job's SDKs share one sender while one is open
+    backend.requests.clear()
+    plain = make_sdk(extra_env={"CALLBACK_URL": with_userinfo})
+    plain.report_progress(1, 2, {"loss": 0.3})
+    plain.flush_logs()
+    (request,) = backend.requests
+    assert request.headers["Authorization"].startswith("Basic ")
+
+
 def test_completion_flushes_queued_callbacks_first(
     make_sdk: MakeSdk, backend: RecordingBackend
 ) -> None:

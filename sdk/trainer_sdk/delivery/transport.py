@@ -8,6 +8,7 @@ give `HttpTransport` an `httpx.MockTransport` (or any `httpx.BaseTransport`).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -36,6 +37,26 @@ __all__ = [
 
 # Longest backend message quoted in an error: enough for a validation error, not a whole HTML page.
 _MAX_DETAIL = 500
+_log = logging.getLogger("trainer_sdk.delivery")
+
+
+def bearer_base_url(base_url: str, token: str | None) -> str:
+    """`base_url` without `user:password@` when a bearer token is configured.
+
+    One `Authorization` header cannot carry both: httpx would turn the URL's credentials into
+    Basic auth and drop the bearer token, the contract's authentication. The token wins, and a
+    warning (credentials masked) says so. Without a token the URL is left as it is (a proxy with
+    Basic auth in front of the backend still works).
+    """
+    url = httpx.URL(base_url)
+    if not token or not url.userinfo:
+        return base_url
+    _log.warning(
+        "%s carries credentials (user:***@) and a bearer token is configured: the token is sent "
+        "and the URL's credentials are not (one Authorization header cannot carry both)",
+        redact_url(base_url),
+    )
+    return str(url.copy_with(userinfo=b""))
 
 
 class Outcome(Enum):
@@ -115,7 +136,7 @@ class HttpTransport:
         token: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._base = base_url.rstrip("/")
+        self._base = bearer_base_url(base_url, token).rstrip("/")
         self._base_url = httpx.URL(self._base)
         headers = {"User-Agent": user_agent, "Content-Type": "application/json"}
         if token:

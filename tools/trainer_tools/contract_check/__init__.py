@@ -15,6 +15,7 @@ import httpx
 
 from trainer_contract.openapi import load as load_openapi
 from trainer_contract.validators import schema_documents
+from trainer_sdk.delivery.transport import bearer_base_url
 from trainer_tools.contract_check.fuzzing import fuzz, reconcile
 from trainer_tools.contract_check.report import CheckResult, Report
 from trainer_tools.contract_check.scenarios import (
@@ -101,6 +102,7 @@ def verify(
     Raises `httpx.ConnectError` (or `httpx.TimeoutException`) when nothing answers there.
     """
     document = load_openapi()
+    base_url = bearer_base_url(base_url, token)
     with httpx.Client(timeout=timeout) as probe_client:
         # Any HTTP answer proves the server is there; a refused connection stops here, instead
         # of failing every check with the same error.
