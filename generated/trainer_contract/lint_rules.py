@@ -44,6 +44,7 @@ __all__ = [
     "SCRATCH_DIR_ENV_VARS",
     "SDK_CLASS",
     "SDK_DISTRIBUTION",
+    "SDK_ENV_PROPERTIES",
     "SDK_MODULE",
     "SITE_PACKAGES_DIRS",
     "START_HOOKS",
@@ -604,6 +605,23 @@ LINT_RULES: Final[dict[str, LintRule]] = {
             ),
         ),
     ),
+    "TRL029": LintRule(
+        code="TRL029",
+        name="raw-env-the-sdk-normalizes",
+        severity="warning",
+        language="python",
+        summary="a job variable read raw that the SDK normalizes",
+        what="Checks reads of the environment (`os.getenv`, `os.environ.get`, `os.environ[...]`) of the job variables whose value the SDK normalizes (`x-lint-vocabulary.sdk_env_properties`: `DATASET_S3_URI` and `DATASET_ID` give `sdk.dataset_id`, `TASK_TYPE` gives `sdk.task_type`); the finding names the property to read instead.",
+        why="The platform's Kubernetes manager passes the bare dataset id (`ds_c75023ca`) in `DATASET_S3_URI` for jobs created through its API, and leaves `DATASET_ID` empty then: the guide's `os.getenv('DATASET_S3_URI').split('/')[-2]` raises IndexError at the start of every such job, and `os.getenv('DATASET_ID')` downloads nothing. `TASK_TYPE` arrives in the platform's long forms (`object_detection`), which the SDK maps to the contract's names (`detection`).",
+        example='import os\n\nfrom trainer_sdk import TrainerSDK\n\nsdk = TrainerSDK()\ndataset_id = os.getenv("DATASET_S3_URI", "").split("/")[-2]\nsdk.download_dataset(dataset_id, os.path.join(os.getenv("TMP_DIR", "/tmp"), "dataset"))\n',
+        fix="Read the SDK's property the message names (`sdk.dataset_id`, `sdk.task_type`): the SDK derives it from whichever form the platform passed.",
+        fix_example='import os\n\nfrom trainer_sdk import TrainerSDK\n\nsdk = TrainerSDK()\nsdk.download_dataset(sdk.dataset_id, os.path.join(os.getenv("TMP_DIR", "/tmp"), "dataset"))\n',
+        contract=LintRuleContract(
+            sdk_methods=(),
+            placement="anywhere",
+            facts=("env",),
+        ),
+    ),
     "TRL101": LintRule(
         code="TRL101",
         name="entry-point-not-train-py",
@@ -808,6 +826,11 @@ EXIT_CALLS: Final[tuple[str, ...]] = (
     "os._exit",
     "quit",
     "sys.exit",
+)
+SDK_ENV_PROPERTIES: Final[tuple[str, ...]] = (
+    "DATASET_ID=dataset_id",
+    "DATASET_S3_URI=dataset_id",
+    "TASK_TYPE=task_type",
 )
 PATH_DEFAULT_READERS: Final[tuple[str, ...]] = (
     "environ.get",

@@ -581,13 +581,18 @@ def test_mutation_gives_exactly_its_code_at_its_line(mutation: Mutation) -> None
     )
 
 
-def test_guide_minimal_example_hard_codes_tmp_and_exits_1_when_the_backend_is_down() -> None:
+def test_guide_minimal_example_parses_the_uri_hard_codes_tmp_and_exits_1_when_backend_down() -> (
+    None
+):
     text = read("guide_minimal.py")
     found = [(f.code, f.line) for f in lint_source(text, "train.py")]
     # The commented-out '/tmp/best.pt' lines are comments, not code. The guide's `except` handler
     # reports the failure and returns 1: with the backend down, report_failed raises and the
     # process exits 1, not the 2 the guide's own exit-code table promises.
+    # And it parses DATASET_S3_URI by hand, which raises IndexError on the bare dataset id the
+    # platform passes for jobs created through its API.
     assert found == [
+        ("TRL029", line_of(text, "os.getenv('DATASET_S3_URI'")),
         ("TRL017", line_of(text, "'/tmp/dataset'")),
         ("TRL028", line_of(text, "sdk.report_failed(")),
     ]

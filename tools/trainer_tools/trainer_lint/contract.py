@@ -68,6 +68,8 @@ class ContractFacts:
     oom_error_type: str
     exit_calls: frozenset[str]
     path_default_readers: tuple[str, ...]
+    sdk_env_properties: Mapping[str, str]
+    """Job variables the SDK normalizes -> the SDK property to read (`TASK_TYPE` -> `task_type`)."""
     gpu_device_prefix: str
     cpu_device: str
     gpu_availability_checks: frozenset[str]
@@ -164,6 +166,10 @@ def facts() -> ContractFacts:
         oom_error_type=lint_rules.OOM_ERROR_TYPE,
         exit_calls=frozenset(lint_rules.EXIT_CALLS),
         path_default_readers=lint_rules.PATH_DEFAULT_READERS,
+        sdk_env_properties=dict(
+            pair.split("=", 1)
+            for pair in lint_rules.SDK_ENV_PROPERTIES  # "VARIABLE=property"
+        ),
         gpu_device_prefix=lint_rules.GPU_DEVICE_PREFIX,
         cpu_device=lint_rules.CPU_DEVICE,
         gpu_availability_checks=frozenset(lint_rules.GPU_AVAILABILITY_CHECKS),
