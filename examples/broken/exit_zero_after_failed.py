@@ -10,7 +10,7 @@ this one statically too (TRL021).
 import sys
 import traceback
 
-from trainer_sdk import ErrorType, TrainerSDK
+from trainer_sdk import CallbackDeliveryError, ErrorType, TrainerSDK
 
 
 def main():
@@ -32,4 +32,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except CallbackDeliveryError:
+        sys.exit(2)  # the backend could not be reached: exit code 2 by contract

@@ -14,7 +14,7 @@ import traceback
 import httpx
 
 from trainer_contract.callbacks import ENDPOINTS
-from trainer_sdk import ErrorType, TrainerSDK
+from trainer_sdk import CallbackDeliveryError, ErrorType, TrainerSDK
 
 
 def post_progress_by_hand(job_id, epochs):
@@ -55,4 +55,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except CallbackDeliveryError:
+        sys.exit(2)  # the backend could not be reached: exit code 2 by contract

@@ -9,7 +9,7 @@ succeeded. Expected dry-run verdict: `lifecycle_in_order` fails ("no final callb
 import sys
 import traceback
 
-from trainer_sdk import ErrorType, TrainerSDK
+from trainer_sdk import CallbackDeliveryError, ErrorType, TrainerSDK
 
 
 def main():
@@ -29,4 +29,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except CallbackDeliveryError:
+        sys.exit(2)  # the backend could not be reached: exit code 2 by contract

@@ -11,7 +11,7 @@ import os
 import sys
 import traceback
 
-from trainer_sdk import ErrorType, TrainerSDK
+from trainer_sdk import CallbackDeliveryError, ErrorType, TrainerSDK
 
 
 def main():
@@ -37,4 +37,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except CallbackDeliveryError:
+        sys.exit(2)  # the backend could not be reached: exit code 2 by contract
