@@ -26,8 +26,7 @@ def _imported_names(index: NodeIndex) -> list[str]:
     names: list[str] = []
     # The import statements in breadth-first order (as ast.walk gives them), from the index the
     # analysis walks anyway: walking the tree again here cost as much as parsing it.
-    kinds = (ast.Import, ast.ImportFrom)
-    for node in [n for n in index.nodes if n.__class__ in kinds]:
+    for node in index.imports:
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names if "." not in alias.name]
         elif isinstance(node, ast.ImportFrom) and node.level in (0, 1):
