@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from typing import TypeVar
 
-__all__ = ["N", "NodeIndex", "child_nodes"]
+__all__ = ["N", "NodeIndex", "child_nodes", "node_fields"]
 
 N = TypeVar("N", bound=ast.AST)
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -24,10 +24,13 @@ _NOT_NODES = frozenset(
 )
 _NODE_FIELDS: dict[type, tuple[str, ...]] = {}
 _SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
+# Nodes whose scope the walk records as it goes: returns (for `returns`) and except handlers
+# (for `scope_of`, which the rules ask of handlers only).
+_TRACKED = frozenset({ast.Return, ast.ExceptHandler})
 
 
-def _node_fields(kind: type) -> tuple[str, ...]:
-    """The fields of an AST class that can hold nodes (cached per class)."""
+def node_fields(kind: type) -> tuple[str, ...]:
+    """The fields of an AST class that can hold nodes, in field order (cached per class)."""
     fields = _NODE_FIELDS.get(kind)
     if fields is None:
         fields = tuple(
@@ -69,6 +72,8 @@ class NodeIndex:
             ast.ImportFrom: imports,  # type: ignore[dict-item]
         }
         returns: list[tuple[Function, ast.Return]] = []
+        handler_scopes: dict[int, ast.AST | None] = {}
+        tracked = _TRACKED
         # The loop is the linter's hottest code: locals instead of globals, only the fields that
         # can hold nodes (`ctx`, the shared Load/Store/Del singletons no rule asks about, is not
         # one), leaves (names, constants, operators) skipped after bucketing, and the lists
@@ -87,11 +92,15 @@ class NodeIndex:
                 by_type[kind] = [node]
             fields = field_cache.get(kind)
             if fields is None:
-                fields = _node_fields(kind)
+                fields = node_fields(kind)
             if not fields:
                 continue
-            if kind is return_type and owner.__class__ in functions:
-                returns.append((owner, node))  # type: ignore[arg-type]
+            if kind in tracked:
+                if kind is return_type:
+                    if owner.__class__ in functions:
+                        returns.append((owner, node))  # type: ignore[arg-type]
+                else:
+                    handler_scopes[id(node)] = owner
             inner = node if kind in scopes else owner
             for name in fields:
                 value = getattr(node, name, None)
@@ -113,6 +122,7 @@ class NodeIndex:
         self.nodes = nodes
         self._owners = owners
         self._scopes: dict[int, ast.AST | None] | None = None
+        self._handler_scopes = handler_scopes
         self.returns = returns
         """(function, return statement) for every `return` directly in a function's body."""
         self._by_type = by_type
@@ -125,6 +135,8 @@ class NodeIndex:
         """The innermost function, lambda or class whose body holds `node` (None at module
         level or for a node not in this tree): the one whose local walk (`iter_local_nodes`)
         reaches it."""
+        if node.__class__ is ast.ExceptHandler:
+            return self._handler_scopes.get(id(node))
         if self._scopes is None:
             self._scopes = dict(zip(map(id, self.nodes), self._owners, strict=True))
         return self._scopes.get(id(node))

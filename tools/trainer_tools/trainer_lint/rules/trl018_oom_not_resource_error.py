@@ -25,8 +25,10 @@ def _oom_blocks(analysis: Analysis) -> Iterator[list[ast.stmt]]:
             types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
             if any(terminal_name(t) in facts.oom_exceptions for t in types):
                 yield handler.body
-    strings = [c.value.lower() for c in analysis.of(ast.Constant) if isinstance(c.value, str)]
-    if not any(m in text for text in strings for m in facts.oom_messages):
+    # Every string of the file in one text (a message in one string is in it): one search each.
+    strings = "\n".join(c.value for c in analysis.of(ast.Constant) if isinstance(c.value, str))
+    strings = strings.lower()
+    if not any(m in strings for m in facts.oom_messages):
         return  # no out-of-memory message anywhere: no `if` can test for one
     for node in analysis.of(ast.If):
         texts = [
