@@ -51,6 +51,7 @@ class Analysis:
             for node in index.nodes
         }
         self.symbols = Symbols.build(source.tree, facts, self.index, indexes)
+        self._error_params: dict[str, frozenset[str]] = {}
 
     @functools.cached_property
     def trace(self) -> Trace:
@@ -65,6 +66,18 @@ class Analysis:
     def of(self, kind: type[N]) -> list[N]:
         """Every node of one type (`analysis.of(ast.Call)`)."""
         return self.index.of(kind)
+
+    @functools.cached_property
+    def strings(self) -> list[tuple[ast.Constant, str]]:
+        """(constant, text) of every string constant of the file (docstrings and f-string parts
+        included)."""
+        return [(c, c.value) for c in self.of(ast.Constant) if isinstance(c.value, str)]
+
+    @functools.cached_property
+    def strings_text(self) -> str:
+        """Every string constant of the file joined by newlines: a text found in one string is
+        in it, so a rule can tell with one search that no string holds it."""
+        return "\n".join([text for _, text in self.strings])
 
     def finding(self, code: str, node: ast.AST | None, message: str) -> Finding:
         """A finding of `code` at `node` (the top of the file when None)."""
@@ -164,6 +177,13 @@ class Analysis:
 
     def bound_calls(self) -> Iterator[BoundCall]:
         """SDK calls of known methods with their arguments bound to parameter names."""
+        return iter(self._bound_calls)
+
+    @functools.cached_property
+    def _bound_calls(self) -> list[BoundCall]:
+        return list(self._bind_calls())
+
+    def _bind_calls(self) -> Iterator[BoundCall]:
         for call, method in self.sdk_calls:
             spec = self.facts.methods.get(method)
             if spec is None:
@@ -201,14 +221,20 @@ class Analysis:
     def _error_type_params(self, method: str) -> frozenset[str]:
         """Parameters of `method` whose schema is the ErrorType schema (`report_failed`'s
         `error_type`)."""
-        spec = self.facts.methods.get(method)
-        if spec is None:
-            return frozenset()
-        return frozenset(
-            p.name
-            for p in spec.params
-            if str(p.schema.get("$ref", "")).split("#")[0] == self.facts.error_type_schema
-        )
+        known = self._error_params.get(method)
+        if known is None:
+            spec = self.facts.methods.get(method)
+            known = (
+                frozenset()
+                if spec is None
+                else frozenset(
+                    p.name
+                    for p in spec.params
+                    if str(p.schema.get("$ref", "")).split("#")[0] == self.facts.error_type_schema
+                )
+            )
+            self._error_params[method] = known
+        return known
 
     @functools.cached_property
     def error_type_strings(self) -> list[tuple[ast.Constant, str]]:

@@ -10,6 +10,7 @@ trainer's value).
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -41,6 +42,12 @@ def json_path(parts: list[str | int]) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=4096)
+def _path_text(path: tuple[str | int, ...]) -> str:
+    """`json_path` of a path tuple; the same few parameter paths recur in every file."""
+    return json_path(list(path))
+
+
 @dataclass(frozen=True)
 class LiteralValue:
     """A JSON value built from an expression, with the paths whose values are not known."""
@@ -62,7 +69,7 @@ def _convert(
     unknown: list[tuple[str | int, ...]],
     nodes: dict[str, ast.expr],
 ) -> Any:
-    nodes[json_path(list(path))] = node
+    nodes[_path_text(path)] = node
     if isinstance(node, ast.Constant) and (
         node.value is None or isinstance(node.value, str | int | float | bool)
     ):
@@ -133,7 +140,7 @@ def check_literal_arguments(
         if not literal.has_known:
             continue
         instance[name] = literal.value
-        unknown_paths += [json_path(list(p)) for p in literal.unknown]
+        unknown_paths += [_path_text(p) for p in literal.unknown]
         nodes.update(literal.nodes)
         checked.append(name)
     if not checked:

@@ -61,9 +61,8 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     # What `_scratch` accepts, as one C-level test per string (most strings are not paths).
     prefixes = tuple(default.rstrip("/") + "/" for default in dirs)
     candidates: list[tuple[ast.AST, str]] = []
-    for constant in analysis.of(ast.Constant):
-        value = constant.value
-        if isinstance(value, str) and (value in dirs or value.startswith(prefixes)):
+    for constant, value in analysis.strings:
+        if value in dirs or value.startswith(prefixes):
             candidates.append((constant, value))
     for joined in analysis.of(ast.JoinedStr):
         head = joined.values[0] if joined.values else None

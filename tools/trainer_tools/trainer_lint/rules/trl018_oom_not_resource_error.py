@@ -25,9 +25,7 @@ def _oom_blocks(analysis: Analysis) -> Iterator[list[ast.stmt]]:
             types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
             if any(terminal_name(t) in facts.oom_exceptions for t in types):
                 yield handler.body
-    # Every string of the file in one text (a message in one string is in it): one search each.
-    strings = "\n".join(c.value for c in analysis.of(ast.Constant) if isinstance(c.value, str))
-    strings = strings.lower()
+    strings = analysis.strings_text.lower()  # a message in one string is in all of them
     if not any(m in strings for m in facts.oom_messages):
         return  # no out-of-memory message anywhere: no `if` can test for one
     for node in analysis.of(ast.If):
