@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from trainer_contract.validators import validator
+from trainer_contract.validators import SchemaError, validator
 
 __all__ = [
     "LiteralProblem",
@@ -123,6 +123,25 @@ class LiteralProblem:
     """For a `required` error inside a literal: the key that is missing."""
 
 
+# (schema, repr of the instance) -> its errors. The instances are built from literals alone
+# (None, bool, int, float, str, and dicts and lists of them), so equal reprs are equal values of
+# equal types; trainers repeat the same calls with the same placeholders (`{'loss': None}`), so
+# a run validates each shape once. Bounded: cleared when full.
+_ERRORS: dict[tuple[str, str], list[SchemaError]] = {}
+_MAX_ERRORS = 4096
+
+
+def _schema_errors(schema_name: str, instance: dict[str, Any]) -> list[SchemaError]:
+    key = (schema_name, repr(instance))
+    found = _ERRORS.get(key)
+    if found is None:
+        found = validator(schema_name).errors(instance)
+        if len(_ERRORS) >= _MAX_ERRORS:
+            _ERRORS.clear()
+        _ERRORS[key] = found
+    return found
+
+
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
 
@@ -146,7 +165,7 @@ def check_literal_arguments(
     if not checked:
         return []
     problems: list[LiteralProblem] = []
-    for error in validator(schema_name).errors(instance):
+    for error in _schema_errors(schema_name, instance):
         param = next((n for n in checked if _under(error.path, json_path([n]))), None)
         if param is None:
             continue  # an error about a parameter that was not given literally

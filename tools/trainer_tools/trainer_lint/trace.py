@@ -273,8 +273,14 @@ class _Walker:
         kind = node.__class__
         if kind not in _INNER_EXPRS:
             return  # None, a name, a constant (nothing inside), or a lambda (not run here)
+        if kind is ast.Attribute:  # the commonest: `sdk.report_progress`, `self.model.fc`
+            value = node.value  # type: ignore[union-attr]
+            if value.__class__ in _INNER_EXPRS:
+                self.expr(value, frames, hook, cls)
+            return
         if isinstance(node, ast.Call):
-            self.expr(node.func, frames, hook, cls)
+            if node.func.__class__ in _INNER_EXPRS:
+                self.expr(node.func, frames, hook, cls)
             for arg in node.args:
                 if arg.__class__ in _INNER_EXPRS:
                     self.expr(arg, frames, hook, cls)
