@@ -44,7 +44,7 @@ def _allowed(analysis: Analysis) -> set[int]:
             allowed.add(id(body[0].value))
     for joined in analysis.of(ast.JoinedStr):
         # Only the f-string's leading text counts, reported once for the whole f-string.
-        allowed |= {id(v) for v in joined.values}
+        allowed.update(map(id, joined.values))
     return allowed
 
 
