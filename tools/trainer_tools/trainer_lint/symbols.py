@@ -375,9 +375,12 @@ class Symbols:
     def sdk_method(self, call: ast.Call) -> str | None:
         """The method name of a call on an SDK object (`sdk.report_progress(...)`), else None."""
         func = call.func
-        if isinstance(func, ast.Attribute) and self.is_sdk_receiver(func.value):
-            return func.attr
-        return None
+        if not isinstance(func, ast.Attribute):
+            return None
+        receiver = func.value
+        if receiver.__class__ is ast.Name and receiver.id in self.module_names:
+            return None  # `torch.save(...)`, `os.getenv(...)`: an import is never an SDK object
+        return func.attr if self.is_sdk_receiver(receiver) else None
 
     def is_error_type(self, node: ast.AST) -> bool:
         """`ErrorType` (any alias) or `module.ErrorType`."""
