@@ -23,6 +23,8 @@ __all__ = ["FunctionInfo", "Symbols", "dotted_name", "iter_local_nodes"]
 # The only kinds of expression `Symbols.is_sdk` can accept.
 _MAYBE_SDK = frozenset({ast.Call, ast.Name, ast.Attribute})
 _COLUMN_LINE = operator.attrgetter("col_offset", "lineno")
+# Nodes whose bodies a local walk does not enter (the parser makes no subclass of them).
+_DEFINITIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
 
 
 def dotted_name(node: ast.AST) -> str | None:
@@ -53,9 +55,7 @@ def iter_local_nodes(nodes: list[ast.stmt] | list[ast.expr] | ast.AST) -> Iterat
         node = stack.pop()
         yield node
         for child in child_nodes(node):
-            if isinstance(
-                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
-            ):
+            if child.__class__ in _DEFINITIONS:
                 yield child  # the definition itself, but not its body
                 continue
             stack.append(child)
