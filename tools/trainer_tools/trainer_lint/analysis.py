@@ -13,7 +13,7 @@ from trainer_tools.trainer_lint.finding import Finding
 from trainer_tools.trainer_lint.literals import LiteralProblem, check_literal_arguments
 from trainer_tools.trainer_lint.node_index import N
 from trainer_tools.trainer_lint.source import SourceFile
-from trainer_tools.trainer_lint.symbols import Symbols, dotted_name, iter_local_nodes
+from trainer_tools.trainer_lint.symbols import Symbols, dotted_name, iter_local_nodes, terminal_name
 from trainer_tools.trainer_lint.trace import Event, Trace, build_trace
 
 __all__ = ["Analysis", "BoundCall"]
@@ -51,6 +51,7 @@ class Analysis:
             for node in index.nodes
         }
         self.symbols = Symbols.build(source.tree, facts, self.index, indexes)
+        self._error_params: dict[str, frozenset[str]] = {}
 
     @functools.cached_property
     def trace(self) -> Trace:
@@ -65,6 +66,19 @@ class Analysis:
     def of(self, kind: type[N]) -> list[N]:
         """Every node of one type (`analysis.of(ast.Call)`)."""
         return self.index.of(kind)
+
+    @functools.cached_property
+    def strings(self) -> list[tuple[ast.Constant, str]]:
+        """(constant, text) of every string constant of the file (docstrings and f-string parts
+        included)."""
+        # `__class__ is str`: the parser makes no str subclass, and the test is the cheaper one.
+        return [(c, c.value) for c in self.of(ast.Constant) if c.value.__class__ is str]
+
+    @functools.cached_property
+    def strings_text(self) -> str:
+        """Every string constant of the file joined by newlines: a text found in one string is
+        in it, so a rule can tell with one search that no string holds it."""
+        return "\n".join([text for _, text in self.strings])
 
     def finding(self, code: str, node: ast.AST | None, message: str) -> Finding:
         """A finding of `code` at `node` (the top of the file when None)."""
@@ -164,6 +178,13 @@ class Analysis:
 
     def bound_calls(self) -> Iterator[BoundCall]:
         """SDK calls of known methods with their arguments bound to parameter names."""
+        return iter(self._bound_calls)
+
+    @functools.cached_property
+    def _bound_calls(self) -> list[BoundCall]:
+        return list(self._bind_calls())
+
+    def _bind_calls(self) -> Iterator[BoundCall]:
         for call, method in self.sdk_calls:
             spec = self.facts.methods.get(method)
             if spec is None:
@@ -201,14 +222,20 @@ class Analysis:
     def _error_type_params(self, method: str) -> frozenset[str]:
         """Parameters of `method` whose schema is the ErrorType schema (`report_failed`'s
         `error_type`)."""
-        spec = self.facts.methods.get(method)
-        if spec is None:
-            return frozenset()
-        return frozenset(
-            p.name
-            for p in spec.params
-            if str(p.schema.get("$ref", "")).split("#")[0] == self.facts.error_type_schema
-        )
+        known = self._error_params.get(method)
+        if known is None:
+            spec = self.facts.methods.get(method)
+            known = (
+                frozenset()
+                if spec is None
+                else frozenset(
+                    p.name
+                    for p in spec.params
+                    if str(p.schema.get("$ref", "")).split("#")[0] == self.facts.error_type_schema
+                )
+            )
+            self._error_params[method] = known
+        return known
 
     @functools.cached_property
     def error_type_strings(self) -> list[tuple[ast.Constant, str]]:
@@ -248,6 +275,15 @@ class Analysis:
                     origins[alias.asname] = alias.name
         return origins
 
+    @functools.cached_property
+    def _exit_call_names(self) -> frozenset[str]:
+        """The last name of every call `is_exit_call` can accept: an exit function's own last
+        name (`exit` of `sys.exit`), or a name imported under another (`from sys import exit as
+        leave`)."""
+        return frozenset(n.rpartition(".")[2] for n in self.facts.exit_calls) | frozenset(
+            self.import_origins
+        )
+
     def is_exit_call(self, call: ast.Call) -> bool:
         """`sys.exit(...)`, `exit(...)`, `quit(...)`, `os._exit(...)` under any import form."""
         name = self.call_name(call)
@@ -256,7 +292,10 @@ class Analysis:
     @functools.cached_property
     def exit_calls(self) -> list[ast.Call]:
         """`sys.exit(...)`-style calls and `SystemExit(...)` constructions in the file."""
-        calls = [c for c in self.of(ast.Call) if self.is_exit_call(c)]
+        names = self._exit_call_names
+        calls = [
+            c for c in self.of(ast.Call) if terminal_name(c.func) in names and self.is_exit_call(c)
+        ]
         calls += [
             r.exc
             for r in self.of(ast.Raise)
@@ -282,11 +321,37 @@ class Analysis:
                 names.add(arg.func.id)
             elif isinstance(arg, ast.Name):
                 names |= assigned.get(arg.id, set())
-        for call in self.of(ast.Call):
-            entry = self.symbols.runner_entry(call)
-            if entry is not None:
-                names.add(entry.name)
+        if self.symbols.runners or self.symbols.sdk_modules:  # else no call is `run(main)`
+            for call in self.of(ast.Call):
+                entry = self.symbols.runner_entry(call)
+                if entry is not None:
+                    names.add(entry.name)
         return {n for n in names if self.symbols.function(n) is not None}
+
+    @functools.cached_property
+    def error_type_members(self) -> list[tuple[ast.Attribute, str]]:
+        """(attribute, `X`) of every `ErrorType.X` in the file (any alias of ErrorType)."""
+        symbols = self.symbols
+        if not (symbols.error_type_names or symbols.error_type_modules or symbols.sdk_modules):
+            return []  # no name in the file can be ErrorType
+        # `symbols.is_error_type(n.value)`, inlined: the file's every attribute is asked.
+        names = symbols.error_type_names
+        modules = symbols.error_type_modules | symbols.sdk_modules
+        error_type_class = self.facts.error_type_class
+        found: list[tuple[ast.Attribute, str]] = []
+        for node in self.of(ast.Attribute):
+            value = node.value
+            if isinstance(value, ast.Name):
+                if value.id in names:
+                    found.append((node, node.attr))
+            elif (
+                isinstance(value, ast.Attribute)
+                and value.attr == error_type_class
+                and isinstance(value.value, ast.Name)
+                and value.value.id in modules
+            ):
+                found.append((node, node.attr))
+        return found
 
     def error_type_member(self, node: ast.AST) -> str | None:
         """`X` for `ErrorType.X` (any alias of ErrorType), else None."""

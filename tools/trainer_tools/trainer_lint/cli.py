@@ -104,13 +104,29 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _display(path: Path) -> str:
-    """The path relative to the working folder when it is inside it (portable in reports)."""
-    try:
-        # The folder resolved, not the file: a symbolic link is reported by its own name.
-        return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+class _Display:
+    """The path relative to the working folder when it is inside it (portable in reports).
+
+    The working folder is resolved once per run, and each folder once: a run over a tree of
+    trainers resolves every file's folder, and resolving walks the path's every component.
+    """
+
+    def __init__(self) -> None:
+        self._cwd: Path | None = None
+        self._folders: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> str:
+        if self._cwd is None:
+            self._cwd = Path.cwd().resolve()
+        parent = path.parent
+        folder = self._folders.get(parent)
+        if folder is None:
+            # The folder resolved, not the file: a symbolic link is reported by its own name.
+            folder = self._folders[parent] = parent.resolve()
+        try:
+            return (folder / path.name).relative_to(self._cwd).as_posix()
+        except ValueError:
+            return path.as_posix()
 
 
 def _stdin(args: argparse.Namespace, settings: Settings) -> FileResult:
@@ -174,11 +190,12 @@ def _main(argv: list[str] | None) -> int:
         for path in missing:
             print(f"trainer-lint: {path.as_posix()}: no such file or folder{hint}", file=sys.stderr)
         return EXIT_USAGE
+    display = _Display()
     try:
         results = [
             _stdin(args, settings)
             if path == STDIN
-            else lint_file(path, settings, explicit=explicit, display=_display(path))
+            else lint_file(path, settings, explicit=explicit, display=display(path))
             for path, explicit in collect_files(paths, settings)
         ]
     except ConfigError as exc:

@@ -163,6 +163,21 @@ def _lint(
     return sorted(set(found))
 
 
+# The codes a run's settings enable, for the last settings asked about (a run lints every file
+# with one `Settings`, a frozen value: no need to resolve its selectors per file).
+_ENABLED: tuple[Settings, frozenset[str]] | None = None
+
+
+def _enabled_codes(settings: Settings) -> frozenset[str]:
+    global _ENABLED
+    known = _ENABLED
+    if known is not None and known[0] is settings:
+        return known[1]
+    enabled = settings.enabled(list(registry()))
+    _ENABLED = (settings, enabled)
+    return enabled
+
+
 def _is_entry(path: Path, text: str, explicit: bool) -> bool:
     """Named on the command line, named train.py, or importing the SDK: an entry point."""
     if explicit or path.name == ENTRY_FILE:
@@ -201,8 +216,9 @@ def lint_bytes(
     except SourceReadError as exc:
         error = TrainerSyntaxError(shown, exc.line, 1, str(exc), "read error")
         return FileResult(shown, error=error)
-    all_codes = list(registry())
-    enabled = settings.enabled(all_codes) - settings.ignored_for(shown, all_codes)
+    enabled = _enabled_codes(settings)
+    if settings.per_file_ignores:
+        enabled -= settings.ignored_for(shown, list(registry()))
     if dockerfile:
         try:
             findings = lint_dockerfile_source(

@@ -10,12 +10,13 @@ trainer's value).
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from trainer_contract.validators import validator
+from trainer_contract.validators import SchemaError, validator
 
 __all__ = [
     "LiteralProblem",
@@ -41,6 +42,12 @@ def json_path(parts: list[str | int]) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=4096)
+def _path_text(path: tuple[str | int, ...]) -> str:
+    """`json_path` of a path tuple; the same few parameter paths recur in every file."""
+    return json_path(list(path))
+
+
 @dataclass(frozen=True)
 class LiteralValue:
     """A JSON value built from an expression, with the paths whose values are not known."""
@@ -62,7 +69,7 @@ def _convert(
     unknown: list[tuple[str | int, ...]],
     nodes: dict[str, ast.expr],
 ) -> Any:
-    nodes[json_path(list(path))] = node
+    nodes[_path_text(path)] = node
     if isinstance(node, ast.Constant) and (
         node.value is None or isinstance(node.value, str | int | float | bool)
     ):
@@ -116,6 +123,25 @@ class LiteralProblem:
     """For a `required` error inside a literal: the key that is missing."""
 
 
+# (schema, repr of the instance) -> its errors. The instances are built from literals alone
+# (None, bool, int, float, str, and dicts and lists of them), so equal reprs are equal values of
+# equal types; trainers repeat the same calls with the same placeholders (`{'loss': None}`), so
+# a run validates each shape once. Bounded: cleared when full.
+_ERRORS: dict[tuple[str, str], list[SchemaError]] = {}
+_MAX_ERRORS = 4096
+
+
+def _schema_errors(schema_name: str, instance: dict[str, Any]) -> list[SchemaError]:
+    key = (schema_name, repr(instance))
+    found = _ERRORS.get(key)
+    if found is None:
+        found = validator(schema_name).errors(instance)
+        if len(_ERRORS) >= _MAX_ERRORS:
+            _ERRORS.clear()
+        _ERRORS[key] = found
+    return found
+
+
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
 
@@ -133,13 +159,13 @@ def check_literal_arguments(
         if not literal.has_known:
             continue
         instance[name] = literal.value
-        unknown_paths += [json_path(list(p)) for p in literal.unknown]
+        unknown_paths += [_path_text(p) for p in literal.unknown]
         nodes.update(literal.nodes)
         checked.append(name)
     if not checked:
         return []
     problems: list[LiteralProblem] = []
-    for error in validator(schema_name).errors(instance):
+    for error in _schema_errors(schema_name, instance):
         param = next((n for n in checked if _under(error.path, json_path([n]))), None)
         if param is None:
             continue  # an error about a parameter that was not given literally

@@ -10,6 +10,9 @@ never followed: its internals are the SDK's business, not the trainer's.
 from __future__ import annotations
 
 import ast
+import errno
+import os
+import stat
 from pathlib import Path, PurePosixPath
 
 from trainer_tools.trainer_lint.node_index import NodeIndex
@@ -20,14 +23,29 @@ __all__ = ["MAX_MODULES", "sibling_modules"]
 
 # Enough for any trainer's own helpers; a folder of hundreds of modules is not a trainer.
 MAX_MODULES = 20
+# The errors `Path.is_file` reads as "not a file" (pathlib's `_IGNORED_ERRNOS`).
+_IGNORED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+_IGNORED_WINERRORS = frozenset({21, 123, 1921})  # not ready, invalid name, link loop
+
+
+def _is_file(path: str) -> bool:
+    """`Path(path).is_file()` (a regular file, following links; a missing or looping path is
+    not one, and other errors propagate), without building a Path."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError as exc:
+        if exc.errno in _IGNORED_ERRNOS or getattr(exc, "winerror", None) in _IGNORED_WINERRORS:
+            return False
+        raise
+    except ValueError:
+        return False
 
 
 def _imported_names(index: NodeIndex) -> list[str]:
     names: list[str] = []
     # The import statements in breadth-first order (as ast.walk gives them), from the index the
     # analysis walks anyway: walking the tree again here cost as much as parsing it.
-    kinds = (ast.Import, ast.ImportFrom)
-    for node in [n for n in index.nodes if n.__class__ in kinds]:
+    for node in index.imports:
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names if "." not in alias.name]
         elif isinstance(node, ast.ImportFrom) and node.level in (0, 1):
@@ -51,6 +69,7 @@ def sibling_modules(
     in `skip`, and files that do not parse, are left out.
     """
     folder = entry.parent
+    folder_name = os.fspath(folder)
     shown = PurePosixPath(display).parent
     found: list[tuple[str, SourceFile]] = []
     seen = {entry.stem, *skip}
@@ -60,9 +79,9 @@ def sibling_modules(
         if name in seen:
             continue
         seen.add(name)
+        if not _is_file(os.path.join(folder_name, f"{name}.py")):
+            continue  # most imports are installed packages: no Path made for them
         candidate = folder / f"{name}.py"
-        if not candidate.is_file():
-            continue
         try:
             text = decode_python(read_bytes(candidate))
             source = SourceFile.parse(text, (shown / candidate.name).as_posix())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from typing import TypeVar
 
-__all__ = ["N", "NodeIndex", "child_nodes"]
+__all__ = ["N", "NodeIndex", "child_nodes", "node_fields"]
 
 N = TypeVar("N", bound=ast.AST)
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -23,10 +23,14 @@ _NOT_NODES = frozenset(
     | {"conversion", "is_async", "simple", "tag", "kwd_attrs"}
 )
 _NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
+# Nodes whose scope the walk records as it goes: returns (for `returns`) and except handlers
+# (for `scope_of`, which the rules ask of handlers only).
+_TRACKED = frozenset({ast.Return, ast.ExceptHandler})
 
 
-def _node_fields(kind: type) -> tuple[str, ...]:
-    """The fields of an AST class that can hold nodes (cached per class)."""
+def node_fields(kind: type) -> tuple[str, ...]:
+    """The fields of an AST class that can hold nodes, in field order (cached per class)."""
     fields = _NODE_FIELDS.get(kind)
     if fields is None:
         fields = tuple(
@@ -60,28 +64,44 @@ class NodeIndex:
     def __init__(self, tree: ast.AST) -> None:
         nodes: list[ast.AST] = [tree]
         owners: list[ast.AST | None] = [None]
-        by_type: dict[type, list[ast.AST]] = {}
+        # Import and ImportFrom share one bucket during the walk (split below), so the module
+        # search gets the import statements in walk order without a pass over every node.
+        imports: list[ast.Import | ast.ImportFrom] = []
+        by_type: dict[type, list[ast.AST]] = {
+            ast.Import: imports,  # type: ignore[dict-item]
+            ast.ImportFrom: imports,  # type: ignore[dict-item]
+        }
         returns: list[tuple[Function, ast.Return]] = []
+        handler_scopes: dict[int, ast.AST | None] = {}
+        tracked = _TRACKED
         # The loop is the linter's hottest code: locals instead of globals, only the fields that
         # can hold nodes (`ctx`, the shared Load/Store/Del singletons no rule asks about, is not
-        # one), and the lists iterated while they grow (breadth-first without index arithmetic).
+        # one), leaves (names, constants, operators) skipped after bucketing, and the lists
+        # iterated while they grow (breadth-first without index arithmetic).
         node_type = ast.AST
-        scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+        return_type = ast.Return
+        functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+        scopes = _SCOPES
         append, owner_append = nodes.append, owners.append
         field_cache = _NODE_FIELDS
         for node, owner in zip(nodes, owners, strict=False):
             kind = node.__class__
-            bucket = by_type.get(kind)
-            if bucket is None:
+            try:
+                by_type[kind].append(node)
+            except KeyError:
                 by_type[kind] = [node]
-            else:
-                bucket.append(node)
-            if kind is ast.Return and isinstance(owner, Function):
-                returns.append((owner, node))  # type: ignore[arg-type]
-            inner = node if kind in scopes else owner
             fields = field_cache.get(kind)
             if fields is None:
-                fields = _node_fields(kind)
+                fields = node_fields(kind)
+            if not fields:
+                continue
+            if kind in tracked:
+                if kind is return_type:
+                    if owner.__class__ in functions:
+                        returns.append((owner, node))  # type: ignore[arg-type]
+                else:
+                    handler_scopes[id(node)] = owner
+            inner = node if kind in scopes else owner
             for name in fields:
                 value = getattr(node, name, None)
                 if value.__class__ is list:
@@ -92,9 +112,17 @@ class NodeIndex:
                 elif isinstance(value, node_type):
                     append(value)
                     owner_append(inner)
+        self.imports = imports
+        """The `import` and `from ... import` statements, breadth-first."""
+        del by_type[ast.Import], by_type[ast.ImportFrom]
+        for import_kind in (ast.Import, ast.ImportFrom):
+            of_kind: list[ast.AST] = [n for n in imports if n.__class__ is import_kind]
+            if of_kind:
+                by_type[import_kind] = of_kind
         self.nodes = nodes
         self._owners = owners
-        self._positions: dict[int, int] | None = None
+        self._scopes: dict[int, ast.AST | None] | None = None
+        self._handler_scopes = handler_scopes
         self.returns = returns
         """(function, return statement) for every `return` directly in a function's body."""
         self._by_type = by_type
@@ -107,10 +135,11 @@ class NodeIndex:
         """The innermost function, lambda or class whose body holds `node` (None at module
         level or for a node not in this tree): the one whose local walk (`iter_local_nodes`)
         reaches it."""
-        if self._positions is None:
-            self._positions = {id(n): i for i, n in enumerate(self.nodes)}
-        position = self._positions.get(id(node))
-        return None if position is None else self._owners[position]
+        if node.__class__ is ast.ExceptHandler:
+            return self._handler_scopes.get(id(node))
+        if self._scopes is None:
+            self._scopes = dict(zip(map(id, self.nodes), self._owners, strict=True))
+        return self._scopes.get(id(node))
 
     def returns_of(self, function: ast.AST) -> list[ast.Return]:
         """The `return` statements of one function (not of functions nested in it)."""

@@ -10,6 +10,7 @@ an argument to a function or class of the same file).
 from __future__ import annotations
 
 import ast
+import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -17,6 +18,13 @@ from trainer_tools.trainer_lint.contract import ContractFacts
 from trainer_tools.trainer_lint.node_index import NodeIndex, child_nodes
 
 __all__ = ["FunctionInfo", "Symbols", "dotted_name", "iter_local_nodes"]
+
+
+# The only kinds of expression `Symbols.is_sdk` can accept.
+_MAYBE_SDK = frozenset({ast.Call, ast.Name, ast.Attribute})
+_COLUMN_LINE = operator.attrgetter("col_offset", "lineno")
+# Nodes whose bodies a local walk does not enter (the parser makes no subclass of them).
+_DEFINITIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
 
 
 def dotted_name(node: ast.AST) -> str | None:
@@ -47,9 +55,7 @@ def iter_local_nodes(nodes: list[ast.stmt] | list[ast.expr] | ast.AST) -> Iterat
         node = stack.pop()
         yield node
         for child in child_nodes(node):
-            if isinstance(
-                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
-            ):
+            if child.__class__ in _DEFINITIONS:
                 yield child  # the definition itself, but not its body
                 continue
             stack.append(child)
@@ -204,7 +210,7 @@ class Symbols:
             *index.of(ast.FunctionDef),
             *index.of(ast.AsyncFunctionDef),
         ]
-        functions.sort(key=lambda n: (n.col_offset, n.lineno))  # outermost first, then in order
+        functions.sort(key=_COLUMN_LINE)  # outermost first, then in order
         for function in functions:
             if id(function) not in owned:
                 self.functions.setdefault(function.name, []).append(FunctionInfo(function, None))
@@ -233,13 +239,27 @@ class Symbols:
                 for item in with_node.items:
                     if item.optional_vars is not None:
                         assignments.append(([item.optional_vars], item.context_expr))
-            calls += [c for c in index.of(ast.Call) if terminal_name(c.func) in local_names]
-            for call in index.of(ast.Call):
-                entry = self.runner_entry(call)
-                if entry is not None and entry.params():
-                    # run(main) calls main(sdk) with the SDK it builds.
-                    self.sdk_vars.add(entry.params()[0])
-            returns += [(fn.name, ret.value) for fn, ret in index.returns if ret.value is not None]
+            # A call binds an SDK to a parameter only through an argument that can be an SDK.
+            calls += [
+                c
+                for c in index.of(ast.Call)
+                if terminal_name(c.func) in local_names
+                and (
+                    any(a.__class__ in _MAYBE_SDK for a in c.args)
+                    or any(k.value.__class__ in _MAYBE_SDK for k in c.keywords)
+                )
+            ]
+            if self.runners or self.sdk_modules:  # else no call is `run(main)`
+                for call in index.of(ast.Call):
+                    entry = self.runner_entry(call)
+                    if entry is not None and entry.params():
+                        # run(main) calls main(sdk) with the SDK it builds.
+                        self.sdk_vars.add(entry.params()[0])
+            returns += [
+                (fn.name, ret.value)
+                for fn, ret in index.returns
+                if ret.value is not None and ret.value.__class__ in _MAYBE_SDK
+            ]
         for targets, value in assignments:
             if isinstance(value, ast.Call):
                 class_name = self.class_of_call(value)
@@ -248,6 +268,9 @@ class Symbols:
                         name = terminal_name(target)
                         if name is not None:
                             self.instances[name] = class_name
+        # Only a call, a name or an attribute can be an SDK (`is_sdk`): the fixed point below
+        # looks at nothing else.
+        assignments = [a for a in assignments if a[1].__class__ in _MAYBE_SDK]
         changed = True
         while changed:
             changed = False
@@ -352,9 +375,12 @@ class Symbols:
     def sdk_method(self, call: ast.Call) -> str | None:
         """The method name of a call on an SDK object (`sdk.report_progress(...)`), else None."""
         func = call.func
-        if isinstance(func, ast.Attribute) and self.is_sdk_receiver(func.value):
-            return func.attr
-        return None
+        if not isinstance(func, ast.Attribute):
+            return None
+        receiver = func.value
+        if receiver.__class__ is ast.Name and receiver.id in self.module_names:
+            return None  # `torch.save(...)`, `os.getenv(...)`: an import is never an SDK object
+        return func.attr if self.is_sdk_receiver(receiver) else None
 
     def is_error_type(self, node: ast.AST) -> bool:
         """`ErrorType` (any alias) or `module.ErrorType`."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from trainer_tools.trainer_lint.contract import ContractFacts
-from trainer_tools.trainer_lint.node_index import child_nodes
+from trainer_tools.trainer_lint.node_index import child_nodes, node_fields
 from trainer_tools.trainer_lint.symbols import (
     FunctionInfo,
     Symbols,
@@ -34,6 +34,28 @@ EventKind = Literal["construct", "call", "training", "raise", "exit"]
 
 # Deep enough for any real trainer's helper chain; bounds the walk on pathological files.
 _MAX_DEPTH = 40
+# Statements with a body or other special handling in the walk; the rest are walked for their
+# expressions alone.
+_COMPOUND = frozenset(
+    {
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.For,
+        ast.AsyncFor,
+        ast.While,
+        ast.Try,
+        ast.TryStar,
+        ast.With,
+        ast.AsyncWith,
+        ast.If,
+        ast.Match,
+        ast.Raise,
+    }
+)
+# Expression kinds the walk looks inside: every kind the parser makes, but names and constants
+# (nothing inside) and lambdas (their body runs when called, not here).
+_INNER_EXPRS = frozenset(ast.expr.__subclasses__()) - {ast.Name, ast.Constant, ast.Lambda}
 # Each function is walked at most this many times (once per call site on the path): a helper
 # that calls two helpers that call two helpers... would otherwise cost 2**depth walks.
 _MAX_ENTRIES_PER_FUNCTION = 24
@@ -176,6 +198,16 @@ class _Walker:
     def stmt(
         self, node: ast.stmt, frames: tuple[Frame, ...], hook: str | None, cls: str | None
     ) -> None:
+        kind = node.__class__
+        if kind not in _COMPOUND:
+            # A simple statement (`x = f(y)`, `return f(x)`, an expression): its expressions, in
+            # field order; names and constants hold nothing to walk.
+            for name in node_fields(kind):
+                value = getattr(node, name, None)
+                for child in value if value.__class__ is list else (value,):
+                    if child.__class__ in _INNER_EXPRS:
+                        self.expr(child, frames, hook, cls)
+            return
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             return
         if isinstance(node, ast.ClassDef):
@@ -232,10 +264,6 @@ class _Walker:
         if isinstance(node, ast.Raise):
             self.expr(node.exc, frames, hook, cls)
             self.emit("raise", node, frames, hook)
-            return
-        for child in child_nodes(node):
-            if isinstance(child, ast.expr):
-                self.expr(child, frames, hook, cls)
 
     # -- expressions ----------------------------------------------------------------------------
 
@@ -243,27 +271,49 @@ class _Walker:
         self, node: ast.expr | None, frames: tuple[Frame, ...], hook: str | None, cls: str | None
     ) -> None:
         kind = node.__class__
-        if kind is ast.Name or kind is ast.Constant:
-            return  # the commonest expressions, with no expression inside
-        if node is None or isinstance(node, ast.Lambda):
+        if kind not in _INNER_EXPRS:
+            return  # None, a name, a constant (nothing inside), or a lambda (not run here)
+        if kind is ast.Attribute:  # the commonest: `sdk.report_progress`, `self.model.fc`
+            value = node.value  # type: ignore[union-attr]
+            if value.__class__ in _INNER_EXPRS:
+                self.expr(value, frames, hook, cls)
             return
         if isinstance(node, ast.Call):
-            self.expr(node.func, frames, hook, cls)
+            if node.func.__class__ in _INNER_EXPRS:
+                self.expr(node.func, frames, hook, cls)
             for arg in node.args:
-                self.expr(arg, frames, hook, cls)
+                if arg.__class__ in _INNER_EXPRS:
+                    self.expr(arg, frames, hook, cls)
             for keyword in node.keywords:
-                self.expr(keyword.value, frames, hook, cls)
+                if keyword.value.__class__ in _INNER_EXPRS:
+                    self.expr(keyword.value, frames, hook, cls)
             self.call(node, frames, hook, cls)
             return
-        for child in child_nodes(node):
-            if isinstance(child, ast.expr):
-                self.expr(child, frames, hook, cls)
-            elif isinstance(child, ast.comprehension):
-                self.expr(child.iter, frames, hook, cls)
-                for cond in child.ifs:
-                    self.expr(cond, frames, hook, cls)
-            elif isinstance(child, ast.keyword):
-                self.expr(child.value, frames, hook, cls)
+        # The children in field order: expressions, the iterables and conditions of
+        # comprehensions (not their targets), and keyword values.
+        for name in node_fields(kind):
+            value = getattr(node, name, None)
+            for child in value if value.__class__ is list else (value,):
+                child_kind = child.__class__
+                if child_kind in _INNER_EXPRS:
+                    self.expr(child, frames, hook, cls)
+                elif child_kind is ast.comprehension or child_kind is ast.keyword:
+                    self.part(child, frames, hook, cls)  # type: ignore[arg-type]
+
+    def part(
+        self,
+        node: ast.comprehension | ast.keyword,
+        frames: tuple[Frame, ...],
+        hook: str | None,
+        cls: str | None,
+    ) -> None:
+        """A comprehension's iterable and conditions (not its target), or a keyword's value."""
+        if isinstance(node, ast.comprehension):
+            self.expr(node.iter, frames, hook, cls)
+            for cond in node.ifs:
+                self.expr(cond, frames, hook, cls)
+        else:
+            self.expr(node.value, frames, hook, cls)
 
     def call(
         self, node: ast.Call, frames: tuple[Frame, ...], hook: str | None, cls: str | None
@@ -394,20 +444,16 @@ class _Walker:
 
     @staticmethod
     def is_epoch_loop(target: ast.expr | None, driver: ast.expr) -> bool:
-        nodes: list[ast.AST] = [
-            *(ast.walk(target) if target is not None else []),
-            *ast.walk(driver),
-        ]
-        for node in nodes:
-            name = (
-                node.id
-                if isinstance(node, ast.Name)
-                else node.attr
-                if isinstance(node, ast.Attribute)
-                else None
-            )
-            if name is not None and "epoch" in name.lower():
+        # Every node of both (as ast.walk gives them; the order does not matter for "any").
+        stack: list[ast.AST] = [driver] if target is None else [target, driver]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name):
+                if "epoch" in node.id.lower():
+                    return True
+            elif isinstance(node, ast.Attribute) and "epoch" in node.attr.lower():
                 return True
+            stack += child_nodes(node)
         return False
 
     @staticmethod

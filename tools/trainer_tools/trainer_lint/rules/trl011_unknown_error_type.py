@@ -9,7 +9,6 @@ table (`trainer_contract.error_type.parse_error_type`). The message names the cl
 
 from __future__ import annotations
 
-import ast
 import difflib
 from collections.abc import Iterator
 
@@ -23,9 +22,8 @@ CODE = "TRL011"
 def check(analysis: Analysis) -> Iterator[Finding]:
     """Report ErrorType members that do not exist."""
     facts = analysis.facts
-    for node in analysis.of(ast.Attribute):
-        member = analysis.error_type_member(node)
-        if member is None or member.startswith("_"):
+    for node, member in analysis.error_type_members:
+        if member.startswith("_"):
             continue
         if member in facts.error_values or member in facts.error_attributes:
             continue

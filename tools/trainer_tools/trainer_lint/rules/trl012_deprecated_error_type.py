@@ -6,7 +6,6 @@ How it is checked: every `ErrorType.NAME` whose name is a key of
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
 from trainer_tools.trainer_lint.analysis import Analysis
@@ -18,9 +17,8 @@ CODE = "TRL012"
 def check(analysis: Analysis) -> Iterator[Finding]:
     """Report deprecated ErrorType aliases."""
     aliases = analysis.facts.error_aliases
-    for node in analysis.of(ast.Attribute):
-        member = analysis.error_type_member(node)
-        if member is None or member not in aliases:
+    for node, member in analysis.error_type_members:
+        if member not in aliases:
             continue
         target = aliases[member]
         yield analysis.finding(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from trainer_tools.trainer_lint.analysis import Analysis
 from trainer_tools.trainer_lint.finding import Finding
-from trainer_tools.trainer_lint.symbols import dotted_name
+from trainer_tools.trainer_lint.symbols import dotted_name, terminal_name
 
 CODE = "TRL017"
 
@@ -22,7 +22,11 @@ def _allowed(analysis: Analysis) -> set[int]:
     """ids of string constants that must not be reported: reader defaults, docstrings."""
     readers = analysis.facts.path_default_readers
     allowed: set[int] = set()
+    # A reader's call ends in the reader's last name (`getenv`, `get`): test that first.
+    last_names = {r.rpartition(".")[2] for r in readers}
     for call in analysis.of(ast.Call):
+        if terminal_name(call.func) not in last_names:
+            continue
         name = dotted_name(call.func) or ""
         if any(name == r or name.endswith("." + r) for r in readers):
             defaults = [*call.args[1:], *(k.value for k in call.keywords if k.arg == "default")]
@@ -40,7 +44,7 @@ def _allowed(analysis: Analysis) -> set[int]:
             allowed.add(id(body[0].value))
     for joined in analysis.of(ast.JoinedStr):
         # Only the f-string's leading text counts, reported once for the whole f-string.
-        allowed |= {id(v) for v in joined.values}
+        allowed.update(map(id, joined.values))
     return allowed
 
 
@@ -54,10 +58,12 @@ def _scratch(text: str, dirs: dict[str, str]) -> tuple[str, str] | None:
 def check(analysis: Analysis) -> Iterator[Finding]:
     """Report hard-coded scratch paths."""
     dirs = dict(analysis.facts.scratch_dirs)
+    # What `_scratch` accepts, as one C-level test per string (most strings are not paths).
+    prefixes = tuple(default.rstrip("/") + "/" for default in dirs)
     candidates: list[tuple[ast.AST, str]] = []
-    for constant in analysis.of(ast.Constant):
-        if isinstance(constant.value, str) and _scratch(constant.value, dirs):
-            candidates.append((constant, constant.value))
+    for constant, value in analysis.strings:
+        if value in dirs or value.startswith(prefixes):
+            candidates.append((constant, value))
     for joined in analysis.of(ast.JoinedStr):
         head = joined.values[0] if joined.values else None
         if (

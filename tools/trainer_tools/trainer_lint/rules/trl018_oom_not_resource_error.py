@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from trainer_tools.trainer_lint.analysis import Analysis
 from trainer_tools.trainer_lint.finding import Finding
+from trainer_tools.trainer_lint.node_index import child_nodes
 from trainer_tools.trainer_lint.symbols import iter_local_nodes, terminal_name
 
 CODE = "TRL018"
@@ -25,17 +26,19 @@ def _oom_blocks(analysis: Analysis) -> Iterator[list[ast.stmt]]:
             types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
             if any(terminal_name(t) in facts.oom_exceptions for t in types):
                 yield handler.body
-    strings = [c.value.lower() for c in analysis.of(ast.Constant) if isinstance(c.value, str)]
-    if not any(m in text for text in strings for m in facts.oom_messages):
+    # The strings that mention an out-of-memory message (usually none, or one or two).
+    messages = facts.oom_messages
+    wanted = {id(c) for c, text in analysis.strings if any(m in text.lower() for m in messages)}
+    if not wanted:
         return  # no out-of-memory message anywhere: no `if` can test for one
     for node in analysis.of(ast.If):
-        texts = [
-            n.value.lower()
-            for n in ast.walk(node.test)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str)
-        ]
-        if any(m in t for t in texts for m in facts.oom_messages):
-            yield node.body
+        stack: list[ast.AST] = [node.test]
+        while stack:
+            part = stack.pop()
+            if id(part) in wanted:
+                yield node.body
+                break
+            stack += child_nodes(part)
 
 
 def check(analysis: Analysis) -> Iterator[Finding]:

@@ -25,12 +25,12 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     facts = analysis.facts
     prefix, cpu = facts.gpu_device_prefix, facts.cpu_device
     uses: list[ast.AST] = []
-    for constant in analysis.of(ast.Constant):
-        if isinstance(constant.value, str):
-            if constant.value == cpu or constant.value.startswith(cpu + ":"):
-                return
-            if _is_cuda_text(constant.value, prefix):
-                uses.append(constant)
+    text = analysis.strings_text  # no string holds `cpu` or `cuda` when this does not
+    for constant, value in analysis.strings if cpu in text or prefix in text else ():
+        if value == cpu or value.startswith(cpu + ":"):
+            return
+        if _is_cuda_text(value, prefix):
+            uses.append(constant)
     if any(a.attr in facts.gpu_availability_checks for a in analysis.of(ast.Attribute)):
         return
     for call in analysis.of(ast.Call):

@@ -45,25 +45,26 @@ def _keys(analysis: Analysis) -> Iterator[ast.Constant]:
     names, calls = _config_names(analysis)
     if not names and not calls:
         return
-    for node in analysis.nodes:
-        key: ast.expr | None = None
-        if isinstance(node, ast.Subscript) and _is_config(node.value, names, calls):
-            key = node.slice
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "get"
-            and _is_config(node.func.value, names, calls)
-            and node.args
-        ):
-            key = node.args[0]
-        elif (
-            isinstance(node, ast.Compare)
-            and len(node.ops) == 1
-            and isinstance(node.ops[0], ast.In | ast.NotIn)
-            and _is_config(node.comparators[0], names, calls)
-        ):
-            key = node.left
+    # The three kinds of node from the index, not a test of every node (findings are sorted).
+    keys: list[ast.expr] = [
+        node.slice for node in analysis.of(ast.Subscript) if _is_config(node.value, names, calls)
+    ]
+    keys += [
+        node.args[0]
+        for node in analysis.of(ast.Call)
+        if isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and _is_config(node.func.value, names, calls)
+        and node.args
+    ]
+    keys += [
+        node.left
+        for node in analysis.of(ast.Compare)
+        if len(node.ops) == 1
+        and isinstance(node.ops[0], ast.In | ast.NotIn)
+        and _is_config(node.comparators[0], names, calls)
+    ]
+    for key in keys:
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             yield key
 
