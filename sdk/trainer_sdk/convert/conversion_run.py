@@ -24,9 +24,11 @@ import os
 from array import array
 from pathlib import Path
 
+from trainer_sdk.convert import writer_process
 from trainer_sdk.convert.classification import ClassFolders
 from trainer_sdk.convert.coco import CocoStream
 from trainer_sdk.convert.dice_reader import DiceDataset, DiceImage, ReadProblems
+from trainer_sdk.convert.file_writer import make_folders
 from trainer_sdk.convert.job import ConversionJob
 from trainer_sdk.convert.pose import PoseLayout, pose_layout
 from trainer_sdk.convert.problems import Problems
@@ -125,10 +127,14 @@ class SplitBook:
 
 
 class LabelBuffer:
-    """Label files, written every `FLUSH_FILES` files (or `FLUSH_BYTES`) into `root`."""
+    """Label files, written every `FLUSH_FILES` files (or `FLUSH_BYTES`) into `root` by threads,
+    or, with `writer_process.USE_PROCESS` on, by a helper process as they come once there are
+    more than `STREAM_AFTER` (the helper creates files on the second core while this process
+    parses and formats; a slow disk makes `send` wait, so memory stays bounded)."""
 
     FLUSH_FILES = 100_000
     FLUSH_BYTES = 64 << 20
+    STREAM_AFTER = 4096
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -137,16 +143,49 @@ class LabelBuffer:
         system that folds case): the conversion fails, naming them."""
         self._files: list[LabelFile] = []
         self._bytes = 0
+        self._sink: FileSink | None = None
+        self._folders: set[str] = set()
 
     def send(self, files: list[LabelFile]) -> None:
-        """Take a batch; write when enough is buffered."""
+        """Take a batch; write when enough is buffered (or at once, to the helper)."""
+        if self._sink is not None:
+            self._stream(files)
+            return
+        if self.collided:
+            return  # the conversion fails: nothing more is written
         self._files += files
         self._bytes += sum(len(content) for _, content in files)
+        if writer_process.USE_PROCESS and len(self._files) > self.STREAM_AFTER:
+            sink = FileSink(str(self.root), [], helper=True)
+            if sink.has_helper:
+                self._sink = sink
+                files, self._files, self._bytes = self._files, [], 0
+                self._stream(files)
+                return
         if len(self._files) >= self.FLUSH_FILES or self._bytes >= self.FLUSH_BYTES:
             self.flush()
 
+    def _stream(self, files: list[LabelFile]) -> None:
+        assert self._sink is not None
+        new = {rel.rpartition("/")[0] for rel, _ in files} - self._folders
+        if new:
+            make_folders(str(self.root), [f"{folder}/_" for folder in new])
+            self._folders |= new
+        try:
+            self._sink.send(files)
+        except FileExistsError as error:
+            self._collide(error)
+
     def flush(self) -> None:
-        """Write everything buffered."""
+        """Write everything buffered (and wait for the helper, if one writes)."""
+        if self._sink is not None:
+            sink, self._sink = self._sink, None
+            with sink:
+                try:
+                    sink.close()
+                except FileExistsError as error:
+                    self._collide(error)
+            return
         files, self._files, self._bytes = self._files, [], 0
         if not files:
             return
@@ -155,7 +194,17 @@ class LabelBuffer:
                 sink.send(files)
                 sink.close()
         except FileExistsError as error:
-            self.collided.append(os.path.relpath(str(error.filename or "?"), self.root))
+            self._collide(error)
+
+    def abort(self) -> None:
+        """Stop the helper, if one runs (the conversion stops before `flush`)."""
+        if self._sink is not None:
+            sink, self._sink = self._sink, None
+            sink.__exit__(None, None, None)
+
+    def _collide(self, error: FileExistsError) -> None:
+        self._sink = None
+        self.collided.append(os.path.relpath(str(error.filename or "?"), self.root))
 
 
 class ConversionRun:
@@ -344,6 +393,8 @@ class ConversionRun:
 
     def close(self) -> None:
         """Remove the staging folder (whatever was not published)."""
+        if self.labels is not None:
+            self.labels.abort()
         if self.coco is not None:
             self.coco.close()
         if self.staging is not None:
