@@ -20,7 +20,8 @@ RSS from `wait4`. Contenders:
 - convert: `trainer_sdk.convert.convert_dataset(..., "yolo", task_type="detection")`, everything
   included (schema validation, checks, splits, data.yaml, staged output).
 - convert-helper (only with `--only convert-helper`): the same with the label files written by a
-  helper process (`writer_process.USE_PROCESS`); its peak memory is its own plus the helper's.
+  helper process as they are made (`writer_process.USE_PROCESS`); its peak memory is its own
+  plus the helper's.
 - coco, coco-in-memory (only with `--only`): the same dataset to COCO
   (`convert_dataset(..., "coco")`), streamed as it is by default, and converted all at once in
   memory as before (`conversion_run.STREAM_EVERY_TARGET = False`): their peak RSS shows what

@@ -28,11 +28,13 @@ from trainer_sdk.convert.file_writer import make_folders, write_files, writer_th
 __all__ = ["USE_PROCESS", "FileSink"]
 
 USE_PROCESS = False
-"""Off by default: on the shared 2-core machine this was measured on (load 4-6 from other work),
-the helper made the 50,000-image conversion slower, median 7.5 s against 5.2 s for threads
-(`python benchmarks/bench_convert.py --only convert --only convert-helper`): with no idle core
-the overlap buys nothing and the pipe and second interpreter cost. Set it to True where cores
-are idle, and measure."""
+"""Off by default. The helper now gets the label files batch by batch as they are made (see
+`conversion_run.LabelBuffer`), but on the shared 2-core machine this was measured on it does not
+pay: 50,000 images on disk, median of 3, 5.00 s against 4.45 s for threads (load 0.9-1.7); on
+tmpfs 3.93 s against 4.04 s (load 1.4-1.6); it saves ~10 MB of peak memory
+(`python benchmarks/bench_convert.py --only convert --only convert-helper [--workdir /dev/shm]`).
+File creation on that disk is kernel time that competes for the same two cores. Set it to True
+where cores are idle, and measure."""
 
 _HELPER = r"""
 import os, pickle, sys
