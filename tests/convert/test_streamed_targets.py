@@ -153,7 +153,16 @@ def test_many_images_in_small_batches_stream_to_the_same_bytes(
         raise AssertionError("the streamed conversion converted the whole document in memory")
 
     document = many_images(700, task)
-    for name, doc in (("nested", document), ("flat", to_flat(document))):
+    # Annotations after the images, classes first: converted as read, then started again.
+    late = {
+        "classes": document["classes"],
+        "task_type": task,
+        "images": [{**i, "annotations": []} for i in document["images"]],
+        "annotations": [
+            {**a, "image_id": i["id"]} for i in document["images"] for a in i["annotations"]
+        ],
+    }
+    for name, doc in (("nested", document), ("flat", to_flat(document)), ("late", late)):
         file_name = f"annotations_{task}.json"
         streamed_root = write_dataset(tmp_path / name / "streamed" / "ds", doc, file_name=file_name)
         with monkeypatch.context() as patch:
