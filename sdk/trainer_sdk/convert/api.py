@@ -263,7 +263,8 @@ def _convert(
     split: SplitConfig,
     out: Path,
 ) -> ConversionResult:
-    """Convert a dataset read whole (COCO, ImageFolder, classification)."""
+    """Convert a dataset read whole (COCO, ImageFolder, classification with
+    `conversion_run.STREAM_EVERY_TARGET` off: the in-memory reference of the streamed output)."""
     images_root = root / IMAGES_FOLDER
     missing = missing_image_files(images_root, dataset.images)
     if dataset.images and len(missing) == len(dataset.images):
