@@ -20,7 +20,12 @@ RSS from `wait4`. Contenders:
 - convert: `trainer_sdk.convert.convert_dataset(..., "yolo", task_type="detection")`, everything
   included (schema validation, checks, splits, data.yaml, staged output).
 - convert-helper (only with `--only convert-helper`): the same with the label files written by a
-  helper process (`writer_process.USE_PROCESS`); its peak memory is its own plus the helper's.
+  helper process as they are made (`writer_process.USE_PROCESS`); its peak memory is its own
+  plus the helper's.
+- coco, coco-in-memory (only with `--only`): the same dataset to COCO
+  (`convert_dataset(..., "coco")`), streamed as it is by default, and converted all at once in
+  memory as before (`conversion_run.STREAM_EVERY_TARGET = False`): their peak RSS shows what
+  streaming saves.
 - floor: parse the same JSON (`json.loads`, garbage collector as it comes) and create one small
   file per image with the same number of rows, in one thread, into one folder, no computation.
 - globox: `AnnotationSet.from_coco(flat file)` then `save_yolo_v5` (its label folders made
@@ -48,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 CONTENDERS = ("convert", "floor", "globox")
-EXTRA_CONTENDERS = ("convert-helper",)
+EXTRA_CONTENDERS = ("convert-helper", "coco", "coco-in-memory")
 ROW = b"0 0.500000 0.500000 0.100000 0.100000\n"
 HELPER_PEAK_KB: list[int] = []
 
@@ -156,6 +161,13 @@ def child(name: str, dataset: Path, out: Path) -> float:
         writer_process.FileSink.close = close_and_note_peak  # type: ignore[method-assign]
         start = time.perf_counter()
         convert_dataset(dataset, "dice", "yolo", task_type="detection", output_dir=out)
+        return time.perf_counter() - start
+    if name.startswith("coco"):
+        from trainer_sdk.convert import conversion_run, convert_dataset
+
+        conversion_run.STREAM_EVERY_TARGET = name == "coco"
+        start = time.perf_counter()
+        convert_dataset(dataset, "dice", "coco", task_type="detection", output_dir=out)
         return time.perf_counter() - start
     if name == "floor":
         out.mkdir()

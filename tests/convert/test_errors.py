@@ -13,8 +13,10 @@ from dice_builder import read_tree, write_dataset
 from trainer_sdk.convert import (
     MAX_LISTED_PROBLEMS,
     InvalidDatasetError,
+    conversion_run,
     convert_dataset,
     writer_process,
+    yolo_labels,
 )
 from trainer_sdk.errors import ConfigError, DatasetError
 
@@ -250,3 +252,55 @@ def test_helper_process_writes_the_same_files_and_reports_failures(
     with sink, pytest.raises(OSError, match="writing the label files failed: FileNotFound"):
         sink.send([("no/such/folder.txt", b"x")])
         sink.close()
+
+
+def test_helper_process_writes_the_label_files_as_they_come(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past STREAM_AFTER files the batches go to the helper as they are made, not all at the end.
+    images = [image(n, f"d{n % 3}/e{n % 2}/{n}.jpg") for n in range(1, 1301)]
+    root = write_dataset(tmp_path / "ds", document(images))
+    monkeypatch.setattr(writer_process, "USE_PROCESS", True)
+    monkeypatch.setattr(conversion_run.LabelBuffer, "STREAM_AFTER", 100)
+    monkeypatch.setattr(yolo_labels, "BATCH", 64)
+    sent: list[int] = []
+    send = writer_process.FileSink.send
+
+    def count_send(sink: writer_process.FileSink, files: list[tuple[str, bytes]]) -> None:
+        assert sink.has_helper
+        sent.append(len(files))
+        send(sink, files)
+
+    monkeypatch.setattr(writer_process.FileSink, "send", count_send)
+    convert_dataset(root, task_type="detection")
+    assert len(sent) > 10 and sum(sent) == 1300
+    by_process = read_tree(root)
+    monkeypatch.setattr(writer_process, "USE_PROCESS", False)
+    monkeypatch.setattr(writer_process.FileSink, "send", send)
+    convert_dataset(root, task_type="detection", output_dir=tmp_path / "threads")
+    assert read_tree(tmp_path / "threads") == by_process
+
+
+def test_a_label_file_that_exists_is_named_by_the_helper(tmp_path: Path) -> None:
+    sink = writer_process.FileSink(str(tmp_path / "sink"), [], helper=True)
+    assert sink.has_helper
+    with sink, pytest.raises(FileExistsError) as caught:
+        sink.send([("a.txt", b"x"), ("b.txt", b"")])
+        sink.send([("a.txt", b"y")])
+        sink.close()
+    assert caught.value.filename == str(tmp_path / "sink" / "a.txt")
+    assert (tmp_path / "sink" / "a.txt").read_bytes() == b"x"
+
+    buffer = conversion_run.LabelBuffer(tmp_path / "labels")
+    buffer.STREAM_AFTER = 0
+    saved = writer_process.USE_PROCESS
+    writer_process.USE_PROCESS = True
+    try:
+        buffer.send([("d/a.txt", b"1\n"), ("d/e/b.txt", b"")])
+        buffer.send([("d/a.txt", b"2\n")])
+        buffer.flush()
+    finally:
+        writer_process.USE_PROCESS = saved
+    assert buffer.collided == ["d/a.txt"]
+    assert (tmp_path / "labels" / "d" / "a.txt").read_bytes() == b"1\n"
+    assert (tmp_path / "labels" / "d" / "e" / "b.txt").exists()

@@ -40,7 +40,7 @@ from trainer_sdk.convert.dice_reader import (
 from trainer_sdk.convert.job import ConversionJob, link_images
 from trainer_sdk.convert.problems import Problems
 from trainer_sdk.convert.report import ConversionReport, DropReason
-from trainer_sdk.convert.split import SplitConfig, assign_splits, parse_split_config
+from trainer_sdk.convert.split import SPLITS, SplitConfig, assign_splits, parse_split_config
 from trainer_sdk.convert.tally import Tally
 from trainer_sdk.convert.tasks import canonical_task
 from trainer_sdk.convert.yolo import publish_labels, write_yolo
@@ -179,7 +179,7 @@ def _read_and_convert(
 def _publish_streamed(
     run: ConversionRun, dataset: DiceDataset, root: Path, annotation_file: Path, out: Path
 ) -> ConversionResult:
-    """Finish a conversion whose labels were written as the file was read."""
+    """Finish a conversion whose output was made as the file was read."""
     source = annotation_file.name
     if run.images and run.missing == run.images:
         examples = ", ".join(run.sorted_missing_examples()[:3])
@@ -197,21 +197,38 @@ def _publish_streamed(
             ", ".join(run.sorted_missing_examples()[:3]),
         )
     layout = run.pose_layout_at_end(dataset)
+    run.layout_problems.raise_if_any(source, FIX)
     run.problems.raise_if_any(source)
-    assert run.staging is not None and run.labels is not None
-    run.labels.flush()
-    if run.labels.collided:
-        raise DatasetError(
-            f"Two images of {source} share the label file labels/{run.labels.collided[0]} on "
-            "this file system (it does not tell upper from lower case?); rename one image."
-        )
-    splits = run.book.lists()
-    entries = link_images(out, root, run.images_root, run.staging.root)
-    data_yaml = publish_labels(run.staging, out, entries, dataset.names, splits, layout)
+    assert run.staging is not None
+    orders = run.book.orders()
+    data_yaml: Path | None = None
+    if run.labels is not None:
+        run.labels.flush()
+        if run.labels.collided:
+            raise DatasetError(
+                f"Two images of {source} share the label file labels/{run.labels.collided[0]} "
+                "on this file system (it does not tell upper from lower case?); rename one image."
+            )
+        splits = run.book.lists(orders)
+        del orders
+        entries = link_images(out, root, run.images_root, run.staging.root)
+        data_yaml = publish_labels(run.staging, out, entries, dataset.names, splits, layout)
+        counts = {name: len(rels) for name, rels in splits.items()}
+    elif run.coco is not None:
+        annotations = run.coco.write(run.staging.root, orders)
+        entries = link_images(out, root, run.images_root, run.staging.root)
+        run.staging.publish([*entries, annotations])
+        counts = {name: len(order) for name, order in orders.items()}
+    else:
+        assert run.class_folders is not None
+        entries = run.class_folders.write(run.staging.root, run.book.rels, orders)
+        if entries:
+            run.staging.publish(entries, remove=tuple(s for s in SPLITS if s not in entries))
+        counts = {name: len(order) for name, order in orders.items()}
     tally = run.tally
     report = ConversionReport(
         source_format="dice",
-        target_format="yolo",
+        target_format=run.target,
         task_type=run.task or "",
         annotation_file=source,
         layout=dataset.layout,
@@ -225,14 +242,14 @@ def _publish_streamed(
         adjustments=tally.sorted_adjustments(),
         classes=dataset.names,
         class_ids=[c.id for c in dataset.classes if c.index >= 0],
-        splits={name: len(rels) for name, rels in splits.items()},
+        splits=counts,
         missing_image_examples=run.sorted_missing_examples(),
     )
     logger.debug("%s", report.summary())
     return ConversionResult(
         output_dir=str(out),
         report=report,
-        data_yaml=str(data_yaml),
+        data_yaml=str(data_yaml) if data_yaml is not None else None,
         annotation_file=str(annotation_file),
     )
 
@@ -246,7 +263,8 @@ def _convert(
     split: SplitConfig,
     out: Path,
 ) -> ConversionResult:
-    """Convert a dataset read whole (COCO, ImageFolder, classification)."""
+    """Convert a dataset read whole (COCO, ImageFolder, classification with
+    `conversion_run.STREAM_EVERY_TARGET` off: the in-memory reference of the streamed output)."""
     images_root = root / IMAGES_FOLDER
     missing = missing_image_files(images_root, dataset.images)
     if dataset.images and len(missing) == len(dataset.images):

@@ -9,6 +9,11 @@ an image without a class is a negative and is left out (a folder tree has no pla
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from trainer_sdk.convert.dice_reader import DiceImage
 from trainer_sdk.convert.file_writer import link_files
 from trainer_sdk.convert.job import ConversionJob
 from trainer_sdk.convert.report import DropReason
@@ -16,7 +21,7 @@ from trainer_sdk.convert.split import SPLITS
 from trainer_sdk.convert.staging import Staging
 from trainer_sdk.convert.yolo_labels import class_of
 
-__all__ = ["write_class_folders"]
+__all__ = ["ClassFolders", "write_class_folders"]
 
 
 def _folder_names(job: ConversionJob) -> dict[int, str]:
@@ -42,31 +47,16 @@ def _folder_names(job: ConversionJob) -> dict[int, str]:
 
 
 def write_class_folders(job: ConversionJob, staging: Staging) -> list[str]:
-    """Stage the link tree of every split with images; returns the staged entry names."""
+    """Stage the link tree of every split with images; returns the staged entry names (all
+    images in memory: `ClassFolders` is the streamed form, with the same tree)."""
     folders = _folder_names(job)
     links: list[tuple[str, str]] = []
     entries: list[str] = []
-    tally = job.tally
     root = str(job.images_root)
     for split in SPLITS:
         before = len(links)
         for image in job.splits[split]:
-            chosen: set[int] = set()
-            for k, ann in enumerate(image.annotations):
-                tally.objects += 1
-                index = class_of(job.dataset, image, k, ann, job.problems)
-                if index is None:
-                    continue
-                if index < 0:
-                    tally.drop(DropReason.BACKGROUND_CLASS)
-                elif index in chosen:
-                    tally.drop(DropReason.DUPLICATE_LABEL)
-                else:
-                    chosen.add(index)
-            if not chosen:
-                tally.negatives += 1
-            tally.kept += len(chosen)
-            for index in sorted(chosen):
+            for index in _chosen(job, image):
                 if index in folders:
                     links.append((f"{split}/{folders[index]}/{image.rel}", f"{root}/{image.rel}"))
         if len(links) > before:
@@ -74,3 +64,73 @@ def write_class_folders(job: ConversionJob, staging: Staging) -> list[str]:
     job.raise_problems()
     link_files(str(staging.root), links)
     return entries
+
+
+class ClassFolders:
+    """The link tree made as the images come, in bounded memory: each image's classes are
+    found when it is read and kept as small integers (4 bytes a class and 8 an image, beside the
+    split book's path); `write` links the images once the splits are known, `LINK_BATCH` links
+    at a time."""
+
+    LINK_BATCH = 100_000
+
+    def __init__(self, job: ConversionJob) -> None:
+        self.job = job
+        self.folders = _folder_names(job)
+        self._classes = array("i")
+        self._ends = array("Q")
+
+    def add(self, image: DiceImage) -> None:
+        """Note the classes of one image (the next in the split book)."""
+        self._classes.extend(_chosen(self.job, image))
+        self._ends.append(len(self._classes))
+
+    def write(
+        self, staging_root: Path, rels: Sequence[str], orders: Mapping[str, Sequence[int]]
+    ) -> list[str]:
+        """Link every image of every split (`orders`: each split's book positions, sorted by
+        path); returns the names of the split folders made."""
+        root = str(self.job.images_root)
+        folders = self.folders
+        classes = self._classes
+        ends = self._ends
+        entries: list[str] = []
+        for split in SPLITS:
+            links: list[tuple[str, str]] = []
+            made = 0
+            for i in orders[split]:
+                rel = rels[i]
+                for index in classes[ends[i - 1] if i else 0 : ends[i]]:
+                    if index in folders:
+                        links.append((f"{split}/{folders[index]}/{rel}", f"{root}/{rel}"))
+                if len(links) >= self.LINK_BATCH:
+                    link_files(str(staging_root), links)
+                    made += len(links)
+                    links = []
+            if links:
+                link_files(str(staging_root), links)
+                made += len(links)
+            if made:
+                entries.append(split)
+        return entries
+
+
+def _chosen(job: ConversionJob, image: DiceImage) -> list[int]:
+    """The image's classes (output indexes, sorted), counted in the tally."""
+    tally = job.tally
+    chosen: set[int] = set()
+    for k, ann in enumerate(image.annotations):
+        tally.objects += 1
+        index = class_of(job.dataset, image, k, ann, job.problems)
+        if index is None:
+            continue
+        if index < 0:
+            tally.drop(DropReason.BACKGROUND_CLASS)
+        elif index in chosen:
+            tally.drop(DropReason.DUPLICATE_LABEL)
+        else:
+            chosen.add(index)
+    if not chosen:
+        tally.negatives += 1
+    tally.kept += len(chosen)
+    return sorted(chosen)

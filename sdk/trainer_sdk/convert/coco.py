@@ -17,6 +17,12 @@ Annotation ids are renumbered 1..N in output order; image and category ids are k
 from __future__ import annotations
 
 import json
+import json.encoder as json_encoder
+import os
+import shutil
+from array import array
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from trainer_sdk.convert.dice_reader import DiceImage
@@ -33,30 +39,20 @@ from trainer_sdk.convert.split import SPLITS
 from trainer_sdk.convert.staging import Staging
 from trainer_sdk.convert.yolo_labels import class_of
 
-__all__ = ["DEFAULT_FOLDER", "write_coco"]
+__all__ = ["ANNOTATIONS", "DEFAULT_FOLDER", "CocoStream", "write_coco"]
 
 DEFAULT_FOLDER = "coco"
 ANNOTATIONS = "annotations"
 
 
 def write_coco(job: ConversionJob) -> None:
-    """Convert and publish the per-split COCO files."""
+    """Convert and publish the per-split COCO files (all images in memory: `CocoStream` is the
+    streamed form, with the same bytes)."""
     if job.task == "pose":
         job.dataset.kpt_count = pose_layout(job.dataset, job.problems).count
         job.raise_problems()
-    categories = []
-    for info in job.dataset.classes:
-        if info.index < 0:
-            continue
-        category: dict[str, Any] = {"id": info.id, "name": info.name}
-        if info.supercategory is not None:
-            category["supercategory"] = info.supercategory
-        if info.keypoints is not None:
-            category["keypoints"] = list(info.keypoints)
-        if info.skeleton is not None:
-            category["skeleton"] = [list(pair) for pair in info.skeleton]
-        categories.append(category)
-    info_block = {**job.dataset.metadata, "task_type": job.task}
+    categories = _categories(job)
+    info_block = _info(job)
     documents: dict[str, dict[str, Any]] = {}
     next_id = 1  # annotation ids run across the splits: unique over the whole dataset
     for split in SPLITS:
@@ -75,15 +71,7 @@ def write_coco(job: ConversionJob) -> None:
                     "split": split,
                 }
             )
-            converted = [_convert(job, image, k, ann) for k, ann in enumerate(image.annotations)]
-            kept = sorted(
-                (c for c in converted if c is not None),
-                key=lambda c: json.dumps(c, sort_keys=True),
-            )
-            job.tally.kept += len(kept)
-            if not kept:
-                job.tally.negatives += 1
-            for ann in kept:
+            for ann in _kept(job, image):
                 out_annotations.append({"id": next_id, "image_id": image.id, **ann})
                 next_id += 1
         documents[split] = {
@@ -102,6 +90,156 @@ def write_coco(job: ConversionJob) -> None:
             )
         entries = [*link_images_folder(job, staging.root), ANNOTATIONS]
         staging.publish(entries)
+
+
+class CocoStream:
+    """The COCO files made as the images come, in bounded memory.
+
+    Each image is converted when it is read (its split is not known yet: that takes every image)
+    and its JSON text, without the split and the annotation ids, goes to a records file in the
+    staging folder; memory keeps 16 bytes an image (where its record is). Once the splits are
+    known, `write` reads the records back in output order and writes each split's file from
+    them, the annotations through a second file, so the text is the same, byte for byte, as
+    `write_coco` makes of the whole document.
+    """
+
+    def __init__(self, job: ConversionJob, folder: Path) -> None:
+        self.job = job
+        self._path = folder / ".coco-records"
+        self._records = open(self._path, "wb", buffering=1 << 20)  # noqa: SIM115 - closed in write
+        self._offsets = array("Q")
+        self._sizes = array("Q")
+        self._position = 0
+
+    def add(self, image: DiceImage) -> None:
+        """Convert one image (the next in the split book)."""
+        head = _dumps(
+            {"id": image.id, "file_name": image.rel, "width": image.width, "height": image.height}
+        )
+        image_id = _dumps(image.id)
+        # JSON text never holds a raw newline: it separates the image from its annotations.
+        lines = [head[:-1] + ',"split":']
+        kept = _kept(self.job, image, _sort_key)
+        lines += [f',"image_id":{image_id},{_dumps(ann)[1:]}' for ann in kept]
+        data = "\n".join(lines).encode()
+        self._offsets.append(self._position)
+        self._sizes.append(len(data))
+        self._records.write(data)
+        self._position += len(data)
+
+    def write(self, staging_root: Path, orders: Mapping[str, Sequence[int]]) -> str:
+        """Write every split's file into `staging_root/annotations` (`orders`: each split's
+        record numbers, in output order); returns the folder's name."""
+        self._records.close()
+        folder = staging_root / ANNOTATIONS
+        folder.mkdir()
+        head = f'{{"info":{_dumps(_info(self.job))},"images":['.encode()
+        tail = f'],"categories":{_dumps(_categories(self.job))}}}'.encode()
+        part = staging_root / ".coco-annotations"
+        next_id = 1
+        with open(self._path, "rb") as records:
+            fd = records.fileno()
+            for split in SPLITS:
+                order = orders[split]
+                if not order and split == "test":
+                    continue
+                split_text = f"{_dumps(split)}}}".encode()
+                with (
+                    open(folder / f"{split}.json", "wb", buffering=1 << 20) as out,
+                    open(part, "w+b", buffering=1 << 20) as annotations,
+                ):
+                    out.write(head)
+                    separator = b""
+                    ann_separator = b""
+                    for i in order:
+                        lines = os.pread(fd, self._sizes[i], self._offsets[i]).split(b"\n")
+                        out.write(separator + lines[0] + split_text)
+                        separator = b","
+                        for line in lines[1:]:
+                            annotations.write(b'%s{"id":%d%s' % (ann_separator, next_id, line))
+                            ann_separator = b","
+                            next_id += 1
+                    out.write(b'],"annotations":[')
+                    annotations.seek(0)
+                    shutil.copyfileobj(annotations, out, 1 << 20)
+                    out.write(tail)
+        part.unlink()
+        self._path.unlink()
+        return ANNOTATIONS
+
+    def close(self) -> None:
+        """Close the records file (when the conversion stops before `write`)."""
+        self._records.close()
+
+
+def _encoder(**options: Any) -> Callable[[Any], str]:
+    """`json.dumps(value, **options)` with its encoder made once instead of at every call (a
+    third of the time of a million small objects): the same C encoder, so the same text."""
+    encoder = json.JSONEncoder(**options)
+    make = getattr(json_encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has the C encoder
+        return encoder.encode
+    quote = (
+        json_encoder.encode_basestring_ascii
+        if encoder.ensure_ascii
+        else json_encoder.encode_basestring
+    )
+    iterencode = make(
+        None,  # no cycle check: values parsed from JSON have no cycles
+        encoder.default,
+        quote,
+        encoder.indent,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+    return lambda value: "".join(iterencode(value, 0))
+
+
+_dumps = _encoder(ensure_ascii=False, separators=(",", ":"))
+"""The text `write_coco` writes (`json.dumps` with those options)."""
+_sort_key = _encoder(sort_keys=True)
+"""`json.dumps(value, sort_keys=True)`: the order of an image's annotations."""
+
+
+def _info(job: ConversionJob) -> dict[str, Any]:
+    return {**job.dataset.metadata, "task_type": job.task}
+
+
+def _categories(job: ConversionJob) -> list[dict[str, Any]]:
+    categories = []
+    for info in job.dataset.classes:
+        if info.index < 0:
+            continue
+        category: dict[str, Any] = {"id": info.id, "name": info.name}
+        if info.supercategory is not None:
+            category["supercategory"] = info.supercategory
+        if info.keypoints is not None:
+            category["keypoints"] = list(info.keypoints)
+        if info.skeleton is not None:
+            category["skeleton"] = [list(pair) for pair in info.skeleton]
+        categories.append(category)
+    return categories
+
+
+def _kept(
+    job: ConversionJob,
+    image: DiceImage,
+    sort_key: Callable[[Any], str] = lambda c: json.dumps(c, sort_keys=True),
+) -> list[dict[str, Any]]:
+    """The image's converted annotations, in output order (`sort_key` of each; counted in the
+    tally)."""
+    converted = [_convert(job, image, k, ann) for k, ann in enumerate(image.annotations)]
+    kept = sorted(
+        (c for c in converted if c is not None),
+        key=sort_key,
+    )
+    job.tally.kept += len(kept)
+    if not kept:
+        job.tally.negatives += 1
+    return kept
 
 
 def _convert(

@@ -1,16 +1,20 @@
 """One conversion as the annotation file is read: the consumer the DICE reader hands images to.
 
-For YOLO detection, segmentation and pose (the targets with one label file per image) the
-labels are made and written as the images come: each batch is checked for its image files,
-noted for the split, turned into label files, and the label files written every
-`LabelBuffer.FLUSH_FILES` files. What stays in memory is the split bookkeeping (`SplitBook`: the
-image's path, its own split and an 8-byte key, ~100 bytes an image) and a bounded cache of
-folder listings (`Presence`), so a file of millions of images converts in bounded memory.
+Every target is made as the images come, in bounded memory. Each batch is checked for its image
+files and noted for the split (`SplitBook`: the image's path, its own split and an 8-byte key,
+~100 bytes an image); what else happens depends on the target:
 
-COCO, ImageFolder and YOLO classification write per split (one COCO file, one folder tree per
-split), so their images are collected first (`collect` mode) and converted once all are read;
-their memory grows with the dataset as before. Decision: bounded memory is promised for the
-label-file targets, which is what large datasets are trained from.
+- YOLO detection, segmentation, pose: the label files are made and written every
+  `LabelBuffer.FLUSH_FILES` files;
+- COCO: each image is converted and its JSON text goes to a records file (`coco.CocoStream`),
+  from which each split's file is written once the splits are known;
+- ImageFolder and YOLO classification: each image's classes are kept as small integers
+  (`classification.ClassFolders`), and the images linked once the splits are known.
+
+Beside that, a bounded cache of folder listings (`Presence`), so a file of millions of images
+converts in bounded memory. With `STREAM_EVERY_TARGET` off, COCO, ImageFolder and
+classification collect their images (`collect` mode) and convert them all at once, in memory,
+as they did before: the reference that the streamed output is tested against.
 """
 
 from __future__ import annotations
@@ -20,7 +24,12 @@ import os
 from array import array
 from pathlib import Path
 
+from trainer_sdk.convert import writer_process
+from trainer_sdk.convert.classification import ClassFolders
+from trainer_sdk.convert.coco import CocoStream
 from trainer_sdk.convert.dice_reader import DiceDataset, DiceImage, ReadProblems
+from trainer_sdk.convert.file_writer import make_folders
+from trainer_sdk.convert.job import ConversionJob
 from trainer_sdk.convert.pose import PoseLayout, pose_layout
 from trainer_sdk.convert.problems import Problems
 from trainer_sdk.convert.report import DropReason
@@ -32,9 +41,20 @@ from trainer_sdk.convert.writer_process import FileSink
 from trainer_sdk.convert.yolo_labels import LabelFile, build_labels
 from trainer_sdk.errors import ConfigError
 
-__all__ = ["STREAMED_TASKS", "ConversionRun", "LabelBuffer", "Presence", "SplitBook"]
+__all__ = [
+    "STREAMED_TASKS",
+    "STREAM_EVERY_TARGET",
+    "ConversionRun",
+    "LabelBuffer",
+    "Presence",
+    "SplitBook",
+]
 
 STREAMED_TASKS = ("detection", "segmentation", "pose")
+STREAM_EVERY_TARGET = True
+"""COCO, ImageFolder and YOLO classification stream too. False: their images are collected and
+converted all at once in memory (`coco.write_coco`, `classification.write_class_folders`), the
+reference the tests compare the streamed bytes with."""
 _MISSING_EXAMPLES = 10
 _SPLIT_CODE = {None: 0, "train": 1, "val": 2, "test": 3}
 
@@ -82,9 +102,10 @@ class SplitBook:
         key = 0 if code else int.from_bytes(free_order_key(self.config.seed, image.id), "big")
         self._keys.append(key)
 
-    def lists(self) -> dict[str, list[str]]:
-        """The image paths of each split, sorted by path: the same as `assign_splits` over the
-        images sorted by path (ties of the 8-byte key keep the path order)."""
+    def orders(self) -> dict[str, array[int]]:
+        """The positions (in `rels`) of each split's images, sorted by path: the same as
+        `assign_splits` over the images sorted by path (ties of the 8-byte key keep the path
+        order)."""
         order = sorted(range(len(self.rels)), key=self.rels.__getitem__)
         free = [i for i in order if not self._codes[i]]
         free.sort(key=self._keys.__getitem__)  # stable: equal keys stay in path order
@@ -93,18 +114,27 @@ class SplitBook:
         for rank, i in enumerate(free):
             codes[i] = 1 if rank < cut_train else 2 if rank < cut_val else 3
         del free
-        out: dict[str, list[str]] = {name: [] for name in SPLITS}
+        out: dict[str, array[int]] = {name: array("Q") for name in SPLITS}
         by_code = [out[name] for name in SPLITS]
         for i in order:
-            by_code[codes[i] - 1].append(self.rels[i])
+            by_code[codes[i] - 1].append(i)
         return out
+
+    def lists(self, orders: dict[str, array[int]] | None = None) -> dict[str, list[str]]:
+        """The image paths of each split, sorted by path (of `orders`, by default the book's)."""
+        rels = self.rels
+        return {name: [rels[i] for i in order] for name, order in (orders or self.orders()).items()}
 
 
 class LabelBuffer:
-    """Label files, written every `FLUSH_FILES` files (or `FLUSH_BYTES`) into `root`."""
+    """Label files, written every `FLUSH_FILES` files (or `FLUSH_BYTES`) into `root` by threads,
+    or, with `writer_process.USE_PROCESS` on, by a helper process as they come once there are
+    more than `STREAM_AFTER` (the helper creates files on the second core while this process
+    parses and formats; a slow disk makes `send` wait, so memory stays bounded)."""
 
     FLUSH_FILES = 100_000
     FLUSH_BYTES = 64 << 20
+    STREAM_AFTER = 4096
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -113,16 +143,49 @@ class LabelBuffer:
         system that folds case): the conversion fails, naming them."""
         self._files: list[LabelFile] = []
         self._bytes = 0
+        self._sink: FileSink | None = None
+        self._folders: set[str] = set()
 
     def send(self, files: list[LabelFile]) -> None:
-        """Take a batch; write when enough is buffered."""
+        """Take a batch; write when enough is buffered (or at once, to the helper)."""
+        if self._sink is not None:
+            self._stream(files)
+            return
+        if self.collided:
+            return  # the conversion fails: nothing more is written
         self._files += files
         self._bytes += sum(len(content) for _, content in files)
+        if writer_process.USE_PROCESS and len(self._files) > self.STREAM_AFTER:
+            sink = FileSink(str(self.root), [], helper=True)
+            if sink.has_helper:
+                self._sink = sink
+                files, self._files, self._bytes = self._files, [], 0
+                self._stream(files)
+                return
         if len(self._files) >= self.FLUSH_FILES or self._bytes >= self.FLUSH_BYTES:
             self.flush()
 
+    def _stream(self, files: list[LabelFile]) -> None:
+        assert self._sink is not None
+        new = {rel.rpartition("/")[0] for rel, _ in files} - self._folders
+        if new:
+            make_folders(str(self.root), [f"{folder}/_" for folder in new])
+            self._folders |= new
+        try:
+            self._sink.send(files)
+        except FileExistsError as error:
+            self._collide(error)
+
     def flush(self) -> None:
-        """Write everything buffered."""
+        """Write everything buffered (and wait for the helper, if one writes)."""
+        if self._sink is not None:
+            sink, self._sink = self._sink, None
+            with sink:
+                try:
+                    sink.close()
+                except FileExistsError as error:
+                    self._collide(error)
+            return
         files, self._files, self._bytes = self._files, [], 0
         if not files:
             return
@@ -131,7 +194,17 @@ class LabelBuffer:
                 sink.send(files)
                 sink.close()
         except FileExistsError as error:
-            self.collided.append(os.path.relpath(str(error.filename or "?"), self.root))
+            self._collide(error)
+
+    def abort(self) -> None:
+        """Stop the helper, if one runs (the conversion stops before `flush`)."""
+        if self._sink is not None:
+            sink, self._sink = self._sink, None
+            sink.__exit__(None, None, None)
+
+    def _collide(self, error: FileExistsError) -> None:
+        self._sink = None
+        self.collided.append(os.path.relpath(str(error.filename or "?"), self.root))
 
 
 class ConversionRun:
@@ -160,14 +233,25 @@ class ConversionRun:
         self.layout: PoseLayout | None = None
         self.staging: Staging | None = None
         self.labels: LabelBuffer | None = None
+        self.coco: CocoStream | None = None
+        self.class_folders: ClassFolders | None = None
+        self.layout_problems = problems.objects
+        """Where a pose layout's problems go (COCO: a tier of their own, reported first, as
+        `write_coco` does)."""
         self._dataset: DiceDataset | None = None
         self._presence = Presence(images_root)
-        self._streaming: bool | None = None
+        self._mode: str | None = None
 
     @property
     def streaming(self) -> bool:
-        """True when labels are written as the images come (decided at `ready`)."""
-        return bool(self._streaming)
+        """True when the output is made as the images come (decided at `ready`)."""
+        return self._mode not in (None, "collect")
+
+    @property
+    def mode(self) -> str | None:
+        """labels (YOLO label files), coco, classes (a class folder tree) or collect (all
+        images kept for a conversion in memory); None before `ready`."""
+        return self._mode
 
     def ready(self, dataset: DiceDataset) -> bool:
         """Images can come as soon as the task is known."""
@@ -179,15 +263,52 @@ class ConversionRun:
             except ConfigError:
                 return False  # said once the whole file is checked
         self._dataset = dataset
-        self._streaming = self.target == "yolo" and self.task in STREAMED_TASKS
-        if self._streaming and self.labels is None:
-            if self.staging is None:
-                self.staging = Staging(self.output_dir)
-            self.labels = LabelBuffer(self.staging.root / "labels")
-            if self.task == "pose" and any(c.keypoints for c in dataset.classes if c.index >= 0):
-                self.layout = pose_layout(dataset, self.problems.objects)
+        if self._mode is not None:
+            for holder in (self.coco, self.class_folders):
+                if holder is not None:
+                    holder.job.dataset = dataset
+            if self.layout is not None:
                 dataset.kpt_count = self.layout.count
+            return True
+        if self.target == "yolo" and self.task in STREAMED_TASKS:
+            self._mode = "labels"
+        elif not STREAM_EVERY_TARGET:
+            self._mode = "collect"
+        elif self.target == "coco":
+            self._mode = "coco"
+        elif self.task == "classification":
+            self._mode = "classes"
+        else:
+            self._mode = "collect"  # ImageFolder of another task: refused once the file is read
+        if self._mode == "collect":
+            return True
+        if self.staging is None:
+            self.staging = Staging(self.output_dir)
+        if self._mode == "labels":
+            self.labels = LabelBuffer(self.staging.root / "labels")
+        elif self._mode == "coco":
+            self.layout_problems = Problems()
+            self.coco = CocoStream(self._job(dataset), self.staging.root)
+        else:
+            self.class_folders = ClassFolders(self._job(dataset))
+        if self.task == "pose" and any(c.keypoints for c in dataset.classes if c.index >= 0):
+            self.layout = pose_layout(dataset, self.layout_problems)
+            dataset.kpt_count = self.layout.count
         return True
+
+    def _job(self, dataset: DiceDataset) -> ConversionJob:
+        assert self.task is not None
+        return ConversionJob(
+            dataset=dataset,
+            task=self.task,
+            images=[],
+            splits={},
+            dataset_dir=self.images_root.parent,
+            images_root=self.images_root,
+            output_dir=self.output_dir,
+            problems=self.problems.objects,
+            tally=self.tally,
+        )
 
     def spill_dir(self) -> Path:
         """Where the reader may group a large flat file (inside the staging folder)."""
@@ -198,11 +319,11 @@ class ConversionRun:
     def take(self, images: list[DiceImage]) -> None:
         """A batch of checked images (file order for a nested file, by group for a flat one)."""
         self.images += len(images)
-        if not self._streaming:
+        if not self.streaming:
             self.collected += images
             return
         dataset = self._dataset
-        assert dataset is not None and self.labels is not None and self.task is not None
+        assert dataset is not None and self.task is not None
         present: list[DiceImage] = []
         tally = self.tally
         for image in images:
@@ -212,8 +333,19 @@ class ConversionRun:
                 present.append(image)
                 self.book.add(image)
         if self.task == "pose" and self.layout is None:
-            self._find_pose_layout(dataset, present)
-        build_labels(dataset, present, self.task, self.problems.objects, tally, self.labels.send)
+            # COCO as `write_coco`: the first object with keypoints, its image's file there or not.
+            self._find_pose_layout(dataset, images if self.coco is not None else present)
+        if self.labels is not None:
+            build_labels(
+                dataset, present, self.task, self.problems.objects, tally, self.labels.send
+            )
+        elif self.coco is not None:
+            for image in present:
+                self.coco.add(image)
+        else:
+            assert self.class_folders is not None
+            for image in present:
+                self.class_folders.add(image)
 
     def _note_missing(self, image: DiceImage) -> None:
         self.missing += 1
@@ -238,7 +370,7 @@ class ConversionRun:
                 keypoints = ann.get("keypoints")
                 if keypoints:
                     if len(keypoints) % 3:
-                        self.problems.objects.add(
+                        self.layout_problems.add(
                             f"{dataset.annotation_path(image, k)}.keypoints",
                             f"has {len(keypoints)} numbers; keypoints are x, y, v triples",
                         )
@@ -256,11 +388,15 @@ class ConversionRun:
             empty = Problems()
             pose_layout(dataset, empty)  # no images: adds the "needs keypoints" problem
             for problem in empty.items():
-                self.problems.objects.add(problem.path, problem.message)
+                self.layout_problems.add(problem.path, problem.message)
         return self.layout
 
     def close(self) -> None:
         """Remove the staging folder (whatever was not published)."""
+        if self.labels is not None:
+            self.labels.abort()
+        if self.coco is not None:
+            self.coco.close()
         if self.staging is not None:
             self.staging.__exit__(None, None, None)
             self.staging = None

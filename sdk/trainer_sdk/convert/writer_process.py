@@ -14,6 +14,8 @@ default, see there), `write_files` in threads does the job once every batch is i
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import pickle
 import subprocess
 import sys
@@ -26,14 +28,17 @@ from trainer_sdk.convert.file_writer import make_folders, write_files, writer_th
 __all__ = ["USE_PROCESS", "FileSink"]
 
 USE_PROCESS = False
-"""Off by default: on the shared 2-core machine this was measured on (load 4-6 from other work),
-the helper made the 50,000-image conversion slower, median 7.5 s against 5.2 s for threads
-(`python benchmarks/bench_convert.py --only convert --only convert-helper`): with no idle core
-the overlap buys nothing and the pipe and second interpreter cost. Set it to True where cores
-are idle, and measure."""
+"""Off by default. The helper now gets the label files batch by batch as they are made (see
+`conversion_run.LabelBuffer`), but on the shared 2-core machine this was measured on it does not
+pay: 50,000 images on disk, median of 3, 5.00 s against 4.45 s for threads (load 0.9-1.7); on
+tmpfs 3.93 s against 4.04 s (load 1.4-1.6); it saves ~10 MB of peak memory
+(`python benchmarks/bench_convert.py --only convert --only convert-helper [--workdir /dev/shm]`).
+File creation on that disk is kernel time that competes for the same two cores. Set it to True
+where cores are idle, and measure."""
 
 _HELPER = r"""
-import os, pickle, sys, traceback
+import os, pickle, sys
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 root, threads = sys.argv[1], int(sys.argv[2])
 fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -50,20 +55,22 @@ def write(files):
 try:
     source = sys.stdin.buffer
     with ThreadPoolExecutor(threads) as pool:
-        pending = []
+        pending = deque()
         while True:
             head = source.read(8)
             if len(head) < 8:
                 break
             batch = pickle.loads(source.read(int.from_bytes(head, "little")))
-            step = max(1, len(batch) // threads)
+            step = max(1, -(-len(batch) // threads))
             pending += [pool.submit(write, batch[i:i + step]) for i in range(0, len(batch), step)]
-            done = [f for f in pending if f.done()]
-            for f in done:
-                f.result()
-            pending = [f for f in pending if not f.done()]
+            # At most a few batches in hand: a slow disk makes the caller wait (bounded memory).
+            while pending and (len(pending) > 4 * threads or pending[0].done()):
+                pending.popleft().result()
         for f in pending:
             f.result()
+except FileExistsError as error:
+    sys.stderr.write(f"EXISTS {error.filename}")
+    sys.exit(3)
 except BaseException as error:
     sys.stderr.write(f"{type(error).__name__}: {error}")
     sys.exit(1)
@@ -79,7 +86,9 @@ class FileSink:
     """Takes batches of files to create under `root` (folders made up front by the caller's list
     of all relative paths) and guarantees, when `close()` returns, that all exist."""
 
-    def __init__(self, root: str, relative_paths: Sequence[str]) -> None:
+    def __init__(
+        self, root: str, relative_paths: Sequence[str], *, helper: bool | None = None
+    ) -> None:
         make_folders(root, relative_paths)
         self.root = root
         self._buffered: list[tuple[str, bytes]] = []
@@ -87,7 +96,9 @@ class FileSink:
         """Peak memory of the helper process (when one ran and could tell), after close()."""
         self._process: subprocess.Popen[bytes] | None = None
         self._pipe: IO[bytes] | None = None
-        if USE_PROCESS and sys.executable and len(relative_paths) > 1024:
+        if helper is None:
+            helper = USE_PROCESS and len(relative_paths) > 1024
+        if helper and sys.executable:
             try:
                 self._process = subprocess.Popen(
                     [sys.executable, "-I", "-S", "-c", _HELPER, root, str(writer_threads())],
@@ -99,6 +110,11 @@ class FileSink:
                 self._pipe = self._process.stdin
             except OSError:
                 self._process = None
+
+    @property
+    def has_helper(self) -> bool:
+        """True when a helper process writes the files as they are sent."""
+        return self._process is not None
 
     def __enter__(self) -> FileSink:
         return self
@@ -136,6 +152,9 @@ class FileSink:
         reason = self._process.stderr.read().decode("utf-8", "replace").strip()
         code = self._process.wait()
         self._process.stderr.close()
+        if code == 3 and reason.startswith("EXISTS "):
+            rel = reason[len("EXISTS ") :]
+            raise FileExistsError(errno.EEXIST, "the file exists", os.path.join(self.root, rel))
         if code != 0:
             raise OSError(f"writing the label files failed: {reason or f'exit code {code}'}")
         self.helper_peak_kb = int(reason) if reason.isdigit() else None
