@@ -18,7 +18,7 @@ from trainer_contract.config import TASK_TYPE_ALIASES
 from trainer_contract.env import ENV_DERIVATIONS
 from trainer_tools.trainer_lint.analysis import Analysis
 from trainer_tools.trainer_lint.finding import Finding
-from trainer_tools.trainer_lint.symbols import dotted_name
+from trainer_tools.trainer_lint.symbols import dotted_name, terminal_name
 
 CODE = "TRL029"
 _ENVIRON = ("os.environ", "environ")
@@ -45,7 +45,11 @@ def _why(variable: str) -> str:
 
 def _reads(analysis: Analysis) -> Iterator[tuple[ast.AST, str]]:
     readers = analysis.facts.path_default_readers
+    # A reader's call ends in the reader's last name (`getenv`, `get`): test that first.
+    last_names = {r.rpartition(".")[2] for r in readers}
     for call in analysis.of(ast.Call):
+        if not call.args or terminal_name(call.func) not in last_names:
+            continue
         name = dotted_name(call.func) or ""
         if not any(name == r or name.endswith("." + r) for r in readers) or not call.args:
             continue
@@ -53,9 +57,10 @@ def _reads(analysis: Analysis) -> Iterator[tuple[ast.AST, str]]:
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
             yield call, first.value
     for subscript in analysis.of(ast.Subscript):
-        target = dotted_name(subscript.value) or ""
         key = subscript.slice
-        if target in _ENVIRON and isinstance(key, ast.Constant) and isinstance(key.value, str):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            continue
+        if terminal_name(subscript.value) == "environ" and dotted_name(subscript.value) in _ENVIRON:
             yield subscript, key.value
 
 
