@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,34 @@ def test_convert_bad_input_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["convert", str(root)]) == 1
     err = capsys.readouterr().err
     assert "bad dataset" in err and "$.images[0].file_name" in err
+
+
+def test_convert_names_a_class_no_folder_can_be_named_and_keeps_coco_whole(
+    tmp_path: Path,
+) -> None:
+    """A class name with a lone surrogate (valid JSON escape, not encodable as a file name):
+    the ImageFolder conversion says which class and what to do, on stderr, with exit 1; the COCO
+    conversion keeps the name (as its escape)."""
+    doc = {
+        "task_type": "classification",
+        "classes": [{"id": 0, "name": "ca\ud800t"}],
+        "images": [
+            {
+                "id": 1,
+                "file_name": "a.jpg",
+                "width": 8,
+                "height": 8,
+                "annotations": [{"class_id": 0}],
+            }
+        ],
+    }
+    root = write_dataset(tmp_path / "ds", doc, file_name="annotations_classification.json")
+    command = [sys.executable, "-m", "trainer_tools.cli", "convert", str(root)]
+    failed = subprocess.run([*command, "--to", "imagefolder"], capture_output=True, text=True)
+    assert failed.returncode == 1, failed.stderr
+    assert "$.classes[0].name" in failed.stderr and "rename the class" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    done = subprocess.run([*command, "--to", "coco"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    train = json.loads((root / "coco" / "annotations" / "train.json").read_bytes())
+    assert train["categories"] == [{"id": 0, "name": "ca\ud800t"}]

@@ -4,6 +4,7 @@ streamed output is the same, byte for byte, as the conversion of the whole docum
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import tempfile
@@ -190,3 +191,32 @@ def test_an_invalid_object_stops_the_streamed_conversion_before_any_output(tmp_p
     assert streamed[0] == "InvalidDatasetError"
     assert "$.images[250].annotations[0].class_id" in streamed[1]
     assert not (tmp_path / "streamed" / "ds" / "coco" / "annotations").exists()
+
+
+def lone_surrogate_document(task: str) -> dict[str, Any]:
+    """A class named with a lone surrogate (`"ca\\ud800t"` in the file: valid JSON, which
+    Python reads as a str UTF-8 cannot encode)."""
+    ann: dict[str, Any] = {"class_id": 0}
+    if task == "detection":
+        ann["bbox"] = [1, 1, 4, 4]
+    image = {"id": 1, "file_name": "a.jpg", "width": 10, "height": 10, "annotations": [ann]}
+    return {"task_type": task, "classes": [{"id": 0, "name": "ca\ud800t"}], "images": [image]}
+
+
+def test_a_lone_surrogate_in_a_name_reaches_the_coco_file_as_its_escape(tmp_path: Path) -> None:
+    document = lone_surrogate_document("detection")
+    streamed, in_memory = both_ways(tmp_path, document, "coco", None)
+    assert streamed == in_memory
+    text = streamed[0]["coco/annotations/train.json"][1]
+    assert b'"name":"ca\\ud800t"' in text
+    assert json.loads(text)["categories"] == [{"id": 0, "name": "ca\ud800t"}]
+
+
+def test_a_lone_surrogate_in_a_class_folder_name_is_a_named_problem(tmp_path: Path) -> None:
+    document = lone_surrogate_document("classification")
+    streamed, in_memory = both_ways(tmp_path, document, "imagefolder", None)
+    assert streamed == in_memory
+    kind, message = streamed
+    assert kind == "InvalidDatasetError"
+    assert "$.classes[0].name" in message and "lone surrogate" in message
+    assert "rename the class" in message

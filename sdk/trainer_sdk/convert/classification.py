@@ -24,6 +24,15 @@ from trainer_sdk.convert.yolo_labels import class_of
 __all__ = ["ClassFolders", "write_class_folders"]
 
 
+def _is_text(name: str) -> bool:
+    """True when `name` is Unicode text a file system can name (no lone surrogate)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _folder_names(job: ConversionJob) -> dict[int, str]:
     names: dict[int, str] = {}
     seen: dict[str, str] = {}
@@ -35,6 +44,12 @@ def _folder_names(job: ConversionJob) -> dict[int, str]:
             job.problems.add(
                 f"{info.path}.name",
                 f"{name!r} cannot be a folder name; rename the class without / or \\",
+            )
+        elif not _is_text(name):
+            job.problems.add(
+                f"{info.path}.name",
+                f"{name!r} holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair), "
+                "which no folder name can; rename the class",
             )
         elif name in seen:
             job.problems.add(

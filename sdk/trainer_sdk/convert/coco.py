@@ -16,6 +16,7 @@ Annotation ids are renumbered 1..N in output order; image and category ids are k
 
 from __future__ import annotations
 
+import codecs
 import json
 import json.encoder as json_encoder
 import os
@@ -85,8 +86,8 @@ def write_coco(job: ConversionJob) -> None:
         folder = staging.root / ANNOTATIONS
         folder.mkdir()
         for split, document in documents.items():
-            (folder / f"{split}.json").write_text(
-                json.dumps(document, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+            (folder / f"{split}.json").write_bytes(
+                _utf8(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
             )
         entries = [*link_images_folder(job, staging.root), ANNOTATIONS]
         staging.publish(entries)
@@ -121,7 +122,7 @@ class CocoStream:
         lines = [head[:-1] + ',"split":']
         kept = _kept(self.job, image, _sort_key)
         lines += [f',"image_id":{image_id},{_dumps(ann)[1:]}' for ann in kept]
-        data = "\n".join(lines).encode()
+        data = _utf8("\n".join(lines))
         self._offsets.append(self._position)
         self._sizes.append(len(data))
         self._records.write(data)
@@ -133,8 +134,8 @@ class CocoStream:
         self._records.close()
         folder = staging_root / ANNOTATIONS
         folder.mkdir()
-        head = f'{{"info":{_dumps(_info(self.job))},"images":['.encode()
-        tail = f'],"categories":{_dumps(_categories(self.job))}}}'.encode()
+        head = _utf8(f'{{"info":{_dumps(_info(self.job))},"images":[')
+        tail = _utf8(f'],"categories":{_dumps(_categories(self.job))}}}')
         part = staging_root / ".coco-annotations"
         next_id = 1
         with open(self._path, "rb") as records:
@@ -196,6 +197,23 @@ def _encoder(**options: Any) -> Callable[[Any], str]:
         encoder.allow_nan,
     )
     return lambda value: "".join(iterencode(value, 0))
+
+
+def _escape_surrogates(error: UnicodeError) -> tuple[str, int]:
+    """A lone surrogate (JSON's `"\\ud800"` reads as one) as the JSON escape it came from: it
+    can only stand inside a string, where the escape means the same, and UTF-8 cannot hold it."""
+    assert isinstance(error, UnicodeEncodeError)
+    bad = error.object[error.start : error.end]
+    return "".join(f"\\u{ord(c):04x}" for c in bad), error.end
+
+
+_SURROGATE_ESCAPE = "trainer_sdk.json_surrogate_escape"
+codecs.register_error(_SURROGATE_ESCAPE, _escape_surrogates)
+
+
+def _utf8(text: str) -> bytes:
+    """JSON text as UTF-8, lone surrogates written as their `\\uXXXX` escapes."""
+    return text.encode("utf-8", _SURROGATE_ESCAPE)
 
 
 _dumps = _encoder(ensure_ascii=False, separators=(",", ":"))
