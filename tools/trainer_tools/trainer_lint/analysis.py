@@ -8,15 +8,33 @@ import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from trainer_tools.trainer_lint.contract import ContractFacts
+from trainer_tools.trainer_lint.contract import ContractFacts, per_facts
 from trainer_tools.trainer_lint.finding import Finding
 from trainer_tools.trainer_lint.literals import LiteralProblem, check_literal_arguments
 from trainer_tools.trainer_lint.node_index import N
 from trainer_tools.trainer_lint.source import SourceFile
-from trainer_tools.trainer_lint.symbols import Symbols, dotted_name, iter_local_nodes, terminal_name
+from trainer_tools.trainer_lint.symbols import (
+    FunctionInfo,
+    Symbols,
+    dotted_name,
+    iter_local_nodes,
+    runner_calls,
+)
 from trainer_tools.trainer_lint.trace import Event, Trace, build_trace
 
 __all__ = ["Analysis", "BoundCall"]
+
+
+@per_facts
+def _error_type_params(facts: ContractFacts, method: str) -> frozenset[str]:
+    spec = facts.methods.get(method)
+    if spec is None:
+        return frozenset()
+    return frozenset(
+        p.name
+        for p in spec.params
+        if str(p.schema.get("$ref", "")).split("#")[0] == facts.error_type_schema
+    )
 
 
 @dataclass(frozen=True)
@@ -51,7 +69,6 @@ class Analysis:
             for node in index.nodes
         }
         self.symbols = Symbols.build(source.tree, facts, self.index, indexes)
-        self._error_params: dict[str, frozenset[str]] = {}
 
     @functools.cached_property
     def trace(self) -> Trace:
@@ -77,8 +94,9 @@ class Analysis:
     @functools.cached_property
     def strings_text(self) -> str:
         """Every string constant of the file joined by newlines: a text found in one string is
-        in it, so a rule can tell with one search that no string holds it."""
-        return "\n".join([text for _, text in self.strings])
+        in it, so a rule can tell with one search that no string holds it (and most files need
+        no list of the constants themselves)."""
+        return "\n".join([c.value for c in self.of(ast.Constant) if c.value.__class__ is str])
 
     def finding(self, code: str, node: ast.AST | None, message: str) -> Finding:
         """A finding of `code` at `node` (the top of the file when None)."""
@@ -222,20 +240,7 @@ class Analysis:
     def _error_type_params(self, method: str) -> frozenset[str]:
         """Parameters of `method` whose schema is the ErrorType schema (`report_failed`'s
         `error_type`)."""
-        known = self._error_params.get(method)
-        if known is None:
-            spec = self.facts.methods.get(method)
-            known = (
-                frozenset()
-                if spec is None
-                else frozenset(
-                    p.name
-                    for p in spec.params
-                    if str(p.schema.get("$ref", "")).split("#")[0] == self.facts.error_type_schema
-                )
-            )
-            self._error_params[method] = known
-        return known
+        return _error_type_params(self.facts, method)
 
     @functools.cached_property
     def error_type_strings(self) -> list[tuple[ast.Constant, str]]:
@@ -292,10 +297,7 @@ class Analysis:
     @functools.cached_property
     def exit_calls(self) -> list[ast.Call]:
         """`sys.exit(...)`-style calls and `SystemExit(...)` constructions in the file."""
-        names = self._exit_call_names
-        calls = [
-            c for c in self.of(ast.Call) if terminal_name(c.func) in names and self.is_exit_call(c)
-        ]
+        calls = [c for c in self.index.calls_named(self._exit_call_names) if self.is_exit_call(c)]
         calls += [
             r.exc
             for r in self.of(ast.Raise)
@@ -321,12 +323,14 @@ class Analysis:
                 names.add(arg.func.id)
             elif isinstance(arg, ast.Name):
                 names |= assigned.get(arg.id, set())
-        if self.symbols.runners or self.symbols.sdk_modules:  # else no call is `run(main)`
-            for call in self.of(ast.Call):
-                entry = self.symbols.runner_entry(call)
-                if entry is not None:
-                    names.add(entry.name)
+        names.update(entry.name for _, entry in self.runner_calls)
         return {n for n in names if self.symbols.function(n) is not None}
+
+    @functools.cached_property
+    def runner_calls(self) -> list[tuple[ast.Call, FunctionInfo]]:
+        """`run(main)` calls (the SDK's entry helper), each with the function of this file it
+        runs, breadth-first."""
+        return runner_calls(self.symbols, self.index)
 
     @functools.cached_property
     def error_type_members(self) -> list[tuple[ast.Attribute, str]]:

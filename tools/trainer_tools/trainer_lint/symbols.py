@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from trainer_tools.trainer_lint.contract import ContractFacts
 from trainer_tools.trainer_lint.node_index import NodeIndex, child_nodes
 
-__all__ = ["FunctionInfo", "Symbols", "dotted_name", "iter_local_nodes"]
+__all__ = ["FunctionInfo", "Symbols", "dotted_name", "iter_local_nodes", "runner_calls"]
 
 
 # The only kinds of expression `Symbols.is_sdk` can accept.
@@ -242,19 +242,14 @@ class Symbols:
             # A call binds an SDK to a parameter only through an argument that can be an SDK.
             calls += [
                 c
-                for c in index.of(ast.Call)
-                if terminal_name(c.func) in local_names
-                and (
-                    any(a.__class__ in _MAYBE_SDK for a in c.args)
-                    or any(k.value.__class__ in _MAYBE_SDK for k in c.keywords)
-                )
+                for c in index.calls_named(local_names)
+                if any(a.__class__ in _MAYBE_SDK for a in c.args)
+                or any(k.value.__class__ in _MAYBE_SDK for k in c.keywords)
             ]
-            if self.runners or self.sdk_modules:  # else no call is `run(main)`
-                for call in index.of(ast.Call):
-                    entry = self.runner_entry(call)
-                    if entry is not None and entry.params():
-                        # run(main) calls main(sdk) with the SDK it builds.
-                        self.sdk_vars.add(entry.params()[0])
+            for _, entry in runner_calls(self, index):
+                if entry.params():
+                    # run(main) calls main(sdk) with the SDK it builds.
+                    self.sdk_vars.add(entry.params()[0])
             returns += [
                 (fn.name, ret.value)
                 for fn, ret in index.returns
@@ -467,3 +462,18 @@ class Symbols:
                     found.setdefault(name, info)
             queue.extend(b for b in (terminal_name(b) for b in self.classes[current].bases) if b)
         return list(found.values())
+
+
+def runner_calls(symbols: Symbols, index: NodeIndex) -> list[tuple[ast.Call, FunctionInfo]]:
+    """The `run(main)` calls (the SDK's entry helper) of one file, each with the function it
+    runs, breadth-first. Only a call named like the helper can be one: `run(...)` under its
+    imported name, or `trainer_sdk.run(...)`."""
+    names = set(symbols.runners)
+    if symbols.sdk_modules:
+        names.add(symbols.facts.entry_runner)
+    found = []
+    for call in index.calls_named(names):
+        entry = symbols.runner_entry(call)
+        if entry is not None:
+            found.append((call, entry))
+    return found
