@@ -11,7 +11,7 @@ import ast
 from collections.abc import Iterable
 from typing import TypeVar
 
-__all__ = ["N", "NodeIndex", "child_nodes", "node_fields"]
+__all__ = ["FIELDS", "N", "NodeIndex", "child_nodes", "node_fields"]
 
 N = TypeVar("N", bound=ast.AST)
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -26,6 +26,8 @@ _NOT_NODES = frozenset(
     | {"conversion", "is_async", "simple", "tag", "kwd_attrs", "op", "ops"}
 )
 _NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+FIELDS = _NODE_FIELDS
+"""`node_fields`' cache, for hot loops: `FIELDS.get(kind)` costs no call (None: not cached yet)."""
 _SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
 # Nodes whose scope the walk records as it goes: returns (for `returns`) and except handlers
 # (for `scope_of`, which the rules ask of handlers only).

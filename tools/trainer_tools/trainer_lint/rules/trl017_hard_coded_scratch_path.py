@@ -43,6 +43,8 @@ def _allowed(analysis: Analysis, candidates: list[tuple[ast.AST, str]]) -> set[i
             defaults = [*call.args[1:], *(k.value for k in call.keywords if k.arg == "default")]
             for value in defaults:
                 allowed |= {id(n) for n in ast.walk(value)} & wanted
+    if allowed == wanted:
+        return allowed  # the usual case: every candidate is a reader's default
     holders: list[ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = [
         *analysis.of(ast.Module),
         *analysis.of(ast.FunctionDef),
@@ -82,12 +84,10 @@ def check(analysis: Analysis) -> Iterator[Finding]:
             candidates.append((constant, value))
     for joined in analysis.of(ast.JoinedStr):
         head = joined.values[0] if joined.values else None
-        if (
-            isinstance(head, ast.Constant)
-            and isinstance(head.value, str)
-            and _scratch(head.value, dirs)
-        ):
-            candidates.append((joined, head.value))
+        if head.__class__ is ast.Constant:
+            value = head.value
+            if value.__class__ is str and (value in dirs or value.startswith(prefixes)):
+                candidates.append((joined, value))
     if not candidates:
         return
     allowed = _allowed(analysis, candidates)
