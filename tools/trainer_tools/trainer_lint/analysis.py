@@ -69,6 +69,9 @@ class Analysis:
             for node in index.nodes
         }
         self.symbols = Symbols.build(source.tree, facts, self.index, indexes)
+        # Rules ask for the same few methods' events again and again (once the trace is made,
+        # it does not change).
+        self._method_events: dict[str, list[Event]] = {}
 
     @functools.cached_property
     def trace(self) -> Trace:
@@ -87,16 +90,16 @@ class Analysis:
     @functools.cached_property
     def strings(self) -> list[tuple[ast.Constant, str]]:
         """(constant, text) of every string constant of the file (docstrings and f-string parts
-        included)."""
+        included). One pass over the constants for every rule that looks at strings: a pass
+        costs about as much as a rule's whole check."""
         # `__class__ is str`: the parser makes no str subclass, and the test is the cheaper one.
         return [(c, c.value) for c in self.of(ast.Constant) if c.value.__class__ is str]
 
     @functools.cached_property
     def strings_text(self) -> str:
         """Every string constant of the file joined by newlines: a text found in one string is
-        in it, so a rule can tell with one search that no string holds it (and most files need
-        no list of the constants themselves)."""
-        return "\n".join([c.value for c in self.of(ast.Constant) if c.value.__class__ is str])
+        in it, so a rule can tell with one search that no string holds it."""
+        return "\n".join([text for _, text in self.strings])
 
     def finding(self, code: str, node: ast.AST | None, message: str) -> Finding:
         """A finding of `code` at `node` (the top of the file when None)."""
@@ -110,6 +113,10 @@ class Analysis:
 
     def constructs(self) -> list[Event]:
         """Events where the SDK is created, in run order."""
+        return self._constructs
+
+    @functools.cached_property
+    def _constructs(self) -> list[Event]:
         return self.trace.of("construct")
 
     def lifecycle_anchor(self) -> ast.AST | None:
@@ -118,16 +125,20 @@ class Analysis:
         return constructs[0].node if constructs else None
 
     def method_events(self, method: str) -> list[Event]:
-        """Calls of an SDK method, in run order.
+        """Calls of an SDK method, in run order (one list per method, shared: do not change it).
 
         A call of a method the SDK does not have counts as a call of its closest SDK method: the
         typo is TRL013's finding, and reporting the lifecycle call as missing too would be noise.
         """
-        return [
-            e
-            for e in self.trace.of("call")
-            if e.method == method or (e.method is not None and self.intended(e.method) == method)
-        ]
+        events = self._method_events.get(method)
+        if events is None:
+            events = self._method_events[method] = [
+                e
+                for e in self.trace.of("call")
+                if e.method == method
+                or (e.method is not None and self.intended(e.method) == method)
+            ]
+        return events
 
     def intended(self, written: str) -> str | None:
         """The SDK method a misspelt method name most likely means (None for a real method)."""

@@ -67,9 +67,12 @@ def _convert(
     node: ast.expr,
     path: tuple[str | int, ...],
     unknown: list[tuple[str | int, ...]],
-    nodes: dict[str, ast.expr],
+    nodes: dict[str, ast.expr] | None,
 ) -> Any:
-    nodes[_path_text(path)] = node
+    """The JSON value of `node` at `path`; unknown parts are appended to `unknown`, and each
+    path's expression recorded in `nodes` (None: not recorded, as when no error needs it)."""
+    if nodes is not None:
+        nodes[_path_text(path)] = node
     if isinstance(node, ast.Constant) and (
         node.value is None or isinstance(node.value, str | int | float | bool)
     ):
@@ -151,21 +154,27 @@ def check_literal_arguments(
 ) -> list[LiteralProblem]:
     """Schema errors of the literal parts of `arguments` (parameter name -> expression)."""
     instance: dict[str, Any] = {}
-    unknown_paths: list[str] = []
+    unknown: list[tuple[str | int, ...]] = []
     checked: list[str] = []
-    nodes: dict[str, ast.expr] = {}
     for name, node in arguments.items():
-        literal = literal_value(node, (name,))
-        if not literal.has_known:
+        before = len(unknown)
+        value = _convert(node, (name,), unknown, None)
+        if (name,) in unknown[before:]:
+            del unknown[before:]  # nothing of it is literal: not worth validating
             continue
-        instance[name] = literal.value
-        unknown_paths += [_path_text(p) for p in literal.unknown]
-        nodes.update(literal.nodes)
+        instance[name] = value
         checked.append(name)
     if not checked:
         return []
+    errors = _schema_errors(schema_name, instance)
+    if not errors:
+        return []  # the usual case, found without recording where each value came from
+    unknown_paths = [_path_text(p) for p in unknown]
+    nodes: dict[str, ast.expr] = {}
+    for name in checked:
+        _convert(arguments[name], (name,), [], nodes)
     problems: list[LiteralProblem] = []
-    for error in _schema_errors(schema_name, instance):
+    for error in errors:
         param = next((n for n in checked if _under(error.path, json_path([n]))), None)
         if param is None:
             continue  # an error about a parameter that was not given literally

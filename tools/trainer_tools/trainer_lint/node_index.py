@@ -50,11 +50,14 @@ def node_fields(kind: type) -> tuple[str, ...]:
 
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
-    """The direct children of `node`, exactly as `ast.iter_child_nodes` yields them, as a list
-    (no generator per field: the lifecycle trace and the local walks call this per node)."""
+    """The direct children of `node` as `ast.iter_child_nodes` yields them, less the expression
+    contexts and operator singletons (`Load`, `Add`: nothing a rule looks for), as a list (no
+    generator per field: the lifecycle trace and the local walks call this per node)."""
     out: list[ast.AST] = []
     node_type = ast.AST
-    for name in node._fields:
+    kind = node.__class__
+    fields = _NODE_FIELDS.get(kind)
+    for name in node_fields(kind) if fields is None else fields:
         value = getattr(node, name, None)
         if value.__class__ is list:
             out += [item for item in value if isinstance(item, node_type)]

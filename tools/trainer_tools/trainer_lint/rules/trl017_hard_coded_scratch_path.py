@@ -78,16 +78,15 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         return
     prefixes = _prefixes(analysis.facts)  # what `_scratch` accepts, one C-level test a string
     candidates: list[tuple[ast.AST, str]] = []
-    for constant in analysis.of(ast.Constant):
-        value = constant.value
-        if value.__class__ is str and (value in dirs or value.startswith(prefixes)):
+    for constant, value in analysis.strings:
+        if value in dirs or value.startswith(prefixes):
             candidates.append((constant, value))
     for joined in analysis.of(ast.JoinedStr):
         head = joined.values[0] if joined.values else None
-        if head.__class__ is ast.Constant:
-            value = head.value
-            if value.__class__ is str and (value in dirs or value.startswith(prefixes)):
-                candidates.append((joined, value))
+        if isinstance(head, ast.Constant) and isinstance(head.value, str):
+            start = head.value
+            if start in dirs or start.startswith(prefixes):
+                candidates.append((joined, start))
     if not candidates:
         return
     allowed = _allowed(analysis, candidates)
