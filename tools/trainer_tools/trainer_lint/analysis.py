@@ -198,7 +198,10 @@ class Analysis:
     def sdk_calls(self) -> list[tuple[ast.Call, str]]:
         """Every call on an SDK object in the file, with its method name, in source order."""
         found = []
+        attribute = ast.Attribute
         for node in self.of(ast.Call):
+            if node.func.__class__ is not attribute:
+                continue  # `f(...)`: no method call (what `sdk_method` tests first)
             method = self.symbols.sdk_method(node)
             if method is not None and not method.startswith("__"):
                 found.append((node, method))

@@ -150,6 +150,18 @@ class _Walker:
         self.hooked: set[int] = set()
         self.entries: dict[int, int] = {}
         self.seq = 0
+        # The only names whose plain call (`name(...)`, no keywords) `call` can act on: the SDK
+        # class, `run`, an exit function, an SDK factory, a callback registrar, or a function or
+        # class of the file. Any other (`len(x)`, `range(n)`) is skipped with one set test.
+        self.acting_names = (
+            symbols.sdk_classes
+            | symbols.runners
+            | symbols.sdk_factories
+            | symbols.functions.keys()
+            | symbols.classes.keys()
+            | _exit_names(facts)
+            | facts.callback_registrars
+        )
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -336,6 +348,9 @@ class _Walker:
     def call(
         self, node: ast.Call, frames: tuple[Frame, ...], hook: str | None, cls: str | None
     ) -> None:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id not in self.acting_names and not node.keywords:
+            return
         symbols, facts = self.symbols, self.facts
         if symbols.is_sdk_construct(node):
             self.emit("construct", node, frames, hook)
