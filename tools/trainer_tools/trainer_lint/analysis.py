@@ -297,10 +297,11 @@ class Analysis:
     @functools.cached_property
     def _exit_call_names(self) -> frozenset[str]:
         """The last name of every call `is_exit_call` can accept: an exit function's own last
-        name (`exit` of `sys.exit`), or a name imported under another (`from sys import exit as
-        leave`)."""
-        return frozenset(n.rpartition(".")[2] for n in self.facts.exit_calls) | frozenset(
-            self.import_origins
+        name (`exit` of `sys.exit`, also for `s.exit` after `import sys as s`), or the local name
+        of an exit function imported under another (`from sys import exit as leave`)."""
+        exit_calls = self.facts.exit_calls
+        return frozenset(n.rpartition(".")[2] for n in exit_calls) | frozenset(
+            local for local, origin in self.import_origins.items() if origin in exit_calls
         )
 
     def is_exit_call(self, call: ast.Call) -> bool:

@@ -182,8 +182,9 @@ def _calls_by_name(calls: list[ast.Call]) -> dict[str | None, list[ast.Call]]:
             name = func.attr  # type: ignore[attr-defined]
         else:
             name = None
-        try:
-            table[name].append(call)
-        except KeyError:
+        bucket = table.get(name)  # not try/except: most names are new, and raising costs
+        if bucket is None:
             table[name] = [call]
+        else:
+            bucket.append(call)
     return table
