@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from trainer_tools.trainer_lint.contract import ContractFacts
-from trainer_tools.trainer_lint.node_index import NodeIndex, child_nodes
+from trainer_tools.trainer_lint.node_index import FIELDS, NodeIndex, node_fields
 
 __all__ = ["FunctionInfo", "Symbols", "dotted_name", "iter_local_nodes", "runner_calls"]
 
@@ -51,14 +51,23 @@ def terminal_name(node: ast.AST) -> str | None:
 def iter_local_nodes(nodes: list[ast.stmt] | list[ast.expr] | ast.AST) -> Iterator[ast.AST]:
     """Every node under `nodes` without entering nested function, lambda or class bodies."""
     stack: list[ast.AST] = list(nodes) if isinstance(nodes, list) else [nodes]
+    push = stack.append
+    node_type = ast.AST
+    # `child_nodes` inlined: rules walk every handler and main-guard body this way.
     while stack:
         node = stack.pop()
         yield node
-        for child in child_nodes(node):
-            if child.__class__ in _DEFINITIONS:
-                yield child  # the definition itself, but not its body
-                continue
-            stack.append(child)
+        kind = node.__class__
+        fields = FIELDS.get(kind)
+        for name in node_fields(kind) if fields is None else fields:
+            value = getattr(node, name, None)
+            for child in value if value.__class__ is list else (value,):
+                if not isinstance(child, node_type):
+                    continue
+                if child.__class__ in _DEFINITIONS:
+                    yield child  # the definition itself, but not its body
+                else:
+                    push(child)
 
 
 @dataclass
