@@ -84,7 +84,7 @@ def default_codes() -> set[str]:
 def is_dockerfile(path: Path | str) -> bool:
     """The file name is a Dockerfile's (`Dockerfile`, `*.Dockerfile`, `Dockerfile.*`), and not
     one of the files named after one (`Dockerfile.dockerignore`, `Dockerfile.md`)."""
-    name = Path(path).name
+    name = path.name if isinstance(path, Path) else Path(path).name
     known = facts()
     if any(fnmatch.fnmatchcase(name, pattern) for pattern in known.dockerfile_name_exclusions):
         return False
