@@ -97,6 +97,12 @@ class FunctionInfo:
         return {a.arg for a in [*args.args, *args.kwonlyargs]}
 
 
+def _sdk_named(name: str) -> bool:
+    """Named like an SDK object by convention: `sdk`, `_sdk`, `*_sdk` (any case)."""
+    lowered = name.lower()
+    return lowered in ("sdk", "_sdk") or lowered.endswith("_sdk")
+
+
 def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(dotted_name(d) == "staticmethod" for d in node.decorator_list)
 
@@ -355,26 +361,27 @@ class Symbols:
 
     def is_sdk(self, node: ast.AST) -> bool:
         """An expression whose value is an SDK object (as far as names tell)."""
-        if self.is_sdk_construct(node):
-            return True
-        if isinstance(node, ast.Call):
-            name = terminal_name(node.func)
-            return name is not None and name in self.sdk_factories
-        if isinstance(node, ast.Name):
-            return node.id in self.sdk_vars and node.id not in self.module_names
-        if isinstance(node, ast.Attribute):
-            return node.attr in self.sdk_attrs
+        # One class test per kind (this is asked of every receiver and assigned value).
+        kind = node.__class__
+        if kind is ast.Name:
+            name = node.id  # type: ignore[attr-defined]
+            return name in self.sdk_vars and name not in self.module_names
+        if kind is ast.Attribute:
+            return node.attr in self.sdk_attrs  # type: ignore[attr-defined]
+        if kind is ast.Call:
+            call: ast.Call = node  # type: ignore[assignment]
+            return self.is_sdk_construct(call) or terminal_name(call.func) in self.sdk_factories
         return False
 
     def is_sdk_receiver(self, node: ast.AST) -> bool:
         """`is_sdk`, plus the conventional names `sdk`, `_sdk`, `*_sdk` for SDKs from elsewhere."""
+        if isinstance(node, ast.Name):  # the commonest receiver (`sdk`, `model`, `optimizer`)
+            local = node.id
+            return local not in self.module_names and (local in self.sdk_vars or _sdk_named(local))
         if self.is_sdk(node):
             return True
         name = terminal_name(node)
-        if name is None or name in self.module_names:
-            return False
-        lowered = name.lower()
-        return lowered in ("sdk", "_sdk") or lowered.endswith("_sdk")
+        return name is not None and name not in self.module_names and _sdk_named(name)
 
     def sdk_method(self, call: ast.Call) -> str | None:
         """The method name of a call on an SDK object (`sdk.report_progress(...)`), else None."""
