@@ -12,13 +12,14 @@ is linted with every rule. Contenders, timed in this process, each on the same f
 - engine: `lint_file` per file (read, parse, symbols, lifecycle trace, every Python rule of
   the registry (the count is printed), noqa).
 - cli: `trainer-lint FOLDER --format json --output-file ...` through `cli.main` (folder walk,
-  pyproject lookup, the JSON report).
+  pyproject lookup, the JSON report), once per folder of 100 files.
 
 Printed: files per second of each, and the ratio of each to the floor (target: the engine at
-most 2x). The contenders take turns in each round; the best round (CPU time) of each gives the
-first ratio, and the median over rounds of each round's own ratio (contender / floor of the same
-round) the second: on a shared machine a lucky floor round can flatter or hurt the best-of ratio,
-while the per-round median compares runs made moments apart.
+most 2x). A round times every contender on every file; within it the contenders take turns
+folder by folder (100 files, a fraction of a second each), so a change of the shared machine's
+load in the middle of a round hits them alike. The best round (CPU time) of each gives the first
+ratio, and the median over rounds of each round's own ratio (contender / floor of the same round)
+the second, the steadier one on a shared machine.
 """
 
 from __future__ import annotations
@@ -78,16 +79,23 @@ def make_corpus(folder: Path, count: int, seed: int = 7) -> list[Path]:
     return paths
 
 
-def interleaved(repeat: int, contenders: dict[str, Callable[[], None]]) -> dict[str, list[float]]:
-    """CPU time of each contender in each of `repeat` rounds, the contenders taking turns within a
-    round: a change of the shared machine's load hits them alike, and CPU time (everything here
-    runs in one thread) is what other work on the machine disturbs least."""
+def interleaved(
+    repeat: int, parts: list[Path], contenders: dict[str, Callable[[Path], None]]
+) -> dict[str, list[float]]:
+    """CPU time of each contender in each of `repeat` rounds. In a round the contenders take
+    turns on each part (a folder of the corpus): a change of the shared machine's load hits them
+    alike, and CPU time (everything here runs in one thread) is what other work on the machine
+    disturbs least."""
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(repeat):
-        for name, work in contenders.items():
-            start = time.process_time()
-            work()
-            times[name].append(time.process_time() - start)
+        spent = dict.fromkeys(contenders, 0.0)
+        for part in parts:
+            for name, work in contenders.items():
+                start = time.process_time()
+                work(part)
+                spent[name] += time.process_time() - start
+        for name, seconds in spent.items():
+            times[name].append(seconds)
     return times
 
 
@@ -101,33 +109,37 @@ def main() -> int:
         folder.mkdir()
         paths = make_corpus(folder, args.files)
         size = sum(p.stat().st_size for p in paths)
+        parts = sorted({p.parent for p in paths})
+        files = {part: sorted(part.glob("*.py")) for part in parts}
         settings = Settings()
         findings = 0
 
-        def floor() -> None:
-            for path in paths:
+        def floor(part: Path) -> None:
+            for path in files[part]:
                 ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
-        def engine() -> None:
+        def engine(part: Path) -> None:
             nonlocal findings
-            findings = 0
-            for path in paths:
+            for path in files[part]:
                 result = lint_file(path, settings, explicit=True)
                 assert result.error is None, result.error
                 findings += len(result.findings)
 
-        def cli() -> None:
+        def cli(part: Path) -> None:
             report = Path(tmp) / f"report-{time.perf_counter_ns()}.json"
             with contextlib.redirect_stdout(io.StringIO()):
                 code = cli_main(
-                    [str(folder), "--isolated", "--format", "json", "--output-file", str(report)]
+                    [str(part), "--isolated", "--format", "json", "--output-file", str(report)]
                 )
             assert code in (0, 1), code
 
-        engine()  # warm-up: imports, rule registry, validators compiled once per process
+        for part in parts:  # warm-up: imports, rule registry, validators compiled once
+            engine(part)
+        per_round = findings
         floor_name = "floor (read + ast.parse)"
         rounds = interleaved(
             args.repeat,
+            parts,
             {
                 floor_name: floor,
                 "engine (lint_file)": engine,
@@ -137,7 +149,7 @@ def main() -> int:
         python_rules = len(rules_for("python"))
         print(
             f"{len(paths)} trainer files, {size / 1e6:.1f} MB, {python_rules} Python rules, "
-            f"{findings} findings (the guide's examples have some), {args.repeat} rounds, "
+            f"{per_round} findings (the guide's examples have some), {args.repeat} rounds, "
             f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
         )
         base = min(rounds[floor_name])
