@@ -301,11 +301,12 @@ def collect_files(paths: Iterable[Path], settings: Settings) -> Iterator[tuple[P
     for path in paths:
         if path.is_dir():
             for root, dirs, files in os.walk(path):
+                folder = Path(root)  # once per folder: `folder / name` parses only the name
                 dirs[:] = sorted(
-                    d for d in dirs if d not in _SKIP_DIRS and not settings.excluded(Path(root, d))
+                    d for d in dirs if d not in _SKIP_DIRS and not settings.excluded(folder / d)
                 )
                 for name in sorted(files):
-                    candidate = Path(root, name)
+                    candidate = folder / name
                     wanted = (
                         (name.endswith(".py") or is_dockerfile(name))
                         and not settings.excluded(candidate)
