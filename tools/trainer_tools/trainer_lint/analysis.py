@@ -8,15 +8,33 @@ import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from trainer_tools.trainer_lint.contract import ContractFacts
+from trainer_tools.trainer_lint.contract import ContractFacts, per_facts
 from trainer_tools.trainer_lint.finding import Finding
 from trainer_tools.trainer_lint.literals import LiteralProblem, check_literal_arguments
 from trainer_tools.trainer_lint.node_index import N
 from trainer_tools.trainer_lint.source import SourceFile
-from trainer_tools.trainer_lint.symbols import Symbols, dotted_name, iter_local_nodes, terminal_name
+from trainer_tools.trainer_lint.symbols import (
+    FunctionInfo,
+    Symbols,
+    dotted_name,
+    iter_local_nodes,
+    runner_calls,
+)
 from trainer_tools.trainer_lint.trace import Event, Trace, build_trace
 
 __all__ = ["Analysis", "BoundCall"]
+
+
+@per_facts
+def _error_type_params(facts: ContractFacts, method: str) -> frozenset[str]:
+    spec = facts.methods.get(method)
+    if spec is None:
+        return frozenset()
+    return frozenset(
+        p.name
+        for p in spec.params
+        if str(p.schema.get("$ref", "")).split("#")[0] == facts.error_type_schema
+    )
 
 
 @dataclass(frozen=True)
@@ -51,7 +69,9 @@ class Analysis:
             for node in index.nodes
         }
         self.symbols = Symbols.build(source.tree, facts, self.index, indexes)
-        self._error_params: dict[str, frozenset[str]] = {}
+        # Rules ask for the same few methods' events again and again (once the trace is made,
+        # it does not change).
+        self._method_events: dict[str, list[Event]] = {}
 
     @functools.cached_property
     def trace(self) -> Trace:
@@ -70,7 +90,8 @@ class Analysis:
     @functools.cached_property
     def strings(self) -> list[tuple[ast.Constant, str]]:
         """(constant, text) of every string constant of the file (docstrings and f-string parts
-        included)."""
+        included). One pass over the constants for every rule that looks at strings: a pass
+        costs about as much as a rule's whole check."""
         # `__class__ is str`: the parser makes no str subclass, and the test is the cheaper one.
         return [(c, c.value) for c in self.of(ast.Constant) if c.value.__class__ is str]
 
@@ -92,6 +113,10 @@ class Analysis:
 
     def constructs(self) -> list[Event]:
         """Events where the SDK is created, in run order."""
+        return self._constructs
+
+    @functools.cached_property
+    def _constructs(self) -> list[Event]:
         return self.trace.of("construct")
 
     def lifecycle_anchor(self) -> ast.AST | None:
@@ -100,16 +125,20 @@ class Analysis:
         return constructs[0].node if constructs else None
 
     def method_events(self, method: str) -> list[Event]:
-        """Calls of an SDK method, in run order.
+        """Calls of an SDK method, in run order (one list per method, shared: do not change it).
 
         A call of a method the SDK does not have counts as a call of its closest SDK method: the
         typo is TRL013's finding, and reporting the lifecycle call as missing too would be noise.
         """
-        return [
-            e
-            for e in self.trace.of("call")
-            if e.method == method or (e.method is not None and self.intended(e.method) == method)
-        ]
+        events = self._method_events.get(method)
+        if events is None:
+            events = self._method_events[method] = [
+                e
+                for e in self.trace.of("call")
+                if e.method == method
+                or (e.method is not None and self.intended(e.method) == method)
+            ]
+        return events
 
     def intended(self, written: str) -> str | None:
         """The SDK method a misspelt method name most likely means (None for a real method)."""
@@ -169,7 +198,10 @@ class Analysis:
     def sdk_calls(self) -> list[tuple[ast.Call, str]]:
         """Every call on an SDK object in the file, with its method name, in source order."""
         found = []
+        attribute = ast.Attribute
         for node in self.of(ast.Call):
+            if node.func.__class__ is not attribute:
+                continue  # `f(...)`: no method call (what `sdk_method` tests first)
             method = self.symbols.sdk_method(node)
             if method is not None and not method.startswith("__"):
                 found.append((node, method))
@@ -222,20 +254,7 @@ class Analysis:
     def _error_type_params(self, method: str) -> frozenset[str]:
         """Parameters of `method` whose schema is the ErrorType schema (`report_failed`'s
         `error_type`)."""
-        known = self._error_params.get(method)
-        if known is None:
-            spec = self.facts.methods.get(method)
-            known = (
-                frozenset()
-                if spec is None
-                else frozenset(
-                    p.name
-                    for p in spec.params
-                    if str(p.schema.get("$ref", "")).split("#")[0] == self.facts.error_type_schema
-                )
-            )
-            self._error_params[method] = known
-        return known
+        return _error_type_params(self.facts, method)
 
     @functools.cached_property
     def error_type_strings(self) -> list[tuple[ast.Constant, str]]:
@@ -278,10 +297,11 @@ class Analysis:
     @functools.cached_property
     def _exit_call_names(self) -> frozenset[str]:
         """The last name of every call `is_exit_call` can accept: an exit function's own last
-        name (`exit` of `sys.exit`), or a name imported under another (`from sys import exit as
-        leave`)."""
-        return frozenset(n.rpartition(".")[2] for n in self.facts.exit_calls) | frozenset(
-            self.import_origins
+        name (`exit` of `sys.exit`, also for `s.exit` after `import sys as s`), or the local name
+        of an exit function imported under another (`from sys import exit as leave`)."""
+        exit_calls = self.facts.exit_calls
+        return frozenset(n.rpartition(".")[2] for n in exit_calls) | frozenset(
+            local for local, origin in self.import_origins.items() if origin in exit_calls
         )
 
     def is_exit_call(self, call: ast.Call) -> bool:
@@ -292,10 +312,7 @@ class Analysis:
     @functools.cached_property
     def exit_calls(self) -> list[ast.Call]:
         """`sys.exit(...)`-style calls and `SystemExit(...)` constructions in the file."""
-        names = self._exit_call_names
-        calls = [
-            c for c in self.of(ast.Call) if terminal_name(c.func) in names and self.is_exit_call(c)
-        ]
+        calls = [c for c in self.index.calls_named(self._exit_call_names) if self.is_exit_call(c)]
         calls += [
             r.exc
             for r in self.of(ast.Raise)
@@ -321,12 +338,14 @@ class Analysis:
                 names.add(arg.func.id)
             elif isinstance(arg, ast.Name):
                 names |= assigned.get(arg.id, set())
-        if self.symbols.runners or self.symbols.sdk_modules:  # else no call is `run(main)`
-            for call in self.of(ast.Call):
-                entry = self.symbols.runner_entry(call)
-                if entry is not None:
-                    names.add(entry.name)
+        names.update(entry.name for _, entry in self.runner_calls)
         return {n for n in names if self.symbols.function(n) is not None}
+
+    @functools.cached_property
+    def runner_calls(self) -> list[tuple[ast.Call, FunctionInfo]]:
+        """`run(main)` calls (the SDK's entry helper), each with the function of this file it
+        runs, breadth-first."""
+        return runner_calls(self.symbols, self.index)
 
     @functools.cached_property
     def error_type_members(self) -> list[tuple[ast.Attribute, str]]:

@@ -6,6 +6,7 @@ Exit status: 0 clean, 1 findings, 2 usage or configuration error, or a file that
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -79,7 +80,10 @@ def parser() -> argparse.ArgumentParser:
     return result
 
 
+@functools.cache
 def _version() -> str:
+    """The installed distribution's version, read once per process (reading the metadata cost
+    more than parsing the arguments)."""
     try:
         return metadata.version("trainer-sdk")
     except metadata.PackageNotFoundError:
@@ -113,20 +117,27 @@ class _Display:
 
     def __init__(self) -> None:
         self._cwd: Path | None = None
-        self._folders: dict[Path, Path] = {}
+        self._folders: dict[Path, str | None] = {}
 
     def __call__(self, path: Path) -> str:
+        parent = path.parent
+        if parent not in self._folders:
+            self._folders[parent] = self._relative(parent)
+        folder = self._folders[parent]
+        if folder is None:
+            return path.as_posix()
+        return f"{folder}/{path.name}" if folder else path.name
+
+    def _relative(self, parent: Path) -> str | None:
+        """The folder resolved (not the file: a symbolic link is reported by its own name),
+        relative to the working folder; None when outside it. Once per folder, not per file."""
         if self._cwd is None:
             self._cwd = Path.cwd().resolve()
-        parent = path.parent
-        folder = self._folders.get(parent)
-        if folder is None:
-            # The folder resolved, not the file: a symbolic link is reported by its own name.
-            folder = self._folders[parent] = parent.resolve()
         try:
-            return (folder / path.name).relative_to(self._cwd).as_posix()
+            relative = parent.resolve().relative_to(self._cwd).as_posix()
         except ValueError:
-            return path.as_posix()
+            return None
+        return "" if relative == "." else relative
 
 
 def _stdin(args: argparse.Namespace, settings: Settings) -> FileResult:

@@ -65,6 +65,8 @@ class Settings:
 
     def excluded(self, path: Path) -> bool:
         """The path matches an `exclude` pattern."""
+        if not self.exclude:
+            return False  # no pattern: no path made into text
         posix = path.as_posix()
         return any(_matches(posix, pattern) for pattern in self.exclude)
 

@@ -9,8 +9,9 @@ linter runs where the SDK is not installed.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from trainer_contract import lint_rules
 from trainer_contract.config import BASIC_CONFIG_KEYS, BASIC_KEY_SYNONYMS
@@ -21,7 +22,7 @@ from trainer_contract.lint_rules import LINT_RULES, LintRule
 from trainer_contract.sdk_api import SDK_METHODS, Method
 from trainer_contract.validators import schema_documents
 
-__all__ = ["ContractFacts", "facts"]
+__all__ = ["ContractFacts", "facts", "per_facts"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,34 @@ class ContractFacts:
         if name in self.end_hooks:
             return "end"
         return None
+
+
+_T = TypeVar("_T")
+
+
+def per_facts(compute: Callable[..., _T]) -> Callable[..., _T]:
+    """Memoize `compute(facts, *key)` for the facts object last asked about.
+
+    What a rule derives from the contract alone (a method's parameter names, the metric
+    parameters) is the same for every file of a run, which checks them all against one facts
+    object; deriving it per file was a measurable part of a lint. The facts are compared by
+    identity (they hold dicts, so they cannot be hashed), and a new facts object starts anew.
+    """
+    last: list[object] = [None]
+    table: dict[tuple[Hashable, ...], _T] = {}
+
+    @functools.wraps(compute)
+    def memoized(known: ContractFacts, *key: Hashable) -> _T:
+        if last[0] is not known:
+            last[0] = known
+            table.clear()
+        try:
+            return table[key]
+        except KeyError:
+            value = table[key] = compute(known, *key)
+            return value
+
+    return memoized
 
 
 # The ErrorType schema's file, from its `$id` (https://.../schemas/error-type.json).

@@ -61,28 +61,34 @@ class LiteralValue:
 
 
 _UNKNOWN = object()
+# The classes of constant a JSON value can be (the parser makes these exact classes).
+_JSON_SCALARS = frozenset({type(None), str, int, float, bool})
 
 
 def _convert(
     node: ast.expr,
     path: tuple[str | int, ...],
     unknown: list[tuple[str | int, ...]],
-    nodes: dict[str, ast.expr],
+    nodes: dict[str, ast.expr] | None,
 ) -> Any:
-    nodes[_path_text(path)] = node
-    if isinstance(node, ast.Constant) and (
-        node.value is None or isinstance(node.value, str | int | float | bool)
-    ):
-        return node.value
+    """The JSON value of `node` at `path`; unknown parts are appended to `unknown`, and each
+    path's expression recorded in `nodes` (None: not recorded, as when no error needs it)."""
+    if nodes is not None:
+        nodes[_path_text(path)] = node
+    kind = node.__class__  # one class test for the commonest case, a JSON scalar
+    if kind is ast.Constant and node.value.__class__ in _JSON_SCALARS:  # type: ignore[attr-defined]
+        return node.value  # type: ignore[attr-defined]
+    # Below, `kind is X` is the cheap test and `isinstance` only narrows the type for mypy.
     if (
-        isinstance(node, ast.UnaryOp)
+        kind is ast.UnaryOp
+        and isinstance(node, ast.UnaryOp)
         and isinstance(node.op, ast.USub | ast.UAdd)
         and isinstance(node.operand, ast.Constant)
         and isinstance(node.operand.value, int | float)
         and not isinstance(node.operand.value, bool)
     ):
         return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
-    if isinstance(node, ast.Dict):
+    if kind is ast.Dict and isinstance(node, ast.Dict):
         result: dict[str, Any] = {}
         for key, value in zip(node.keys, node.values, strict=True):
             if key is None or not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
@@ -91,7 +97,7 @@ def _convert(
                 return result
             result[key.value] = _convert(value, (*path, key.value), unknown, nodes)
         return result
-    if isinstance(node, ast.List | ast.Tuple):
+    if (kind is ast.List or kind is ast.Tuple) and isinstance(node, ast.List | ast.Tuple):
         if any(isinstance(e, ast.Starred) for e in node.elts):
             unknown.append(path)
             return []
@@ -151,22 +157,28 @@ def check_literal_arguments(
 ) -> list[LiteralProblem]:
     """Schema errors of the literal parts of `arguments` (parameter name -> expression)."""
     instance: dict[str, Any] = {}
-    unknown_paths: list[str] = []
+    unknown: list[tuple[str | int, ...]] = []
     checked: list[str] = []
-    nodes: dict[str, ast.expr] = {}
     for name, node in arguments.items():
-        literal = literal_value(node, (name,))
-        if not literal.has_known:
+        before = len(unknown)
+        value = _convert(node, (name,), unknown, None)
+        if (name,) in unknown[before:]:
+            del unknown[before:]  # nothing of it is literal: not worth validating
             continue
-        instance[name] = literal.value
-        unknown_paths += [_path_text(p) for p in literal.unknown]
-        nodes.update(literal.nodes)
+        instance[name] = value
         checked.append(name)
     if not checked:
         return []
+    errors = _schema_errors(schema_name, instance)
+    if not errors:
+        return []  # the usual case, found without recording where each value came from
+    unknown_paths = [_path_text(p) for p in unknown]
+    nodes: dict[str, ast.expr] = {}
+    for name in checked:
+        _convert(arguments[name], (name,), [], nodes)
     problems: list[LiteralProblem] = []
-    for error in _schema_errors(schema_name, instance):
-        param = next((n for n in checked if _under(error.path, json_path([n]))), None)
+    for error in errors:
+        param = next((n for n in checked if _under(error.path, _path_text((n,)))), None)
         if param is None:
             continue  # an error about a parameter that was not given literally
         if any(_under(error.path, u) for u in unknown_paths):

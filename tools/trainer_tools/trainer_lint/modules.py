@@ -70,7 +70,6 @@ def sibling_modules(
     """
     folder = entry.parent
     folder_name = os.fspath(folder)
-    shown = PurePosixPath(display).parent
     found: list[tuple[str, SourceFile]] = []
     seen = {entry.stem, *skip}
     queue = _imported_names(index if index is not None else NodeIndex(tree))
@@ -82,9 +81,10 @@ def sibling_modules(
         if not _is_file(os.path.join(folder_name, f"{name}.py")):
             continue  # most imports are installed packages: no Path made for them
         candidate = folder / f"{name}.py"
+        shown = PurePosixPath(display).parent / candidate.name
         try:
             text = decode_python(read_bytes(candidate))
-            source = SourceFile.parse(text, (shown / candidate.name).as_posix())
+            source = SourceFile.parse(text, shown.as_posix())
         except (SourceReadError, TrainerSyntaxError):
             continue  # linted (and reported) on its own when it is named or in a linted folder
         found.append((name, source))

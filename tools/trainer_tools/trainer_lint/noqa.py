@@ -24,8 +24,8 @@ _NOQA = re.compile(
 
 def noqa_lines(text: str) -> dict[int, frozenset[str]]:
     """Line -> codes silenced there (`{"*"}` for a bare `# noqa`). Comments only, not strings."""
-    if "noqa" not in text.lower():
-        return {}
+    if _NOQA.search(text) is None:
+        return {}  # no noqa comment anywhere (one regex search costs a tenth of lowering the text)
     found: dict[int, frozenset[str]] = {}
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from trainer_tools.trainer_lint.node_index import NodeIndex
 
@@ -28,12 +28,11 @@ class TrainerSyntaxError(Exception):
 
 @dataclass
 class SourceFile:
-    """The text, lines and syntax tree of one file."""
+    """The text and syntax tree of one file."""
 
     path: str
     text: str
     tree: ast.Module
-    lines: list[str] = field(default_factory=list)
 
     @classmethod
     def parse(cls, text: str, path: str) -> SourceFile:
@@ -46,7 +45,17 @@ class SourceFile:
             raise TrainerSyntaxError(path, line, column, exc.msg) from None
         except ValueError as exc:  # NUL bytes in the source
             raise TrainerSyntaxError(path, 1, 1, str(exc)) from None
-        return cls(path=path, text=text, tree=tree, lines=text.splitlines())
+        return cls(path=path, text=text, tree=tree)
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        """The text's lines, split only when asked (splitting every file cost a sixtieth of
+        parsing it, and only a finding's column on a non-ASCII line needs them)."""
+        return self.text.splitlines()
+
+    @functools.cached_property
+    def _ascii(self) -> bool:
+        return self.text.isascii()
 
     @functools.cached_property
     def index(self) -> NodeIndex:
@@ -56,7 +65,7 @@ class SourceFile:
 
     def column(self, line: int, byte_offset: int) -> int:
         """1-based character column of a UTF-8 byte offset (ast counts bytes, editors characters)."""
-        if 1 <= line <= len(self.lines):
+        if not self._ascii and 1 <= line <= len(self.lines):
             text = self.lines[line - 1]
             if not text.isascii():
                 return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from trainer_tools.trainer_lint.contract import ContractFacts
-from trainer_tools.trainer_lint.node_index import NodeIndex, child_nodes
+from trainer_tools.trainer_lint.node_index import FIELDS, NodeIndex, node_fields
 
-__all__ = ["FunctionInfo", "Symbols", "dotted_name", "iter_local_nodes"]
+__all__ = ["FunctionInfo", "Symbols", "dotted_name", "iter_local_nodes", "runner_calls"]
 
 
 # The only kinds of expression `Symbols.is_sdk` can accept.
@@ -51,14 +51,23 @@ def terminal_name(node: ast.AST) -> str | None:
 def iter_local_nodes(nodes: list[ast.stmt] | list[ast.expr] | ast.AST) -> Iterator[ast.AST]:
     """Every node under `nodes` without entering nested function, lambda or class bodies."""
     stack: list[ast.AST] = list(nodes) if isinstance(nodes, list) else [nodes]
+    push = stack.append
+    node_type = ast.AST
+    # `child_nodes` inlined: rules walk every handler and main-guard body this way.
     while stack:
         node = stack.pop()
         yield node
-        for child in child_nodes(node):
-            if child.__class__ in _DEFINITIONS:
-                yield child  # the definition itself, but not its body
-                continue
-            stack.append(child)
+        kind = node.__class__
+        fields = FIELDS.get(kind)
+        for name in node_fields(kind) if fields is None else fields:
+            value = getattr(node, name, None)
+            for child in value if value.__class__ is list else (value,):
+                if not isinstance(child, node_type):
+                    continue
+                if child.__class__ in _DEFINITIONS:
+                    yield child  # the definition itself, but not its body
+                else:
+                    push(child)
 
 
 @dataclass
@@ -86,6 +95,12 @@ class FunctionInfo:
         """Every parameter name that can be given by keyword."""
         args = self.node.args
         return {a.arg for a in [*args.args, *args.kwonlyargs]}
+
+
+def _sdk_named(name: str) -> bool:
+    """Named like an SDK object by convention: `sdk`, `_sdk`, `*_sdk` (any case)."""
+    lowered = name.lower()
+    return lowered in ("sdk", "_sdk") or lowered.endswith("_sdk")
 
 
 def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -242,19 +257,14 @@ class Symbols:
             # A call binds an SDK to a parameter only through an argument that can be an SDK.
             calls += [
                 c
-                for c in index.of(ast.Call)
-                if terminal_name(c.func) in local_names
-                and (
-                    any(a.__class__ in _MAYBE_SDK for a in c.args)
-                    or any(k.value.__class__ in _MAYBE_SDK for k in c.keywords)
-                )
+                for c in index.calls_named(local_names)
+                if any(a.__class__ in _MAYBE_SDK for a in c.args)
+                or any(k.value.__class__ in _MAYBE_SDK for k in c.keywords)
             ]
-            if self.runners or self.sdk_modules:  # else no call is `run(main)`
-                for call in index.of(ast.Call):
-                    entry = self.runner_entry(call)
-                    if entry is not None and entry.params():
-                        # run(main) calls main(sdk) with the SDK it builds.
-                        self.sdk_vars.add(entry.params()[0])
+            for _, entry in runner_calls(self, index):
+                if entry.params():
+                    # run(main) calls main(sdk) with the SDK it builds.
+                    self.sdk_vars.add(entry.params()[0])
             returns += [
                 (fn.name, ret.value)
                 for fn, ret in index.returns
@@ -351,26 +361,27 @@ class Symbols:
 
     def is_sdk(self, node: ast.AST) -> bool:
         """An expression whose value is an SDK object (as far as names tell)."""
-        if self.is_sdk_construct(node):
-            return True
-        if isinstance(node, ast.Call):
-            name = terminal_name(node.func)
-            return name is not None and name in self.sdk_factories
-        if isinstance(node, ast.Name):
-            return node.id in self.sdk_vars and node.id not in self.module_names
-        if isinstance(node, ast.Attribute):
-            return node.attr in self.sdk_attrs
+        # One class test per kind (this is asked of every receiver and assigned value).
+        kind = node.__class__
+        if kind is ast.Name:
+            name = node.id  # type: ignore[attr-defined]
+            return name in self.sdk_vars and name not in self.module_names
+        if kind is ast.Attribute:
+            return node.attr in self.sdk_attrs  # type: ignore[attr-defined]
+        if kind is ast.Call:
+            call: ast.Call = node  # type: ignore[assignment]
+            return self.is_sdk_construct(call) or terminal_name(call.func) in self.sdk_factories
         return False
 
     def is_sdk_receiver(self, node: ast.AST) -> bool:
         """`is_sdk`, plus the conventional names `sdk`, `_sdk`, `*_sdk` for SDKs from elsewhere."""
+        if isinstance(node, ast.Name):  # the commonest receiver (`sdk`, `model`, `optimizer`)
+            local = node.id
+            return local not in self.module_names and (local in self.sdk_vars or _sdk_named(local))
         if self.is_sdk(node):
             return True
         name = terminal_name(node)
-        if name is None or name in self.module_names:
-            return False
-        lowered = name.lower()
-        return lowered in ("sdk", "_sdk") or lowered.endswith("_sdk")
+        return name is not None and name not in self.module_names and _sdk_named(name)
 
     def sdk_method(self, call: ast.Call) -> str | None:
         """The method name of a call on an SDK object (`sdk.report_progress(...)`), else None."""
@@ -467,3 +478,18 @@ class Symbols:
                     found.setdefault(name, info)
             queue.extend(b for b in (terminal_name(b) for b in self.classes[current].bases) if b)
         return list(found.values())
+
+
+def runner_calls(symbols: Symbols, index: NodeIndex) -> list[tuple[ast.Call, FunctionInfo]]:
+    """The `run(main)` calls (the SDK's entry helper) of one file, each with the function it
+    runs, breadth-first. Only a call named like the helper can be one: `run(...)` under its
+    imported name, or `trainer_sdk.run(...)`."""
+    names = set(symbols.runners)
+    if symbols.sdk_modules:
+        names.add(symbols.facts.entry_runner)
+    found = []
+    for call in index.calls_named(names):
+        entry = symbols.runner_entry(call)
+        if entry is not None:
+            found.append((call, entry))
+    return found

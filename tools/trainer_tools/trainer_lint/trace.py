@@ -13,12 +13,12 @@ does X", and a trainer's branches are configuration, not control flow the linter
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
-from trainer_tools.trainer_lint.contract import ContractFacts
-from trainer_tools.trainer_lint.node_index import child_nodes, node_fields
+from trainer_tools.trainer_lint.contract import ContractFacts, per_facts
+from trainer_tools.trainer_lint.node_index import FIELDS, child_nodes, node_fields
 from trainer_tools.trainer_lint.symbols import (
     FunctionInfo,
     Symbols,
@@ -34,25 +34,6 @@ EventKind = Literal["construct", "call", "training", "raise", "exit"]
 
 # Deep enough for any real trainer's helper chain; bounds the walk on pathological files.
 _MAX_DEPTH = 40
-# Statements with a body or other special handling in the walk; the rest are walked for their
-# expressions alone.
-_COMPOUND = frozenset(
-    {
-        ast.FunctionDef,
-        ast.AsyncFunctionDef,
-        ast.ClassDef,
-        ast.For,
-        ast.AsyncFor,
-        ast.While,
-        ast.Try,
-        ast.TryStar,
-        ast.With,
-        ast.AsyncWith,
-        ast.If,
-        ast.Match,
-        ast.Raise,
-    }
-)
 # Expression kinds the walk looks inside: every kind the parser makes, but names and constants
 # (nothing inside) and lambdas (their body runs when called, not here).
 _INNER_EXPRS = frozenset(ast.expr.__subclasses__()) - {ast.Name, ast.Constant, ast.Lambda}
@@ -169,6 +150,18 @@ class _Walker:
         self.hooked: set[int] = set()
         self.entries: dict[int, int] = {}
         self.seq = 0
+        # The only names whose plain call (`name(...)`, no keywords) `call` can act on: the SDK
+        # class, `run`, an exit function, an SDK factory, a callback registrar, or a function or
+        # class of the file. Any other (`len(x)`, `range(n)`) is skipped with one set test.
+        self.acting_names = (
+            symbols.sdk_classes
+            | symbols.runners
+            | symbols.sdk_factories
+            | symbols.functions.keys()
+            | symbols.classes.keys()
+            | _exit_names(facts)
+            | facts.callback_registrars
+        )
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -199,71 +192,106 @@ class _Walker:
         self, node: ast.stmt, frames: tuple[Frame, ...], hook: str | None, cls: str | None
     ) -> None:
         kind = node.__class__
-        if kind not in _COMPOUND:
-            # A simple statement (`x = f(y)`, `return f(x)`, an expression): its expressions, in
-            # field order; names and constants hold nothing to walk.
-            for name in node_fields(kind):
-                value = getattr(node, name, None)
-                for child in value if value.__class__ is list else (value,):
-                    if child.__class__ in _INNER_EXPRS:
-                        self.expr(child, frames, hook, cls)
+        compound = _COMPOUND.get(kind)
+        if compound is not None:
+            compound(self, node, frames, hook, cls)
             return
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            return
-        if isinstance(node, ast.ClassDef):
-            if node.decorator_list:
-                # A decorated class (`@HOOKS.register_module()`) is instantiated by the framework
-                # from its config, so its hook methods run without a call in this file.
-                self.register_class_hooks(node.name, frames)
-            return
-        if isinstance(node, ast.For | ast.AsyncFor):
-            self.expr(node.iter, frames, hook, cls)
-            epoch = self.is_epoch_loop(node.target, node.iter)
-            if epoch and hook is None:
-                self.emit("training", node, frames, hook)
-            inner = (*frames, Frame("loop", node, epoch))
-            self.body(node.body, inner, hook, cls)
-            self.body(node.orelse, frames, hook, cls)
-            return
-        if isinstance(node, ast.While):
-            self.expr(node.test, frames, hook, cls)
-            epoch = self.is_epoch_loop(None, node.test)
-            if epoch and hook is None:
-                self.emit("training", node, frames, hook)
-            self.body(node.body, (*frames, Frame("loop", node, epoch)), hook, cls)
-            self.body(node.orelse, frames, hook, cls)
-            return
-        if isinstance(node, ast.Try | ast.TryStar):
-            info = TryInfo(node, frames, hook)
-            info.covers_training = (
-                hook is None and self.in_epoch_loop(frames) and self.does_work(node.body)
-            )
-            self.trace.tries.append(info)
-            self.body(node.body, (*frames, Frame("try", node)), hook, cls)
-            for handler in node.handlers:
-                self.body(handler.body, (*frames, Frame("handler", handler)), hook, cls)
-            self.body(node.orelse, (*frames, Frame("else", node)), hook, cls)
-            self.body(node.finalbody, (*frames, Frame("finally", node)), hook, cls)
-            return
-        if isinstance(node, ast.With | ast.AsyncWith):
-            for item in node.items:
-                self.expr(item.context_expr, frames, hook, cls)
-                self.note_context_manager(item.context_expr)
-            self.body(node.body, (*frames, Frame("with", node)), hook, cls)
-            return
-        if isinstance(node, ast.If):
-            self.expr(node.test, frames, hook, cls)
-            self.body(node.body, frames, hook, cls)
-            self.body(node.orelse, frames, hook, cls)
-            return
-        if isinstance(node, ast.Match):
-            self.expr(node.subject, frames, hook, cls)
-            for case in node.cases:
-                self.body(case.body, frames, hook, cls)
-            return
-        if isinstance(node, ast.Raise):
-            self.expr(node.exc, frames, hook, cls)
-            self.emit("raise", node, frames, hook)
+        # A simple statement (`x = f(y)`, `return f(x)`, an expression): its expressions, in
+        # field order; names and constants hold nothing to walk.
+        fields = FIELDS.get(kind)
+        for name in node_fields(kind) if fields is None else fields:
+            value = getattr(node, name, None)
+            for child in value if value.__class__ is list else (value,):
+                if child.__class__ in _INNER_EXPRS:
+                    self.expr(child, frames, hook, cls)
+
+    def definition(
+        self, node: ast.stmt, frames: tuple[Frame, ...], hook: str | None, cls: str | None
+    ) -> None:
+        """A function runs when called, not where it is defined."""
+
+    def class_def(
+        self, node: ast.ClassDef, frames: tuple[Frame, ...], hook: str | None, cls: str | None
+    ) -> None:
+        if node.decorator_list:
+            # A decorated class (`@HOOKS.register_module()`) is instantiated by the framework
+            # from its config, so its hook methods run without a call in this file.
+            self.register_class_hooks(node.name, frames)
+
+    def for_loop(
+        self,
+        node: ast.For | ast.AsyncFor,
+        frames: tuple[Frame, ...],
+        hook: str | None,
+        cls: str | None,
+    ) -> None:
+        self.expr(node.iter, frames, hook, cls)
+        epoch = self.is_epoch_loop(node.target, node.iter)
+        if epoch and hook is None:
+            self.emit("training", node, frames, hook)
+        inner = (*frames, Frame("loop", node, epoch))
+        self.body(node.body, inner, hook, cls)
+        self.body(node.orelse, frames, hook, cls)
+
+    def while_loop(
+        self, node: ast.While, frames: tuple[Frame, ...], hook: str | None, cls: str | None
+    ) -> None:
+        self.expr(node.test, frames, hook, cls)
+        epoch = self.is_epoch_loop(None, node.test)
+        if epoch and hook is None:
+            self.emit("training", node, frames, hook)
+        self.body(node.body, (*frames, Frame("loop", node, epoch)), hook, cls)
+        self.body(node.orelse, frames, hook, cls)
+
+    def try_stmt(
+        self,
+        node: ast.Try | ast.TryStar,
+        frames: tuple[Frame, ...],
+        hook: str | None,
+        cls: str | None,
+    ) -> None:
+        info = TryInfo(node, frames, hook)
+        info.covers_training = (
+            hook is None and self.in_epoch_loop(frames) and self.does_work(node.body)
+        )
+        self.trace.tries.append(info)
+        self.body(node.body, (*frames, Frame("try", node)), hook, cls)
+        for handler in node.handlers:
+            self.body(handler.body, (*frames, Frame("handler", handler)), hook, cls)
+        self.body(node.orelse, (*frames, Frame("else", node)), hook, cls)
+        self.body(node.finalbody, (*frames, Frame("finally", node)), hook, cls)
+
+    def with_stmt(
+        self,
+        node: ast.With | ast.AsyncWith,
+        frames: tuple[Frame, ...],
+        hook: str | None,
+        cls: str | None,
+    ) -> None:
+        for item in node.items:
+            self.expr(item.context_expr, frames, hook, cls)
+            self.note_context_manager(item.context_expr)
+        self.body(node.body, (*frames, Frame("with", node)), hook, cls)
+
+    def if_stmt(
+        self, node: ast.If, frames: tuple[Frame, ...], hook: str | None, cls: str | None
+    ) -> None:
+        self.expr(node.test, frames, hook, cls)
+        self.body(node.body, frames, hook, cls)
+        self.body(node.orelse, frames, hook, cls)
+
+    def match_stmt(
+        self, node: ast.Match, frames: tuple[Frame, ...], hook: str | None, cls: str | None
+    ) -> None:
+        self.expr(node.subject, frames, hook, cls)
+        for case in node.cases:
+            self.body(case.body, frames, hook, cls)
+
+    def raise_stmt(
+        self, node: ast.Raise, frames: tuple[Frame, ...], hook: str | None, cls: str | None
+    ) -> None:
+        self.expr(node.exc, frames, hook, cls)
+        self.emit("raise", node, frames, hook)
 
     # -- expressions ----------------------------------------------------------------------------
 
@@ -278,20 +306,22 @@ class _Walker:
             if value.__class__ in _INNER_EXPRS:
                 self.expr(value, frames, hook, cls)
             return
-        if isinstance(node, ast.Call):
-            if node.func.__class__ in _INNER_EXPRS:
-                self.expr(node.func, frames, hook, cls)
-            for arg in node.args:
+        if kind is ast.Call:
+            call = cast(ast.Call, node)  # the class test above, which mypy does not follow
+            if call.func.__class__ in _INNER_EXPRS:
+                self.expr(call.func, frames, hook, cls)
+            for arg in call.args:
                 if arg.__class__ in _INNER_EXPRS:
                     self.expr(arg, frames, hook, cls)
-            for keyword in node.keywords:
+            for keyword in call.keywords:
                 if keyword.value.__class__ in _INNER_EXPRS:
                     self.expr(keyword.value, frames, hook, cls)
-            self.call(node, frames, hook, cls)
+            self.call(call, frames, hook, cls)
             return
         # The children in field order: expressions, the iterables and conditions of
         # comprehensions (not their targets), and keyword values.
-        for name in node_fields(kind):
+        fields = FIELDS.get(kind)
+        for name in node_fields(kind) if fields is None else fields:
             value = getattr(node, name, None)
             for child in value if value.__class__ is list else (value,):
                 child_kind = child.__class__
@@ -318,6 +348,9 @@ class _Walker:
     def call(
         self, node: ast.Call, frames: tuple[Frame, ...], hook: str | None, cls: str | None
     ) -> None:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id not in self.acting_names and not node.keywords:
+            return
         symbols, facts = self.symbols, self.facts
         if symbols.is_sdk_construct(node):
             self.emit("construct", node, frames, hook)
@@ -334,14 +367,14 @@ class _Walker:
         if method is not None:
             self.emit("call", node, frames, hook, method)
             return
-        name = dotted_name(node.func)
-        if name is not None and name in facts.exit_calls:
+        callee = terminal_name(node.func)
+        # An exit call's dotted name ends in an exit function's last name: test that first.
+        if callee in _exit_names(facts) and dotted_name(node.func) in facts.exit_calls:
             self.emit("exit", node, frames, hook)
             return
         if isinstance(node.func, ast.Name) and node.func.id in symbols.sdk_factories:
             # A factory (`get_sdk()`) constructs the SDK; record it where it is called.
             self.emit("construct", node, frames, hook)
-        callee = terminal_name(node.func)
         if callee is not None and callee in facts.callback_registrars:
             event = next(
                 (
@@ -473,6 +506,31 @@ class _Walker:
                 continue
             return True
         return False
+
+
+# Statements with a body or other special handling in the walk, by class; the rest are walked
+# for their expressions alone.
+_COMPOUND: dict[type, Callable[..., None]] = {
+    ast.FunctionDef: _Walker.definition,
+    ast.AsyncFunctionDef: _Walker.definition,
+    ast.ClassDef: _Walker.class_def,
+    ast.For: _Walker.for_loop,
+    ast.AsyncFor: _Walker.for_loop,
+    ast.While: _Walker.while_loop,
+    ast.Try: _Walker.try_stmt,
+    ast.TryStar: _Walker.try_stmt,
+    ast.With: _Walker.with_stmt,
+    ast.AsyncWith: _Walker.with_stmt,
+    ast.If: _Walker.if_stmt,
+    ast.Match: _Walker.match_stmt,
+    ast.Raise: _Walker.raise_stmt,
+}
+
+
+@per_facts
+def _exit_names(facts: ContractFacts) -> frozenset[str]:
+    """The last name of every exit function (`exit` of `sys.exit`)."""
+    return frozenset(name.rpartition(".")[2] for name in facts.exit_calls)
 
 
 def _roots(symbols: Symbols, tree: ast.Module, calls: list[ast.Call]) -> Iterator[FunctionInfo]:

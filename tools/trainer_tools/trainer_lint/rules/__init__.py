@@ -79,6 +79,8 @@ def registry() -> dict[str, RegisteredRule]:
     return dict(sorted(found.items()))
 
 
+@functools.cache
 def rules_for(language: str) -> dict[str, RegisteredRule]:
-    """The rules that check one kind of file (`python` or `dockerfile`), by code."""
+    """The rules that check one kind of file (`python` or `dockerfile`), by code (made once per
+    process, like the registry: the engine asks per file). Do not change the dict."""
     return {code: rule for code, rule in registry().items() if rule.language == language}

@@ -9,7 +9,6 @@ the file when there is none.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
 from trainer_tools.trainer_lint.analysis import Analysis
@@ -23,10 +22,12 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     symbols = analysis.symbols
     if analysis.constructs():
         return  # reached on the walk (also through the trainer's own modules)
-    if any(
-        symbols.is_sdk_construct(node) or symbols.runner_builds_sdk(node)
-        for node in analysis.of(ast.Call)
-    ):
+    # Only a call named like the SDK class (`TrainerSDK()`, `S()`, `trainer_sdk.TrainerSDK()`)
+    # can construct it, and only `run(main)` can build it for main.
+    names = {*symbols.sdk_classes, analysis.facts.sdk_class}
+    if any(symbols.is_sdk_construct(node) for node in analysis.index.calls_named(names)):
+        return
+    if any(entry.params() for _, entry in analysis.runner_calls):
         return
     facts = analysis.facts
     imports = analysis.symbols.sdk_imports

@@ -14,9 +14,17 @@ import difflib
 from collections.abc import Iterator
 
 from trainer_tools.trainer_lint.analysis import Analysis
+from trainer_tools.trainer_lint.contract import ContractFacts, per_facts
 from trainer_tools.trainer_lint.finding import Finding
 
 CODE = "TRL014"
+
+
+@per_facts
+def _signature(facts: ContractFacts, method: str) -> tuple[tuple[str, ...], str]:
+    """A method's parameter names and its signature as messages show it (once per run)."""
+    names = tuple(p.name for p in facts.methods[method].params)
+    return names, f"{method}({', '.join(names)})"
 
 
 def check(analysis: Analysis) -> Iterator[Finding]:
@@ -25,8 +33,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
         spec = analysis.facts.methods.get(method)
         if spec is None:
             continue
-        names = [p.name for p in spec.params]
-        signature = f"{method}({', '.join(names)})"
+        names, signature = _signature(analysis.facts, method)
         positional = []
         for arg in call.args:
             if isinstance(arg, ast.Starred):

@@ -9,29 +9,42 @@ recommended way to name them and is not reported; neither are docstrings.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from trainer_tools.trainer_lint.analysis import Analysis
+from trainer_tools.trainer_lint.contract import ContractFacts, per_facts
 from trainer_tools.trainer_lint.finding import Finding
-from trainer_tools.trainer_lint.symbols import dotted_name, terminal_name
+from trainer_tools.trainer_lint.symbols import dotted_name
 
 CODE = "TRL017"
 
 
-def _allowed(analysis: Analysis) -> set[int]:
-    """ids of string constants that must not be reported: reader defaults, docstrings."""
+@per_facts
+def _reader_names(facts: ContractFacts) -> frozenset[str]:
+    """The last name of every reader (`getenv`, `get`): a reader's call ends in one."""
+    return frozenset(r.rpartition(".")[2] for r in facts.path_default_readers)
+
+
+@per_facts
+def _prefixes(facts: ContractFacts) -> tuple[str, ...]:
+    """What `_scratch` accepts beyond the defaults themselves, as one `startswith` argument."""
+    return tuple(default.rstrip("/") + "/" for default in facts.scratch_dirs)
+
+
+def _allowed(analysis: Analysis, candidates: list[tuple[ast.AST, str]]) -> set[int]:
+    """ids of the candidates that must not be reported: reader defaults, docstrings, the parts
+    of an f-string (the f-string is reported as a whole)."""
+    wanted = {id(node) for node, _ in candidates}
     readers = analysis.facts.path_default_readers
     allowed: set[int] = set()
-    # A reader's call ends in the reader's last name (`getenv`, `get`): test that first.
-    last_names = {r.rpartition(".")[2] for r in readers}
-    for call in analysis.of(ast.Call):
-        if terminal_name(call.func) not in last_names:
-            continue
+    for call in analysis.index.calls_named(_reader_names(analysis.facts)):
         name = dotted_name(call.func) or ""
         if any(name == r or name.endswith("." + r) for r in readers):
             defaults = [*call.args[1:], *(k.value for k in call.keywords if k.arg == "default")]
             for value in defaults:
-                allowed |= {id(n) for n in ast.walk(value)}
+                allowed |= {id(n) for n in ast.walk(value)} & wanted
+    if allowed == wanted:
+        return allowed  # the usual case: every candidate is a reader's default
     holders: list[ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = [
         *analysis.of(ast.Module),
         *analysis.of(ast.FunctionDef),
@@ -39,16 +52,16 @@ def _allowed(analysis: Analysis) -> set[int]:
         *analysis.of(ast.ClassDef),
     ]
     for holder in holders:
-        body = holder.body
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-            allowed.add(id(body[0].value))
+        first = holder.body[0] if holder.body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            allowed.add(id(first.value))
     for joined in analysis.of(ast.JoinedStr):
         # Only the f-string's leading text counts, reported once for the whole f-string.
-        allowed.update(map(id, joined.values))
+        allowed.update(id(part) for part in joined.values if id(part) in wanted)
     return allowed
 
 
-def _scratch(text: str, dirs: dict[str, str]) -> tuple[str, str] | None:
+def _scratch(text: str, dirs: Mapping[str, str]) -> tuple[str, str] | None:
     for default, var in dirs.items():
         if text == default or text.startswith(default.rstrip("/") + "/"):
             return default, var
@@ -57,24 +70,26 @@ def _scratch(text: str, dirs: dict[str, str]) -> tuple[str, str] | None:
 
 def check(analysis: Analysis) -> Iterator[Finding]:
     """Report hard-coded scratch paths."""
-    dirs = dict(analysis.facts.scratch_dirs)
-    # What `_scratch` accepts, as one C-level test per string (most strings are not paths).
-    prefixes = tuple(default.rstrip("/") + "/" for default in dirs)
+    dirs = analysis.facts.scratch_dirs
+    # Every candidate holds a default (less its trailing slash): one search of the joined
+    # strings rules most files out.
+    text = analysis.strings_text
+    if not any(default.rstrip("/") in text for default in dirs):
+        return
+    prefixes = _prefixes(analysis.facts)  # what `_scratch` accepts, one C-level test a string
     candidates: list[tuple[ast.AST, str]] = []
     for constant, value in analysis.strings:
         if value in dirs or value.startswith(prefixes):
             candidates.append((constant, value))
     for joined in analysis.of(ast.JoinedStr):
         head = joined.values[0] if joined.values else None
-        if (
-            isinstance(head, ast.Constant)
-            and isinstance(head.value, str)
-            and _scratch(head.value, dirs)
-        ):
-            candidates.append((joined, head.value))
+        if isinstance(head, ast.Constant) and isinstance(head.value, str):
+            start = head.value
+            if start in dirs or start.startswith(prefixes):
+                candidates.append((joined, start))
     if not candidates:
         return
-    allowed = _allowed(analysis)
+    allowed = _allowed(analysis, candidates)
     for node, text in candidates:
         if id(node) in allowed:
             continue

@@ -26,8 +26,12 @@ def _oom_blocks(analysis: Analysis) -> Iterator[list[ast.stmt]]:
             types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
             if any(terminal_name(t) in facts.oom_exceptions for t in types):
                 yield handler.body
-    # The strings that mention an out-of-memory message (usually none, or one or two).
+    # The strings that mention an out-of-memory message (usually none, or one or two): one
+    # search of the joined strings tells whether any does.
     messages = facts.oom_messages
+    lowered = analysis.strings_text.lower()
+    if not any(m in lowered for m in messages):
+        return
     wanted = {id(c) for c, text in analysis.strings if any(m in text.lower() for m in messages)}
     if not wanted:
         return  # no out-of-memory message anywhere: no `if` can test for one

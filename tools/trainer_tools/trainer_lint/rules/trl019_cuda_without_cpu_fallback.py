@@ -33,8 +33,8 @@ def check(analysis: Analysis) -> Iterator[Finding]:
             uses.append(constant)
     if any(a.attr in facts.gpu_availability_checks for a in analysis.of(ast.Attribute)):
         return
-    for call in analysis.of(ast.Call):
-        if isinstance(call.func, ast.Attribute) and call.func.attr == prefix:
+    for call in analysis.index.calls_named([prefix]):
+        if isinstance(call.func, ast.Attribute):  # `.cuda()`, not a function named cuda
             uses.append(call)
     if not uses:
         return

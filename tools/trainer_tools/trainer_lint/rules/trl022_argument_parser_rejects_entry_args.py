@@ -60,6 +60,8 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     wanted = [arg for arg in analysis.facts.entry_args if arg.startswith("--")]
     if not wanted:
         return
+    if not analysis.index.calls_named([_PARSER]):
+        return  # no `ArgumentParser(...)` call, so no parser to check
     parsers: dict[str, ast.Call] = {}
     for assign in analysis.of(ast.Assign):
         value = assign.value

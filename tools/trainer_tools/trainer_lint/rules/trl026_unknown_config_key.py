@@ -51,9 +51,8 @@ def _keys(analysis: Analysis) -> Iterator[ast.Constant]:
     ]
     keys += [
         node.args[0]
-        for node in analysis.of(ast.Call)
+        for node in analysis.index.calls_named(["get"])
         if isinstance(node.func, ast.Attribute)
-        and node.func.attr == "get"
         and _is_config(node.func.value, names, calls)
         and node.args
     ]

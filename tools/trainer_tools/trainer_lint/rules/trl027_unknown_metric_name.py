@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 
 from trainer_tools.trainer_lint.analysis import Analysis
+from trainer_tools.trainer_lint.contract import ContractFacts, per_facts
 from trainer_tools.trainer_lint.finding import Finding
 
 CODE = "TRL027"
@@ -21,18 +22,22 @@ CODE = "TRL027"
 # The parameters that carry metric names (by method), read from the SDK API table's metric
 # schemas: a parameter whose schema refers to metrics.json.
 _METRICS_REF = "metrics.json"
+_PRIMARY = "primary_metric"
 
 
-def _metric_params(analysis: Analysis, method: str) -> list[str]:
-    spec = analysis.facts.methods.get(method)
+@per_facts
+def _metric_params(facts: ContractFacts, method: str) -> tuple[str, ...]:
+    """The parameters of `method` that take metrics (once per run: the schema's repr is long)."""
+    spec = facts.methods.get(method)
     if spec is None:
-        return []
-    found = []
-    for param in spec.params:
-        text = repr(param.schema)
-        if _METRICS_REF in text:
-            found.append(param.name)
-    return found
+        return ()
+    return tuple(p.name for p in spec.params if _METRICS_REF in repr(p.schema))
+
+
+@per_facts
+def _squashed_known(facts: ContractFacts) -> dict[str, str]:
+    """Each known name, compared without case, `_` and `-`."""
+    return {_squash(k): k for k in facts.known_metrics}
 
 
 def _squash(name: str) -> str:
@@ -41,13 +46,13 @@ def _squash(name: str) -> str:
 
 def _names(analysis: Analysis) -> Iterator[tuple[ast.Constant, str]]:
     for bound in analysis.bound_calls():
-        for param in _metric_params(analysis, bound.method):
+        for param in _metric_params(analysis.facts, bound.method):
             node = bound.arguments.get(param)
             if isinstance(node, ast.Dict):
                 for key in node.keys:
                     if isinstance(key, ast.Constant) and isinstance(key.value, str):
                         yield key, bound.method
-        primary = bound.arguments.get("primary_metric")
+        primary = bound.arguments.get(_PRIMARY)
         if isinstance(primary, ast.Tuple | ast.List) and primary.elts:
             first = primary.elts[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
@@ -59,7 +64,7 @@ def check(analysis: Analysis) -> Iterator[Finding]:
     known = analysis.facts.known_metrics
     if not known:
         return
-    squashed = {_squash(k): k for k in known}
+    squashed = _squashed_known(analysis.facts)
     for node, method in _names(analysis):
         name = str(node.value)
         if name in known:

@@ -49,7 +49,7 @@ def _covered(event: Event, delivery_errors: frozenset[str]) -> bool:
 def check(analysis: Analysis) -> Iterator[Finding]:
     """Flag failure reports whose process exits 1 when the backend is down."""
     facts = analysis.facts
-    if any(analysis.symbols.runner_entry(call) for call in analysis.of(ast.Call)):
+    if analysis.runner_calls:
         return
     for event in analysis.method_events(facts.failed):
         if not event.within("handler") or _covered(event, facts.delivery_errors):

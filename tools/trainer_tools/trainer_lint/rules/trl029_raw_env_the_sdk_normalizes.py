@@ -47,11 +47,11 @@ def _reads(analysis: Analysis) -> Iterator[tuple[ast.AST, str]]:
     readers = analysis.facts.path_default_readers
     # A reader's call ends in the reader's last name (`getenv`, `get`): test that first.
     last_names = {r.rpartition(".")[2] for r in readers}
-    for call in analysis.of(ast.Call):
-        if not call.args or terminal_name(call.func) not in last_names:
+    for call in analysis.index.calls_named(last_names):
+        if not call.args:
             continue
         name = dotted_name(call.func) or ""
-        if not any(name == r or name.endswith("." + r) for r in readers) or not call.args:
+        if not any(name == r or name.endswith("." + r) for r in readers):
             continue
         first = call.args[0]
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
