@@ -164,6 +164,23 @@ def test_exit_code_through_a_variable_and_system_exit() -> None:
     assert codes(text.replace("raise SystemExit(code)", "print(code)")) == {"TRL010"}
 
 
+@pytest.mark.parametrize(
+    ("import_line", "call"),
+    [
+        ("from sys import exit as leave", "leave"),
+        ("import sys as system", "system.exit"),
+        ("from os import _exit as hard_exit", "hard_exit"),
+        ("import os", "os._exit"),
+    ],
+)
+def test_an_exit_function_under_another_name_is_still_an_exit(import_line: str, call: str) -> None:
+    text = trainer().replace("import sys\n", f"import sys\n{import_line}\n", 1)
+    text = text.replace("sys.exit(2)\n", f"{call}(2)\n")
+    assert lint(text) == []
+    bad = text.replace(f"{call}(2)", f"{call}(3)")
+    assert lint(bad) == [("TRL009", line_of_text(bad, f"{call}(3)"))]
+
+
 def line_of_text(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
