@@ -32,6 +32,7 @@ __all__ = [
     "GPU_DEVICE_PREFIX",
     "LIFECYCLE_METHODS",
     "LINT_RULES",
+    "MODE_SWITCHES",
     "OOM_ERROR_TYPE",
     "OOM_EXCEPTIONS",
     "OOM_MESSAGES",
@@ -784,6 +785,7 @@ TRAINING_CALLS: Final[tuple[str, ...]] = (
     "fit",
     "train",
 )
+MODE_SWITCHES: Final[tuple[str, ...]] = ("train=eval",)
 EPOCH_HOOKS: Final[tuple[str, ...]] = (
     "after_train_epoch",
     "after_val_epoch",

@@ -181,6 +181,31 @@ def test_an_exit_function_under_another_name_is_still_an_exit(import_line: str, 
     assert lint(bad) == [("TRL009", line_of_text(bad, f"{call}(3)"))]
 
 
+@pytest.mark.parametrize(
+    ("before_start", "elsewhere", "expected"),
+    [
+        # PyTorch's mode switch, paired with model.eval() in the file: not training.
+        ("model.train()", "model.eval()", set()),
+        ("model.train(False)", "", set()),
+        ("model.train(mode=True)", "", set()),
+        # A framework's training call: training has begun before report_started.
+        ("trainer.train()", "", {"TRL003"}),
+        ("trainer.train()", "model.eval()", {"TRL003"}),
+        ("model.train(data='data.yaml', epochs=3)", "model.eval()", {"TRL003"}),
+        ("model.fit()", "model.eval()", {"TRL003"}),
+    ],
+)
+def test_a_torch_mode_switch_before_report_started_is_not_training(
+    before_start: str, elsewhere: str, expected: set[str]
+) -> None:
+    progress = "sdk.report_progress(epoch, epochs, {'loss': 0.1})"
+    loop_body = f"{elsewhere}\n                    {progress}" if elsewhere else progress
+    text = trainer(loop_body=loop_body).replace(
+        "    sdk.report_started(", f"    {before_start}\n        sdk.report_started(", 1
+    )
+    assert codes(text) == expected
+
+
 def line_of_text(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 

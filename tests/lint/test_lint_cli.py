@@ -432,3 +432,19 @@ def test_noqa_in_a_followed_module_applies_there(
     )
     code, out, _ = run(["train.py"], capsys)
     assert code == EXIT_CLEAN, out
+
+
+def test_torch_mode_switch_before_report_started_passes_and_a_training_call_does_not(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = '        sdk.report_started("training", total_epochs=epochs)\n'
+    switched = CLEAN.replace(start, "        model.train()  # PyTorch's mode switch\n" + start)
+    (workdir / "train.py").write_text(switched, encoding="utf-8")
+    code, out, _ = run(["train.py"], capsys)
+    assert code == EXIT_CLEAN, out
+    trains = CLEAN.replace(start, "        trainer.train()  # a framework's training\n" + start)
+    (workdir / "train.py").write_text(trains, encoding="utf-8")
+    code, out, _ = run(["train.py"], capsys)
+    assert code == EXIT_FINDINGS
+    assert codes_in(out) == {"TRL003"}
+    assert f"train.py:{finding_line(trains, 'sdk.report_started')}:" in out

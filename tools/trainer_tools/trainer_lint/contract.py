@@ -60,6 +60,9 @@ class ContractFacts:
     close: str
     training_operation: str
     training_calls: frozenset[str]
+    mode_switches: Mapping[str, str]
+    """A training call that, with no argument or one flag, only switches a module's mode when the
+    same object also calls the paired method (PyTorch's `model.train()` with `model.eval()`)."""
     epoch_hooks: frozenset[str]
     start_hooks: frozenset[str]
     end_hooks: frozenset[str]
@@ -186,6 +189,10 @@ def facts() -> ContractFacts:
         close=methods.close,
         training_operation=lint_rules.TRAINING_OPERATION,
         training_calls=frozenset(lint_rules.TRAINING_CALLS),
+        mode_switches=dict(
+            pair.split("=", 1)
+            for pair in lint_rules.MODE_SWITCHES  # "training call=its paired switch"
+        ),
         epoch_hooks=frozenset(lint_rules.EPOCH_HOOKS),
         start_hooks=frozenset(lint_rules.START_HOOKS),
         end_hooks=frozenset(lint_rules.END_HOOKS),

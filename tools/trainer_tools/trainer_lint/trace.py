@@ -141,9 +141,11 @@ class _Pending:
 
 
 class _Walker:
-    def __init__(self, symbols: Symbols, facts: ContractFacts) -> None:
+    def __init__(self, symbols: Symbols, facts: ContractFacts, calls: list[ast.Call]) -> None:
         self.symbols = symbols
         self.facts = facts
+        self.calls = calls
+        self._paired: dict[str, frozenset[str]] = {}
         self.trace = Trace()
         self.active: list[ast.AST] = []
         self.pending: list[_Pending] = []
@@ -399,10 +401,46 @@ class _Walker:
             self.enter(info, frames, hook)
         if (
             not targets
+            and hook is None
             and isinstance(node.func, ast.Attribute)
             and node.func.attr in facts.training_calls
-        ) and hook is None:
+            and not self.is_mode_switch(node.func, node)
+        ):
             self.emit("training", node, frames, hook)
+
+    def is_mode_switch(self, func: ast.Attribute, node: ast.Call) -> bool:
+        """`model.train()` of PyTorch sets a module's mode and trains nothing; a framework's
+        `trainer.train()` trains. Told apart by the arguments (none, or one flag: `train(False)`,
+        `train(mode=True)`) and by the same object's paired call (`model.eval()`) in the file."""
+        paired = self.facts.mode_switches.get(func.attr)
+        if paired is None or len(node.args) + len(node.keywords) > 1:
+            return False
+        if node.keywords and node.keywords[0].arg != "mode":
+            return False
+        if node.args and not (
+            isinstance(node.args[0], ast.Constant) and node.args[0].value.__class__ is bool
+        ):
+            return False
+        if node.args or node.keywords:
+            return True  # `train(False)` / `train(mode=...)`: a flag is a mode switch
+        receiver = dotted_name(func.value)
+        return receiver is not None and receiver in self.paired_receivers(paired)
+
+    def paired_receivers(self, method: str) -> frozenset[str]:
+        """Dotted names of the objects on which the file calls `method()` without arguments."""
+        known = self._paired.get(method)
+        if known is None:
+            known = frozenset(
+                name
+                for call in self.calls
+                if isinstance(call.func, ast.Attribute)
+                and call.func.attr == method
+                and not call.args
+                and not call.keywords
+                and (name := dotted_name(call.func.value)) is not None
+            )
+            self._paired[method] = known
+        return known
 
     def enter(self, info: FunctionInfo, frames: tuple[Frame, ...], hook: str | None) -> None:
         if info.node in self.active or len(self.active) >= _MAX_DEPTH:
@@ -547,7 +585,7 @@ def build_trace(
     tree: ast.Module, symbols: Symbols, facts: ContractFacts, calls: list[ast.Call]
 ) -> Trace:
     """Walk the module from its entry point; see the module docstring."""
-    walker = _Walker(symbols, facts)
+    walker = _Walker(symbols, facts, calls)
     walker.body(tree.body, (), None, None)
     if not walker.trace.of("construct"):
         # No entry point reaches the SDK (a library-style file, or a main() nobody calls):

@@ -4,7 +4,9 @@ How it is checked: in run order, the first `report_started` must come before the
 (a loop whose variable or bound mentions `epoch`), framework training call (`.fit()`, `.train()`
 of an object that is not defined in the file) and `report_progress` call of the main path. A
 `report_started` inside a framework start hook (`on_train_start`, `before_train`, ...) counts as
-before training; one inside an epoch hook does not.
+before training; one inside an epoch hook does not. PyTorch's mode switch is not training:
+`model.train()` with no argument (on an object whose `.eval()` the file also calls) or with one
+flag (`train(False)`, `train(mode=True)`); the pairs are `x-lint-vocabulary.mode_switches`.
 """
 
 from __future__ import annotations
