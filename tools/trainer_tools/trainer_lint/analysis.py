@@ -49,6 +49,12 @@ class BoundCall:
     """No `*args` / `**kwargs`: the arguments given are exactly these."""
 
 
+@per_facts
+def _reader_last_names(facts: ContractFacts) -> frozenset[str]:
+    """The last name of every environment reader (`getenv`, `get`): a reader's call ends in one."""
+    return frozenset(r.rpartition(".")[2] for r in facts.path_default_readers)
+
+
 class Analysis:
     """The parsed file plus everything rules ask about it; expensive parts are computed once."""
 
@@ -100,6 +106,18 @@ class Analysis:
         """Every string constant of the file joined by newlines: a text found in one string is
         in it, so a rule can tell with one search that no string holds it."""
         return "\n".join([text for _, text in self.strings])
+
+    @functools.cached_property
+    def env_reads(self) -> list[ast.Call]:
+        """Calls of an environment reader (`os.getenv`, `os.environ.get`, ...: the readers of
+        `x-lint-vocabulary.path_default_readers`), in walk order."""
+        readers = self.facts.path_default_readers
+        found = []
+        for call in self.index.calls_named(_reader_last_names(self.facts)):
+            name = dotted_name(call.func) or ""
+            if any(name == r or name.endswith("." + r) for r in readers):
+                found.append(call)
+        return found
 
     def finding(self, code: str, node: ast.AST | None, message: str) -> Finding:
         """A finding of `code` at `node` (the top of the file when None)."""

@@ -14,15 +14,8 @@ from collections.abc import Iterator, Mapping
 from trainer_tools.trainer_lint.analysis import Analysis
 from trainer_tools.trainer_lint.contract import ContractFacts, per_facts
 from trainer_tools.trainer_lint.finding import Finding
-from trainer_tools.trainer_lint.symbols import dotted_name
 
 CODE = "TRL017"
-
-
-@per_facts
-def _reader_names(facts: ContractFacts) -> frozenset[str]:
-    """The last name of every reader (`getenv`, `get`): a reader's call ends in one."""
-    return frozenset(r.rpartition(".")[2] for r in facts.path_default_readers)
 
 
 @per_facts
@@ -35,14 +28,11 @@ def _allowed(analysis: Analysis, candidates: list[tuple[ast.AST, str]]) -> set[i
     """ids of the candidates that must not be reported: reader defaults, docstrings, the parts
     of an f-string (the f-string is reported as a whole)."""
     wanted = {id(node) for node, _ in candidates}
-    readers = analysis.facts.path_default_readers
     allowed: set[int] = set()
-    for call in analysis.index.calls_named(_reader_names(analysis.facts)):
-        name = dotted_name(call.func) or ""
-        if any(name == r or name.endswith("." + r) for r in readers):
-            defaults = [*call.args[1:], *(k.value for k in call.keywords if k.arg == "default")]
-            for value in defaults:
-                allowed |= {id(n) for n in ast.walk(value)} & wanted
+    for call in analysis.env_reads:
+        defaults = [*call.args[1:], *(k.value for k in call.keywords if k.arg == "default")]
+        for value in defaults:
+            allowed |= {id(n) for n in ast.walk(value)} & wanted
     if allowed == wanted:
         return allowed  # the usual case: every candidate is a reader's default
     holders: list[ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef] = [

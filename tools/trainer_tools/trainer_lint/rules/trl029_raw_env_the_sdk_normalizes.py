@@ -44,16 +44,8 @@ def _why(variable: str) -> str:
 
 
 def _reads(analysis: Analysis) -> Iterator[tuple[ast.AST, str]]:
-    readers = analysis.facts.path_default_readers
-    # A reader's call ends in the reader's last name (`getenv`, `get`): test that first.
-    last_names = {r.rpartition(".")[2] for r in readers}
-    for call in analysis.index.calls_named(last_names):
-        if not call.args:
-            continue
-        name = dotted_name(call.func) or ""
-        if not any(name == r or name.endswith("." + r) for r in readers):
-            continue
-        first = call.args[0]
+    for call in analysis.env_reads:
+        first = call.args[0] if call.args else None
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
             yield call, first.value
     for subscript in analysis.of(ast.Subscript):
